@@ -1,0 +1,438 @@
+"""The declared marketing DAG: load and validate YAML, node types and roles, graph views.
+
+A DAG file names every node with its type and role, and lists each node's parents::
+
+    name: acquisition
+    description: Brand TV and social spend drive clicks, clicks drive revenue.
+    nodes:
+      - name: demand
+        type: continuous          # continuous | count | binary | categorical
+        role: context             # spend | treatment | outcome | mediator | context
+      - name: tv_spend
+        type: continuous
+        role: spend
+      - name: revenue
+        type: continuous
+        role: outcome
+        parents: [demand, tv_spend]
+    simulation:                   # optional: how to generate data with known truth
+      ...                         # see causalsynth.simulate
+
+YAML text is data: it is parsed with ``yaml.safe_load`` and never evaluated.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from causalsynth.errors import DAGError
+
+__all__ = ["DAG", "Node", "load_dag", "builtin_dags", "NODE_TYPES", "ROLES"]
+
+NODE_TYPES = ("continuous", "count", "binary", "categorical")
+ROLES = ("spend", "treatment", "outcome", "mediator", "context")
+TREATMENT_ROLES = ("spend", "treatment")
+_TOP_KEYS = {"name", "description", "nodes", "simulation"}
+_NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One declared node: its name, type, role, parents and (for categorical) categories."""
+
+    name: str
+    type: str
+    role: str = "context"
+    parents: tuple[str, ...] = ()
+    categories: tuple[str, ...] | None = None
+    description: str = ""
+    unit: str = ""
+
+    @property
+    def is_numeric(self) -> bool:
+        """Continuous and count nodes hold numbers; binary and categorical hold labels."""
+        return self.type in ("continuous", "count")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "role": self.role}
+        if self.parents:
+            out["parents"] = list(self.parents)
+        if self.categories is not None:
+            out["categories"] = list(self.categories)
+        if self.description:
+            out["description"] = self.description
+        if self.unit:
+            out["unit"] = self.unit
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class DAG:
+    """A validated marketing DAG. Build one with :func:`load_dag`.
+
+    Examples
+    --------
+    >>> dag = load_dag("acquisition")
+    >>> dag.outcome, dag.treatments
+    ('revenue', ['tv_spend', 'social_spend'])
+    >>> dag.parents("organic_clicks")
+    ['demand', 'tv_spend', 'social_spend']
+    """
+
+    name: str
+    description: str
+    node_specs: tuple[Node, ...]
+    simulation: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    # ---- graph views -------------------------------------------------------------
+    @property
+    def nodes(self) -> list[str]:
+        """Node names in a topological order (parents before children; ties in declared order)."""
+        return list(self._order)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        """(parent, child) pairs."""
+        return [(p, n.name) for n in self.node_specs for p in n.parents]
+
+    def node(self, name: str) -> Node:
+        """The declared :class:`Node` called ``name``."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise DAGError(
+                f"node {name!r} is not in the DAG {self.name!r}; nodes: {', '.join(self.nodes)}"
+            ) from None
+
+    def parents(self, node: str) -> list[str]:
+        return list(self.node(node).parents)
+
+    def children(self, node: str) -> list[str]:
+        self.node(node)
+        return [c for c in self.nodes if node in self._by_name[c].parents]
+
+    def ancestors(self, node: str) -> list[str]:
+        """Ancestors of ``node`` in topological order (``node`` itself excluded)."""
+        self.node(node)
+        anc = nx.ancestors(self._graph, node)
+        return [n for n in self.nodes if n in anc]
+
+    def node_type(self, node: str) -> str:
+        return self.node(node).type
+
+    @property
+    def roots(self) -> list[str]:
+        return [n for n in self.nodes if not self._by_name[n].parents]
+
+    @property
+    def outcome(self) -> str:
+        """The node with role ``outcome`` (e.g. revenue)."""
+        return next(n.name for n in self.node_specs if n.role == "outcome")
+
+    @property
+    def treatments(self) -> list[str]:
+        """Nodes with role ``spend`` or ``treatment``, in declared order."""
+        return [n.name for n in self.node_specs if n.role in TREATMENT_ROLES]
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A copy of the graph as a ``networkx.DiGraph`` with node attributes type and role."""
+        return self._graph.copy()
+
+    # ---- serialisation -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        out["nodes"] = [n.to_dict() for n in self.node_specs]
+        if self.simulation is not None:
+            out["simulation"] = copy.deepcopy(dict(self.simulation))
+        return out
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """The DAG as YAML text; also written to ``path`` when given. ``load_dag`` reads it back."""
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        if path is not None:
+            from causalsynth._io import write_text_atomic
+
+            write_text_atomic(Path(path), text)
+        return text
+
+    # ---- simulation and truth (see causalsynth.simulate) -----------------------------
+    def simulate(self, n: int, seed=None, interventions: Mapping[str, Any] | None = None):
+        """Draw ``n`` rows from the declared ``simulation`` block; same seed, same frame.
+
+        ``interventions`` maps a node to a value (``{"tv_spend": 120000}``) or a shift
+        (``"+10%"``, ``"+1000"``), replacing its mechanism.
+        """
+        from causalsynth.simulate import simulate
+
+        return simulate(self, n, seed=seed, interventions=interventions)
+
+    def ground_truth(self, **kwargs):
+        """True ICI shares on the outcome and true treatment effects (see simulate.ground_truth)."""
+        from causalsynth.simulate import ground_truth
+
+        return ground_truth(self, **kwargs)
+
+    # ---- internals ------------------------------------------------------------------
+    @cached_property
+    def _by_name(self) -> dict[str, Node]:
+        return {n.name: n for n in self.node_specs}
+
+    @cached_property
+    def _graph(self) -> nx.DiGraph:
+        g = nx.DiGraph(name=self.name)
+        for n in self.node_specs:
+            g.add_node(n.name, type=n.type, role=n.role)
+        g.add_edges_from(self.edges)
+        return g
+
+    @cached_property
+    def _order(self) -> tuple[str, ...]:
+        declared = {n.name: i for i, n in enumerate(self.node_specs)}
+        return tuple(nx.lexicographical_topological_sort(self._graph, key=declared.__getitem__))
+
+    def __repr__(self) -> str:
+        return (
+            f"DAG({self.name!r}, {len(self.node_specs)} nodes, {len(self.edges)} edges, "
+            f"outcome={self.outcome!r}, treatments={self.treatments})"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and validation
+# ---------------------------------------------------------------------------------------
+def builtin_dags() -> dict[str, Path]:
+    """Built-in DAG names and their files (``acquisition``, ``saturation``, ``ad_funnel``)."""
+    return {p.stem: p for p in sorted(_dag_dir().glob("*.yaml"))}
+
+
+def _dag_dir() -> Path:
+    # Installed: the ``dags/`` folder is shipped as the package ``causalsynth.dags``.
+    try:
+        return Path(str(resources.files("causalsynth.dags")))
+    except ModuleNotFoundError:  # running from a source tree without installing
+        return Path(__file__).resolve().parent.parent / "dags"
+
+
+def load_dag(source: str | Path | Mapping[str, Any] | DAG) -> DAG:
+    """Load and validate a DAG from a YAML file, a built-in name, a YAML string or a dict.
+
+    Every problem is collected and reported together in one :class:`DAGError`.
+
+    Examples
+    --------
+    >>> load_dag("dags/acquisition.yaml").nodes[:2]   # doctest: +SKIP
+    ['demand', 'tv_spend']
+    >>> load_dag({"nodes": [{"name": "x", "type": "continuous", "role": "outcome"}]}).outcome
+    'x'
+    """
+    if isinstance(source, DAG):
+        return source
+    origin = None
+    if isinstance(source, Mapping):
+        spec: Any = source
+    elif isinstance(source, (str, Path)):
+        spec, origin = _read_source(source)
+    else:
+        raise DAGError(
+            f"load_dag expects a file path, a built-in name, YAML text or a dict; "
+            f"got {type(source).__name__}"
+        )
+    return _from_spec(spec, origin)
+
+
+def _read_source(source: str | Path) -> tuple[Any, str | None]:
+    text, origin = None, None
+    builtin = builtin_dags()
+    if isinstance(source, str) and source in builtin:
+        path: Path | None = builtin[source]
+    elif isinstance(source, Path) or (
+        "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).exists())
+    ):
+        path = Path(source)
+    else:
+        path = None
+        text = source
+    if path is not None:
+        origin = str(path)
+        if not path.is_file():
+            names = ", ".join(builtin) or "none found"
+            raise DAGError(
+                f"no DAG file at {str(path)!r}; give a path to a YAML file or a built-in name "
+                f"({names})"
+            )
+        text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text), origin
+    except yaml.YAMLError as exc:
+        raise DAGError(f"the YAML cannot be parsed: {exc}", source=origin) from None
+
+
+def _from_spec(spec: Any, origin: str | None) -> DAG:
+    if not isinstance(spec, Mapping):
+        raise DAGError(
+            f"the DAG must be a mapping with a 'nodes' list; got {type(spec).__name__}",
+            source=origin,
+        )
+    problems: list[str] = []
+    for key in spec:
+        if key not in _TOP_KEYS:
+            problems.append(
+                f"unknown top-level key {key!r}; allowed keys: {', '.join(sorted(_TOP_KEYS))}"
+            )
+    name = spec.get("name", Path(origin).stem if origin else "dag")
+    description = spec.get("description", "") or ""
+    if not isinstance(name, str):
+        problems.append(f"'name' must be text; got {name!r}")
+        name = str(name)
+    if not isinstance(description, str):
+        problems.append("'description' must be text")
+        description = str(description)
+
+    nodes = _parse_nodes(spec.get("nodes"), problems)
+    _check_graph(nodes, problems)
+
+    simulation = spec.get("simulation")
+    if simulation is not None and not isinstance(simulation, Mapping):
+        problems.append("'simulation' must be a mapping from node name to mechanism")
+        simulation = None
+    if problems:
+        raise DAGError(problems, source=origin)
+
+    dag = DAG(name=name, description=description.strip(), node_specs=tuple(nodes),
+              simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None)
+    if simulation is not None:
+        from causalsynth.simulate import check_simulation
+
+        sim_problems = check_simulation(dag)
+        if sim_problems:
+            raise DAGError(sim_problems, source=origin)
+    return dag
+
+
+def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
+    if raw is None:
+        problems.append("'nodes' is missing; declare a list like '- {name: tv_spend, type: continuous}'")
+        return []
+    if not isinstance(raw, list) or not raw:
+        problems.append("'nodes' must be a non-empty list of mappings with at least name and type")
+        return []
+    nodes: list[Node] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"node #{i + 1}"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where} must be a mapping with name and type; got {item!r}")
+            continue
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where} needs a 'name' that is non-empty text; got {name!r}")
+            continue
+        where = f"node {name!r}"
+        if name in seen:
+            problems.append(f"{where} is declared twice; node names must be unique")
+            continue
+        seen.add(name)
+        for key in item:
+            if key not in _NODE_KEYS:
+                problems.append(
+                    f"{where} has unknown key {key!r}; allowed: {', '.join(sorted(_NODE_KEYS))}"
+                )
+        ntype = item.get("type")
+        if ntype not in NODE_TYPES:
+            problems.append(
+                f"{where} has unknown type {ntype!r}; use one of {', '.join(NODE_TYPES)}"
+            )
+        role = item.get("role", "context")
+        if role not in ROLES:
+            problems.append(f"{where} has unknown role {role!r}; use one of {', '.join(ROLES)}")
+        parents = item.get("parents", []) or []
+        if isinstance(parents, str):
+            parents = [parents]
+        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+            problems.append(f"{where}: 'parents' must be a list of node names; got {parents!r}")
+            parents = []
+        if len(set(parents)) != len(parents):
+            problems.append(f"{where} lists a parent twice: {parents}")
+            parents = list(dict.fromkeys(parents))
+        categories = item.get("categories")
+        if ntype == "categorical":
+            if (
+                not isinstance(categories, list)
+                or len(categories) < 2
+                or not all(isinstance(c, (str, int, bool)) for c in categories)
+                or len({str(c) for c in categories}) != len(categories)
+            ):
+                problems.append(
+                    f"{where} is categorical and needs 'categories': a list of at least two "
+                    f"distinct labels; got {categories!r}"
+                )
+                categories = None
+            else:
+                categories = tuple(str(c) for c in categories)
+        elif categories is not None:
+            problems.append(f"{where} has 'categories' but is not categorical (type {ntype!r})")
+            categories = None
+        for text_key in ("description", "unit"):
+            if not isinstance(item.get(text_key, ""), str):
+                problems.append(f"{where}: {text_key!r} must be text")
+        nodes.append(
+            Node(
+                name=name,
+                type=ntype if ntype in NODE_TYPES else "continuous",
+                role=role if role in ROLES else "context",
+                parents=tuple(parents),
+                categories=categories,
+                description=str(item.get("description", "") or "").strip(),
+                unit=str(item.get("unit", "") or ""),
+            )
+        )
+    return nodes
+
+
+def _check_graph(nodes: list[Node], problems: list[str]) -> None:
+    names = {n.name for n in nodes}
+    for n in nodes:
+        for p in n.parents:
+            if p == n.name:
+                problems.append(f"node {n.name!r} lists itself as a parent (a self-loop)")
+            elif p not in names:
+                problems.append(
+                    f"edge {p!r} -> {n.name!r}: {p!r} is not a declared node; declare it or "
+                    f"remove it from the parents of {n.name!r}"
+                )
+    g = nx.DiGraph()
+    g.add_nodes_from(names)
+    g.add_edges_from((p, n.name) for n in nodes for p in n.parents if p in names and p != n.name)
+    for cycle in _some_cycles(g):
+        path = " -> ".join([*cycle, cycle[0]])
+        problems.append(f"cycle {path}: a DAG cannot have cycles; remove one of these edges")
+    outcomes = [n.name for n in nodes if n.role == "outcome"]
+    if nodes and not outcomes:
+        problems.append("no node has role 'outcome'; mark the node to explain (e.g. revenue)")
+    elif len(outcomes) > 1:
+        problems.append(f"several nodes have role 'outcome' ({', '.join(outcomes)}); keep one")
+
+
+def _some_cycles(g: nx.DiGraph, limit: int = 5) -> list[list[str]]:
+    """Up to ``limit`` distinct cycles, each in a canonical rotation."""
+    cycles = []
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) < 2:
+            continue
+        cycle = [u for u, _ in nx.find_cycle(g.subgraph(comp))]
+        k = cycle.index(min(cycle))
+        cycles.append(cycle[k:] + cycle[:k])
+        if len(cycles) >= limit:
+            break
+    return sorted(cycles)

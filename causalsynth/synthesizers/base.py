@@ -1,0 +1,113 @@
+"""The contract every synthesizer follows (scikit-learn habits, SDV's public/private template).
+
+* The constructor only stores parameters (``get_params`` returns them).
+* ``fit(data, dag)`` checks the table against the DAG, calls ``_fit`` on a typed copy and
+  returns ``self``; learned state gets a trailing underscore.
+* ``sample(n, seed=...)`` calls ``_sample`` and returns a frame with the real table's columns,
+  dtypes and category sets; the same seed gives the same table; before ``fit`` it raises
+  :class:`~causalsynth.errors.NotFittedError`.
+* ``interventions`` are accepted only by synthesizers that are causal models (``causal``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from causalsynth._random import as_generator
+from causalsynth.dag import DAG, load_dag
+from causalsynth.data import check_data
+from causalsynth.errors import CausalSynthError, DataError, NotFittedError
+
+__all__ = ["Synthesizer"]
+
+
+class Synthesizer:
+    """Base class: subclasses implement ``_fit(data, dag)`` and ``_sample(n, rng)``.
+
+    ``data`` given to ``_fit`` is typed by :func:`causalsynth.data.check_data` (float64,
+    int64, pandas Categorical). ``_sample`` returns a frame in the same typing; the base class
+    restores the user's dtypes.
+    """
+
+    name: ClassVar[str] = "base"
+    #: fewest real rows the method can learn from; fit refuses fewer with this number.
+    min_rows: ClassVar[int] = 10
+    supports_interventions: ClassVar[bool] = False
+
+    # ---- parameters ----------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters and their values."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"
+                and sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # ---- the public template ----------------------------------------------------------
+    def fit(self, data: pd.DataFrame, dag: DAG | str | dict) -> Synthesizer:
+        """Learn from ``data`` (a DataFrame whose columns are the DAG's nodes); returns self."""
+        dag = load_dag(dag)
+        clean = check_data(data, dag, min_rows=self.min_rows,
+                           what=f"the training table of {self.name!r}")
+        self.dag_ = dag
+        self.columns_ = [str(c) for c in data.columns]
+        self.dtypes_ = {str(c): data[c].dtype for c in data.columns}
+        self.n_train_ = len(clean)
+        self._fit(clean, dag)
+        return self
+
+    def sample(self, n: int, seed=None, interventions: dict | None = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows; the same ``seed`` gives the same table."""
+        if not hasattr(self, "dag_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(data, dag) before sample"
+            )
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise DataError(
+                f"The 'n' parameter of {type(self).__name__}.sample must be an int >= 1. "
+                f"Got {n!r} instead."
+            )
+        rng = as_generator(seed)
+        if interventions:
+            if not self.supports_interventions:
+                raise CausalSynthError(
+                    f"{self.name!r} learns a joint distribution, not a causal model, so it "
+                    f"cannot sample under interventions; use make_synthesizer('causal')"
+                )
+            frame = self._sample(int(n), rng, interventions=interventions)
+        else:
+            frame = self._sample(int(n), rng)
+        return self._restore_dtypes(frame)
+
+    # ---- for subclasses ----------------------------------------------------------------
+    def _fit(self, data: pd.DataFrame, dag: DAG) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sample(self, n: int, rng: np.random.Generator, **kwargs) -> pd.DataFrame:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The user's column order and dtypes; categories keep the declared set."""
+        out = {}
+        for col in self.columns_:
+            node, values, dtype = self.dag_.node(col), frame[col], self.dtypes_[col]
+            if node.type == "categorical":
+                values = pd.Categorical(values.astype(str), categories=node.categories)
+                out[col] = (pd.Series(values) if isinstance(dtype, pd.CategoricalDtype)
+                            else pd.Series(np.asarray(values.astype(str), dtype=object)))
+                if pd.api.types.is_integer_dtype(dtype):  # categories written as numbers
+                    out[col] = out[col].astype("int64")
+            elif pd.api.types.is_bool_dtype(dtype):
+                out[col] = pd.Series(np.asarray(values, dtype=float) > 0.5)
+            elif pd.api.types.is_integer_dtype(dtype) or node.type in ("binary", "count"):
+                out[col] = pd.Series(np.rint(np.asarray(values, dtype=float))).astype(
+                    dtype if pd.api.types.is_integer_dtype(dtype) else "int64")
+            else:
+                out[col] = pd.Series(np.asarray(values, dtype="float64"))
+        return pd.DataFrame(out)
