@@ -1,0 +1,309 @@
+"""Plots for the HTML reports, as inline SVG text (no files, no fonts, no network).
+
+Every function takes plain aggregates from a report dict (shares, intervals, histogram counts,
+a correlation-difference matrix) and returns an ``<svg>`` string, so a saved JSON report renders
+the same plots. Nothing here sees a table row. Figures are built with matplotlib's object API
+(``matplotlib.figure.Figure``), which keeps pyplot's global state untouched.
+
+Examples
+--------
+>>> svg = ici_bars([{"node": "tv_spend", "real_share": 17.5, "real_low": 16.9,
+...                  "real_high": 18.1, "synthetic_share": 16.0, "synthetic_low": 15.2,
+...                  "synthetic_high": 16.8}])
+>>> svg.startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from causalsynth.errors import MissingDependencyError
+
+__all__ = [
+    "HOLDOUT_COLOR",
+    "REAL_COLOR",
+    "SYNTH_COLOR",
+    "column_distribution",
+    "correlation_heatmap",
+    "correlation_matrix_from_records",
+    "dcr_histogram",
+    "effects_forest",
+    "ici_bars",
+    "privacy_fidelity_scatter",
+]
+
+REAL_COLOR = "#4c72b0"
+SYNTH_COLOR = "#dd8452"
+HOLDOUT_COLOR = "#55a868"
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+
+
+def _figure(width: float, height: float):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+        raise MissingDependencyError(
+            "the HTML report's plots need matplotlib; install it with: pip install matplotlib"
+        ) from exc
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _to_svg(fig, key: str) -> str:
+    """SVG text without XML prolog or metadata; ``key`` salts the clip-path ids.
+
+    Several SVGs sit in one HTML page, so their ``id``s must not collide; a fixed salt per plot
+    also makes the same report render to the same bytes.
+    """
+    import matplotlib
+
+    buf = io.StringIO()
+    rc = {"svg.fonttype": "none", "svg.hashsalt": key, "font.size": 9}
+    with matplotlib.rc_context(rc):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = _METADATA.sub("", _PROLOG.sub("", buf.getvalue(), count=1))
+    return text.replace("<svg ", f'<svg class="plot" role="img" aria-label="{key}" ', 1)
+
+
+def _num(x: Any) -> float:
+    """A finite float, or NaN for None / missing / non-numbers."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def _err(center: float, low: float, high: float) -> tuple[float, float]:
+    """Error-bar half-widths (0 when an interval bound is missing)."""
+    lo = center - low if math.isfinite(low) and math.isfinite(center) else 0.0
+    hi = high - center if math.isfinite(high) and math.isfinite(center) else 0.0
+    return max(lo, 0.0), max(hi, 0.0)
+
+
+def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
+    """Grouped horizontal bars: each node's ICI share on the real and the synthetic table.
+
+    Error bars are the reported intervals. Shares are percentages.
+    """
+    nodes = [str(r.get("node")) for r in ici]
+    n = len(nodes)
+    fig = _figure(6.4, max(1.6, 0.45 * n + 0.9))
+    ax = fig.subplots()
+    ys = list(range(n))
+    h = 0.38
+    for offset, side, color, label in ((-h / 2, "real", REAL_COLOR, "real"),
+                                       (h / 2, "synthetic", SYNTH_COLOR, "synthetic")):
+        vals = [_num(r.get(f"{side}_share")) for r in ici]
+        errs = [_err(v, _num(r.get(f"{side}_low")), _num(r.get(f"{side}_high")))
+                for v, r in zip(vals, ici, strict=True)]
+        ax.barh([y + offset for y in ys], [0 if math.isnan(v) else v for v in vals], height=h,
+                color=color, label=label,
+                xerr=[[e[0] for e in errs], [e[1] for e in errs]],
+                error_kw={"ecolor": "#333333", "capsize": 2, "elinewidth": 0.8})
+    ax.set_yticks(ys, nodes)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the outcome's variation (ICI, %)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", frameon=False)
+    return _to_svg(fig, key)
+
+
+def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -> str:
+    """Forest plot of treatment effects, each as a percentage of its real-table estimate.
+
+    Effects of different treatments live on different scales (EUR per EUR, EUR per +10%), so
+    each row is normalised by its real estimate: the real point sits at 100% with its interval,
+    the synthetic point and interval beside it. Rows whose real estimate is 0 are skipped.
+    """
+    rows = [r for r in effects if _num(r.get("real")) not in (0.0,)
+            and math.isfinite(_num(r.get("real")))]
+    labels = [f"{r.get('treatment')} ({_kind(r)}, {r.get('method', '')})" for r in rows]
+    n = max(len(rows), 1)
+    fig = _figure(6.4, max(1.6, 0.42 * n + 0.9))
+    ax = fig.subplots()
+    for i, r in enumerate(rows):
+        base = _num(r.get("real"))
+        for side, color, dy in (("real", REAL_COLOR, -0.12), ("synthetic", SYNTH_COLOR, 0.12)):
+            c = 100 * _num(r.get(side)) / base
+            lo = 100 * _num(r.get(f"{side}_low")) / base
+            hi = 100 * _num(r.get(f"{side}_high")) / base
+            lo, hi = min(lo, hi), max(lo, hi)  # a negative base flips the interval
+            if not math.isfinite(c):
+                continue
+            e = _err(c, lo, hi)
+            ax.errorbar([c], [i + dy], xerr=[[e[0]], [e[1]]], fmt="o", color=color, ms=4,
+                        capsize=2, elinewidth=1, label=side if i == 0 else None)
+    ax.axvline(100, color="#888888", lw=0.8, ls="--")
+    ax.set_yticks(list(range(len(rows))), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("effect as % of the real-table estimate")
+    ax.grid(axis="x", alpha=0.3)
+    if rows:
+        ax.legend(loc="best", frameon=False)
+    return _to_svg(fig, key)
+
+
+def _kind(r: Mapping[str, Any]) -> str:
+    return {"per_unit": "per unit", "shift_10pct": "+10%"}.get(str(r.get("kind")),
+                                                              str(r.get("kind")))
+
+
+def dcr_histogram(hist: Mapping[str, Any], key: str = "dcr") -> str:
+    """Distances to the closest training record: synthetic rows vs holdout rows.
+
+    ``hist`` holds ``bins`` (edges, one more than counts) and the counts ``synthetic`` and
+    ``holdout``; counts are shown as shares so tables of different sizes compare.
+    """
+    edges = [_num(b) for b in hist.get("bins", [])]
+    fig = _figure(6.0, 2.6)
+    ax = fig.subplots()
+    for side, color in (("holdout", HOLDOUT_COLOR), ("synthetic", SYNTH_COLOR)):
+        counts = [_num(c) for c in hist.get(side) or []]
+        if len(counts) != len(edges) - 1 or not counts:
+            continue
+        total = sum(c for c in counts if math.isfinite(c)) or 1.0
+        ax.stairs([100 * c / total for c in counts], edges, color=color, lw=1.6, label=side,
+                  fill=side == "holdout", alpha=0.35 if side == "holdout" else 1.0)
+    ax.set_xlabel("distance to the closest training record")
+    ax.set_ylabel("% of rows")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return _to_svg(fig, key)
+
+
+def correlation_matrix_from_records(records: Sequence[Mapping[str, Any]]
+                                    ) -> tuple[list[str], list[list[float]]] | None:
+    """Read a correlation-difference matrix from breakdown records, in either of two shapes.
+
+    Long: one record per pair with two column-name fields (``column_1``/``column_2``,
+    ``column_a``/``column_b`` or ``x``/``y``) and a ``difference`` (or ``diff``/``value``).
+    Wide: one record per row with a name field (``column``, ``index`` or ``name``) and one
+    numeric field per column. Returns ``(columns, matrix)`` or None when neither fits.
+    """
+    if not records:
+        return None
+    first = records[0]
+    pair = next(((a, b) for a, b in (("column_1", "column_2"), ("column_a", "column_b"),
+                                     ("x", "y"), ("col1", "col2")) if a in first and b in first),
+                None)
+    if pair:
+        vkey = next((k for k in ("difference", "diff", "abs_difference", "value")
+                     if k in first), None)
+        if vkey is None:
+            return None
+        cols: list[str] = []
+        for r in records:
+            for c in (str(r[pair[0]]), str(r[pair[1]])):
+                if c not in cols:
+                    cols.append(c)
+        idx = {c: i for i, c in enumerate(cols)}
+        mat = [[math.nan] * len(cols) for _ in cols]
+        for i in range(len(cols)):
+            mat[i][i] = 0.0
+        for r in records:
+            i, j, v = idx[str(r[pair[0]])], idx[str(r[pair[1]])], _num(r[vkey])
+            mat[i][j] = mat[j][i] = v
+        return cols, mat
+    name = next((k for k in ("column", "index", "name", "") if k in first), None)
+    if name is None:
+        return None
+    cols = [str(r[name]) for r in records]
+    if not all(c in first for c in cols):
+        return None
+    return cols, [[_num(r.get(c)) for c in cols] for r in records]
+
+
+def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]],
+                        key: str = "corrdiff") -> str:
+    """Heat map of |real correlation − synthetic correlation| for every column pair."""
+    n = len(columns)
+    size = min(7.0, max(3.2, 0.55 * n + 1.6))
+    fig = _figure(size + 0.8, size)
+    ax = fig.subplots()
+    vals = [[abs(_num(v)) for v in row] for row in matrix]
+    top = max([v for row in vals for v in row if math.isfinite(v)] + [0.1])
+    im = ax.imshow(vals, cmap="Reds", vmin=0, vmax=max(top, 0.1))
+    ax.set_xticks(range(n), list(columns), rotation=45, ha="right")
+    ax.set_yticks(range(n), list(columns))
+    if n <= 12:
+        for i in range(n):
+            for j in range(n):
+                v = vals[i][j]
+                if math.isfinite(v):
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if v > 0.6 * top else "black")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="|difference in correlation|")
+    return _to_svg(fig, key)
+
+
+def column_distribution(column: str, spec: Mapping[str, Any], key: str) -> str | None:
+    """One column's real vs synthetic distribution from histogram aggregates.
+
+    ``spec`` holds ``real`` and ``synthetic`` counts and either ``bins`` (numeric edges,
+    one more than counts) or ``categories`` (labels, as many as counts). Returns None when the
+    aggregates do not fit either shape.
+    """
+    real = [_num(c) for c in spec.get("real") or []]
+    synth = [_num(c) for c in spec.get("synthetic") or []]
+    if not real or len(real) != len(synth):
+        return None
+    edges = spec.get("bins", spec.get("edges"))
+    cats = spec.get("categories")
+    fig = _figure(3.1, 2.1)
+    ax = fig.subplots()
+    rt = sum(c for c in real if math.isfinite(c)) or 1.0
+    st = sum(c for c in synth if math.isfinite(c)) or 1.0
+    rs = [100 * c / rt for c in real]
+    ss = [100 * c / st for c in synth]
+    if edges is not None and len(edges) == len(real) + 1:
+        e = [_num(b) for b in edges]
+        ax.stairs(rs, e, color=REAL_COLOR, fill=True, alpha=0.45, label="real")
+        ax.stairs(ss, e, color=SYNTH_COLOR, lw=1.4, label="synthetic")
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+    elif cats is not None and len(cats) == len(real):
+        xs = list(range(len(cats)))
+        ax.bar([x - 0.2 for x in xs], rs, 0.4, color=REAL_COLOR, label="real")
+        ax.bar([x + 0.2 for x in xs], ss, 0.4, color=SYNTH_COLOR, label="synthetic")
+        ax.set_xticks(xs, [str(c) for c in cats], rotation=30 if len(cats) > 4 else 0)
+    else:
+        return None
+    ax.set_title(column, fontsize=9)
+    ax.set_ylabel("% of rows", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False)
+    return _to_svg(fig, key)
+
+
+def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str,
+                             xlabel: str, ylabel: str, key: str = "frontier") -> str:
+    """Scatter of synthesizers: causal-fidelity loss (x) against privacy risk (y).
+
+    ``points`` are leaderboard rows (dicts with ``synthesizer``, ``x`` and ``y`` fields and a
+    ``verdict``). Preserved verdicts are drawn filled, the rest hollow. Lower-left is better.
+    """
+    fig = _figure(5.6, 3.6)
+    ax = fig.subplots()
+    drawn = 0
+    for p in points:
+        px, py = _num(p.get(x)), _num(p.get(y))
+        if not (math.isfinite(px) and math.isfinite(py)):
+            continue
+        ok = p.get("verdict") == "preserved"
+        ax.scatter([px], [py], s=60, color=HOLDOUT_COLOR if ok else SYNTH_COLOR,
+                   edgecolors="#333333", marker="o" if ok else "X")
+        ax.annotate(str(p.get("synthesizer")), (px, py), textcoords="offset points",
+                    xytext=(6, 4), fontsize=8)
+        drawn += 1
+    if not drawn:
+        ax.text(0.5, 0.5, "no synthesizer has both figures", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return _to_svg(fig, key)

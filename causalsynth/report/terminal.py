@@ -1,0 +1,135 @@
+"""Short coloured summaries for the terminal (rich): one report, or a leaderboard.
+
+Examples
+--------
+>>> from rich.console import Console
+>>> report = {"verdict": "preserved", "causal": {"reasons": ["ICI shares within 2 points"]}}
+>>> print_summary(report, console=Console(width=80, color_system=None))
+attribution preserved
+  • ICI shares within 2 points
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from causalsynth.report.html import fmt
+
+__all__ = ["print_leaderboard", "print_summary", "verdict_text"]
+
+
+def verdict_text(verdict: str | None) -> str:
+    """Rich markup for a verdict: green when preserved, red otherwise."""
+    if verdict == "preserved":
+        return "[bold green]preserved[/]"
+    if verdict is None:
+        return "[dim]–[/]"
+    return f"[bold red]{verdict}[/]"
+
+
+def _metric(section: Mapping[str, Any], name: str) -> Any:
+    m = section.get(name) or {}
+    return None if m.get("error") else m.get("value")
+
+
+def print_summary(report: Mapping[str, Any], console: Console | None = None,
+                  title: str | None = None) -> None:
+    """Print a report's verdict, reasons and headline figures (a few lines)."""
+    console = console or Console()
+    causal = report.get("causal") or {}
+    verdict = report.get("verdict")
+    console.print(f"{escape(title) + ': ' if title else ''}attribution {verdict_text(verdict)}")
+    for reason in causal.get("reasons") or []:
+        console.print(f"  • {reason}", markup=False, highlight=False)
+    ici = causal.get("ici") or []
+    if ici:
+        t = Table(title=f"ICI on {causal.get('target', 'outcome')} (%)", title_justify="left")
+        for col in ("node", "real", "synthetic", "diff (pts)"):
+            t.add_column(col, justify="left" if col == "node" else "right")
+        for r in ici:
+            ok = r.get("within_margin", True)
+            style = "" if ok else "red"
+            t.add_row(str(r.get("node")), fmt(r.get("real_share")),
+                      fmt(r.get("synthetic_share")), fmt(r.get("diff_pp")), style=style)
+        console.print(t)
+    eff = causal.get("effects") or []
+    if eff:
+        t = Table(title="Treatment effects", title_justify="left")
+        for col in ("treatment", "kind", "method", "real", "synthetic", "rel. diff"):
+            t.add_column(col, justify="left" if col in ("treatment", "kind", "method")
+                         else "right")
+        for r in eff:
+            t.add_row(str(r.get("treatment")), str(r.get("kind")), str(r.get("method")),
+                      fmt(r.get("real")), fmt(r.get("synthetic")),
+                      fmt(r.get("rel_diff"), pct=True), style="" if r.get("ok", True) else "red")
+        console.print(t)
+    ind = causal.get("independences") or []
+    fid, priv = report.get("fidelity") or {}, report.get("privacy") or {}
+    bits = []
+    if ind:
+        bits.append(f"independences broken {sum(bool(r.get('broken')) for r in ind)}/{len(ind)}")
+    for label, section, name, pct in (
+        ("quality", fid, "quality_score", True),
+        ("DCR closer to train", priv, "dcr_share_closer_to_train", True),
+        ("membership AUC", priv, "membership_inference_auc", False),
+    ):
+        v = _metric(section, name)
+        if v is not None:
+            bits.append(f"{label} {fmt(v, pct=pct)}")
+    failed = [f"{sec}/{k}" for sec in ("fidelity", "utility", "privacy")
+              for k, m in (report.get(sec) or {}).items() if m.get("error")]
+    if bits:
+        console.print("  " + " · ".join(bits), highlight=False)
+    if failed:
+        console.print(f"  metrics that failed (see report): {', '.join(failed)}",
+                      style="yellow", markup=False)
+
+
+_LEADER_COLUMNS = [
+    ("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
+    ("sample_s", "sample s", None), ("quality", "quality", "pct"),
+    ("max_ici_diff", "max ICI diff (pts)", None), ("max_effect_diff", "max effect diff", "pct"),
+    ("independences_broken", "indep. broken", "int"), ("dcr_share", "DCR closer", "pct"),
+    ("membership_auc", "MIA AUC", None), ("verdict", "verdict", None),
+]
+
+
+def _cell(value: Any, kind: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "int":
+        return f"{int(value):,}"
+    return fmt(value, pct=kind == "pct")
+
+
+def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
+                      title: str = "Leaderboard") -> None:
+    """Print a comparison leaderboard; a failed synthesizer shows its error."""
+    console = console or Console()
+    t = Table(title=title, title_justify="left")
+    cols = [c for c in _LEADER_COLUMNS if c[0] in board.columns]
+    for key, label, _ in cols:
+        t.add_column(label, justify="left" if key in ("synthesizer", "verdict") else "right")
+    for rec in board.to_dict("records"):
+        cells = []
+        for key, _, kind in cols:
+            if key == "verdict":
+                cells.append(verdict_text(rec.get("verdict")) if not rec.get("error")
+                             else "[bold red]failed[/]")
+            elif key == "synthesizer":
+                cells.append(escape(str(rec.get(key))))
+            else:
+                cells.append(_cell(rec.get(key), kind))
+        t.add_row(*cells)
+    console.print(t)
+    for rec in board.to_dict("records"):
+        if rec.get("error"):
+            console.print(f"  {rec['synthesizer']} failed: {rec['error']}", style="red",
+                          markup=False, highlight=False)
