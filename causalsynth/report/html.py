@@ -22,7 +22,10 @@ from typing import Any
 
 from causalsynth.report import plots
 
-__all__ = ["CSS", "esc", "fmt", "metric_table", "page", "render_report"]
+__all__ = [
+    "CSS", "esc", "fmt", "metric_table", "page", "render_comparison", "render_report",
+    "report_body",
+]
 
 #: Known metrics: display label and what the number means.
 METRIC_LABELS: dict[str, tuple[str, str]] = {
@@ -205,7 +208,7 @@ def _verdict(d: Mapping[str, Any]) -> str:
             + "</div>")
 
 
-def _ici(causal: Mapping[str, Any]) -> str:
+def _ici(causal: Mapping[str, Any], prefix: str = "") -> str:
     ici = causal.get("ici") or []
     target = causal.get("target") or "the outcome"
     out = [f"<h3>Intrinsic causal influence on {esc(target)}</h3>",
@@ -214,7 +217,7 @@ def _ici(causal: Mapping[str, Any]) -> str:
            "table.</p>"]
     if not ici:
         return "".join(out) + "<p class='note'>no ICI figures in this report</p>"
-    out.append(_plot(plots.ici_bars, ici))
+    out.append(_plot(plots.ici_bars, ici, key=f"{prefix}ici"))
     rows, classes = [], []
     for r in ici:
         rows.append([esc(r.get("node")),
@@ -234,7 +237,7 @@ def _ici(causal: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _effects(causal: Mapping[str, Any]) -> str:
+def _effects(causal: Mapping[str, Any], prefix: str = "") -> str:
     eff = causal.get("effects") or []
     out = ["<h3>Treatment effects</h3>",
            "<p class='note'>Average effect of each treatment on the outcome, per unit and for "
@@ -243,7 +246,7 @@ def _effects(causal: Mapping[str, Any]) -> str:
            "real-table estimate.</p>"]
     if not eff:
         return "".join(out) + "<p class='note'>no effect figures in this report</p>"
-    out.append(_plot(plots.effects_forest, eff))
+    out.append(_plot(plots.effects_forest, eff, key=f"{prefix}effects"))
     rows, classes = [], []
     for r in eff:
         kind = {"per_unit": "per unit", "shift_10pct": "+10% shift"}.get(
@@ -287,12 +290,12 @@ def _independences(causal: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _causal(d: Mapping[str, Any]) -> str:
+def _causal(d: Mapping[str, Any], prefix: str = "") -> str:
     causal = d.get("causal") or {}
     parts = ["<h2 id='causal'>Causal structure</h2>"]
     if causal.get("error"):
         parts.append(f"<p class='err'>causal evaluation failed: {esc(causal['error'])}</p>")
-    parts += [_ici(causal), _effects(causal), _independences(causal)]
+    parts += [_ici(causal, prefix), _effects(causal, prefix), _independences(causal)]
     if causal.get("seconds") is not None:
         parts.append(f"<p class='note'>causal evaluation took {fmt(causal['seconds'])} s</p>")
     return "".join(parts)
@@ -360,13 +363,13 @@ def _column_histograms(fidelity: Mapping[str, Mapping[str, Any]]) -> dict[str, A
     return None
 
 
-def _fidelity(d: Mapping[str, Any]) -> str:
+def _fidelity(d: Mapping[str, Any], prefix: str = "") -> str:
     fid = d.get("fidelity") or {}
     out = ["<h2 id='fidelity'>Fidelity</h2>", metric_table(fid)]
     out.append("<h3>Column distributions</h3>")
     hist = _column_histograms(fid)
     if hist:
-        svgs = [plots.column_distribution(col, spec, key=f"dist-{i}")
+        svgs = [plots.column_distribution(col, spec, key=f"{prefix}dist-{i}")
                 for i, (col, spec) in enumerate(hist.items()) if isinstance(spec, Mapping)]
         drawn = [s for s in svgs if s]
         out.append("<div class='grid'>" + "".join(drawn) + "</div>")
@@ -386,7 +389,7 @@ def _fidelity(d: Mapping[str, Any]) -> str:
     if corr.get("error"):
         out.append(f"<p class='err'>correlation difference failed: {esc(corr['error'])}</p>")
     elif parsed:
-        out.append(_plot(plots.correlation_heatmap, *parsed))
+        out.append(_plot(plots.correlation_heatmap, *parsed, key=f"{prefix}corrdiff"))
     else:
         out.append("<p class='note'>no correlation-difference matrix in this report</p>")
     out += [_breakdown(k, m) for k, m in fid.items() if k != "correlation_difference"]
@@ -402,7 +405,7 @@ def _utility(d: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _privacy(d: Mapping[str, Any]) -> str:
+def _privacy(d: Mapping[str, Any], prefix: str = "") -> str:
     priv = d.get("privacy") or {}
     out = ["<h2 id='privacy'>Privacy</h2>",
            "<p class='note'>Each figure is shown next to the same figure for the holdout or an "
@@ -425,7 +428,7 @@ def _privacy(d: Mapping[str, Any]) -> str:
         for i, (k, h) in enumerate(hists):
             out.append(f"<p class='note'>{esc(METRIC_LABELS.get(k, (k, ''))[0])}: synthetic "
                        "rows vs holdout rows</p>")
-            out.append(_plot(plots.dcr_histogram, h, key=f"dcr-{i}"))
+            out.append(_plot(plots.dcr_histogram, h, key=f"{prefix}dcr-{i}"))
     else:
         out.append("<p class='note'>no distance histogram in this report</p>")
     # privacy breakdowns: per-column rates only (never per-row records)
@@ -464,6 +467,19 @@ def page(body: str, title: str, fragment: bool = False) -> str:
             f"<title>{esc(title)}</title></head><body>{inner}</body></html>")
 
 
+def report_body(report: Mapping[str, Any], fold: bool = False, prefix: str = "") -> str:
+    """The report's HTML body without styles; ``fold`` folds the secondary sections and
+    ``prefix`` keeps plot ids unique when several reports share a page."""
+    def wrap(title: str, body: str) -> str:
+        return f"<details><summary><b>{title}</b></summary>{body}</details>" if fold else body
+
+    return "".join([
+        _header(report), _verdict(report), _causal(report, prefix),
+        wrap("Fidelity", _fidelity(report, prefix)), wrap("Utility", _utility(report)),
+        wrap("Privacy", _privacy(report, prefix)), wrap("Run details", _meta(report)),
+    ])
+
+
 def render_report(report: Mapping[str, Any], fragment: bool = False) -> str:
     """The HTML text of a report dict (as ``Report.to_dict()`` or its JSON gives it).
 
@@ -481,13 +497,109 @@ def render_report(report: Mapping[str, Any], fragment: bool = False) -> str:
     >>> import json, causalsynth.report.html as h
     >>> text = h.render_report(json.load(open("report.json")))   # doctest: +SKIP
     """
-    fold = (lambda title, body: f"<details><summary><b>{title}</b></summary>{body}</details>"
-            ) if fragment else (lambda title, body: body)
-    body = "".join([
-        _header(report), _verdict(report), _causal(report),
-        fold("Fidelity", _fidelity(report)), fold("Utility", _utility(report)),
-        fold("Privacy", _privacy(report)), fold("Run details", _meta(report)),
-    ])
+    body = report_body(report, fold=fragment)
     meta = report.get("meta") or {}
     title = f"causalsynth report: {meta.get('synthesizer') or meta.get('dag') or ''}"
     return page(body, title, fragment=fragment)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison page
+# ---------------------------------------------------------------------------------------
+_BOARD = [("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
+          ("sample_s", "sample s", None), ("quality", "quality", "pct"),
+          ("shapes", "shapes", "pct"), ("pair_trends", "pair trends", "pct"),
+          ("max_ici_diff", "max ICI diff (points)", None),
+          ("max_effect_diff", "max effect diff", "pct"),
+          ("independences_broken", "independences broken", "int"),
+          ("dcr_share", "DCR closer to train", "pct"),
+          ("membership_auc", "membership AUC", None), ("verdict", "verdict", None)]
+
+
+def _anchor(name: Any) -> str:
+    return "s-" + "".join(ch if ch.isalnum() else "-" for ch in str(name))
+
+
+def _board_table(records: Sequence[Mapping[str, Any]]) -> str:
+    rows, classes = [], []
+    for r in records:
+        cells = []
+        for key, _, kind in _BOARD:
+            v = r.get(key)
+            if key == "synthesizer":
+                cells.append(f"<a href='#{esc(_anchor(v))}'>{esc(v)}</a>")
+            elif key == "verdict":
+                if r.get("error"):
+                    cells.append('<span class="no">failed</span>')
+                elif v == "preserved":
+                    cells.append('<span class="yes">preserved</span>')
+                else:
+                    cells.append(f'<span class="no">{esc(v)}</span>')
+            elif kind == "int" and _num(v) is not None:
+                cells.append(f"{int(_num(v))}")
+            else:
+                cells.append(fmt(_num(v), pct=kind == "pct"))
+        rows.append(cells)
+        classes.append("bad" if r.get("error") else "")
+    return _table([label for _, label, _ in _BOARD], rows, row_classes=classes)
+
+
+def render_comparison(comparison: Mapping[str, Any], links: Mapping[str, str] | None = None,
+                      embed: bool = True, fragment: bool = False) -> str:
+    """The HTML text of a comparison dict (``Comparison.to_dict()`` or its JSON).
+
+    Leaderboard first, then a privacy-vs-causal-fidelity scatter, then one section per
+    synthesizer: its error, a link to its own report (``links``: name -> href) and, when
+    ``embed``, its report folded in.
+    """
+    board = comparison.get("leaderboard") or []
+    reports = comparison.get("reports") or {}
+    meta = comparison.get("meta") or {}
+    sub = [f"DAG <b>{esc(meta.get('dag', ''))}</b>"]
+    for key, label in (("n_train", "training rows"), ("n_holdout", "holdout rows"),
+                       ("n_synthetic", "synthetic rows per synthesizer"), ("seed", "seed")):
+        if meta.get(key) is not None:
+            sub.append(f"{label} {fmt(meta[key])}")
+    out = ["<h1>causalsynth comparison</h1>", f"<p class='sub'>{' · '.join(sub)}</p>"]
+    if meta.get("holdout"):
+        out.append(f"<p class='note'>holdout {esc(meta['holdout'])}</p>")
+    kept = [r.get("synthesizer") for r in board if r.get("verdict") == "preserved"]
+    ok = bool(kept)
+    head = (f"Attribution preserved by: {', '.join(map(str, kept))}" if ok
+            else "No synthesizer preserved attribution")
+    out.append(f'<div class="verdict {"ok" if ok else "bad"}" id="verdict">'
+               f'<div class="head">{esc(head)}</div></div>')
+    out.append("<h2 id='leaderboard'>Leaderboard</h2>")
+    out.append("<p class='note'>max ICI diff: largest difference of an ICI share, real vs "
+               "synthetic, in percentage points; max effect diff: largest relative difference "
+               "of a treatment effect; DCR closer to train: share of synthetic rows nearer to "
+               "the training rows than holdout rows are (a fresh sample scores about 50–58%); "
+               "membership AUC: 0.5 = no leak.</p>")
+    out.append(_board_table(board))
+    out.append("<h2 id='frontier'>Privacy vs causal fidelity</h2>")
+    use_auc = any(_num(r.get("membership_auc")) is not None for r in board)
+    ykey, ylabel = (("membership_auc", "membership-inference AUC (0.5 = no leak)") if use_auc
+                    else ("dcr_share", "share of synthetic rows closer to training"))
+    out.append("<p class='note'>Lower-left is better: small causal damage, little leakage. "
+               "Filled circles: attribution preserved; crosses: not preserved.</p>")
+    out.append(_plot(plots.privacy_fidelity_scatter, board, "max_ici_diff", ykey,
+                     "max ICI difference (percentage points)", ylabel))
+    out.append("<h2 id='synthesizers'>Synthesizers</h2>")
+    for r in board:
+        name = r.get("synthesizer")
+        part = [f"<h3 id='{esc(_anchor(name))}'>{esc(name)}</h3>"]
+        if r.get("error"):
+            part.append(f"<p class='err'>failed: {esc(r['error'])}</p>")
+        href = (links or {}).get(str(name))
+        if href:
+            part.append(f"<p><a href='{esc(href)}'>full report of {esc(name)}</a></p>")
+        rep = reports.get(str(name))
+        if rep is not None:
+            reasons = (rep.get("causal") or {}).get("reasons") or []
+            if reasons:
+                part.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in reasons) + "</ul>")
+            if embed:
+                part.append(f"<details><summary>report of {esc(name)}</summary>"
+                            f"{report_body(rep, fold=True, prefix=_anchor(name))}</details>")
+        out.append("".join(part))
+    return page("".join(out), "causalsynth comparison", fragment=fragment)

@@ -1,0 +1,345 @@
+"""Fit several synthesizers on one real table and judge each: the leaderboard.
+
+This is the only module that both trains and judges (the design's one-way flow): it splits
+the real table into training and holdout rows (unless a holdout is given), fits every
+synthesizer on the training rows, samples, and validates each synthetic table with
+:func:`causalsynth.validate` against the same training and holdout rows and the same seed, so
+the reports differ only by the synthesizer. A synthesizer that fails is recorded with its error
+in its leaderboard row; the others go on.
+
+Examples
+--------
+>>> import causalsynth as cs
+>>> dag = cs.load_dag("acquisition")
+>>> result = cs.compare(dag.simulate(5000, seed=0), dag,
+...                     synthesizers=["gaussian_copula", "causal"])   # doctest: +SKIP
+>>> result.leaderboard[["synthesizer", "max_ici_diff", "verdict"]]     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import math
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causalsynth._io import write_text_atomic
+from causalsynth._random import as_generator, child_seed
+from causalsynth.dag import DAG, load_dag
+from causalsynth.data import check_data
+from causalsynth.errors import CausalSynthError
+from causalsynth.evaluate.metric import jsonable
+from causalsynth.evaluate.report import Report
+from causalsynth.synthesizers import Synthesizer, make_synthesizer
+from causalsynth.synthesizers import synthesizer_class as _synthesizer_class
+
+__all__ = ["LEADERBOARD_COLUMNS", "Comparison", "compare", "leaderboard_row"]
+
+LEADERBOARD_COLUMNS = [
+    "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
+    "max_effect_diff", "independences_broken", "dcr_share", "membership_auc", "verdict", "error",
+]
+
+SynthSpec = (Iterable[str | Synthesizer] | Mapping[str, Mapping[str, Any]])
+
+
+@dataclass
+class Comparison:
+    """Result of :func:`compare`.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per synthesizer: ``synthesizer, fit_s, sample_s, quality, shapes, pair_trends,
+        max_ici_diff`` (points), ``max_effect_diff`` (relative, 0.1 = 10%),
+        ``independences_broken, dcr_share, membership_auc, verdict, error``.
+    reports : dict of Report
+        The full validation report of every synthesizer that ran.
+    meta : dict
+        DAG, seed, table sizes, how the holdout was obtained, synthesizer parameters.
+    """
+
+    leaderboard: pd.DataFrame
+    reports: dict[str, Report] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``leaderboard`` (records), ``reports`` (name -> report), ``meta``."""
+        return jsonable({
+            "leaderboard": self.leaderboard.to_dict("records"),
+            "reports": {name: rep.to_dict() for name, rep in self.reports.items()},
+            "meta": self.meta,
+        })
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The comparison as JSON text; written whole to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        if path is not None:
+            write_text_atomic(path, text + "\n")
+        return text
+
+    def to_html(self, path: str | Path | None = None, links: Mapping[str, str] | None = None,
+                embed: bool = True) -> str:
+        """A self-contained page: leaderboard, privacy-vs-causal-fidelity scatter, and a
+        section per synthesizer (its report folded in when ``embed``, a link when ``links``
+        gives one)."""
+        from causalsynth.report.html import render_comparison
+
+        text = render_comparison(self.to_dict(), links=links, embed=embed)
+        if path is not None:
+            write_text_atomic(path, text)
+        return text
+
+    def _repr_html_(self) -> str:
+        from causalsynth.report.html import render_comparison
+
+        return render_comparison(self.to_dict(), embed=False, fragment=True)
+
+    def __repr__(self) -> str:
+        cols = ["synthesizer", "max_ici_diff", "verdict"]
+        return f"Comparison(\n{self.leaderboard[cols].to_string(index=False)}\n)"
+
+
+# ---------------------------------------------------------------------------------------
+# Leaderboard figures, read from a report dict (never recomputed)
+# ---------------------------------------------------------------------------------------
+def _value(section: Mapping[str, Any], name: str) -> float:
+    m = (section or {}).get(name) or {}
+    v = None if m.get("error") else m.get("value")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+
+def _max_abs(rows: Iterable[Mapping[str, Any]], key: str) -> float:
+    vals = [abs(float(r[key])) for r in rows
+            if isinstance(r.get(key), (int, float)) and math.isfinite(float(r[key]))]
+    return max(vals) if vals else math.nan
+
+
+def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = math.nan,
+                    sample_s: float = math.nan, error: str | None = None) -> dict[str, Any]:
+    """One leaderboard row from a report dict (or only the error when there is none)."""
+    report = report or {}
+    causal = report.get("causal") or {}
+    fid, priv = report.get("fidelity") or {}, report.get("privacy") or {}
+    ind = causal.get("independences")
+    return {
+        "synthesizer": name, "fit_s": fit_s, "sample_s": sample_s,
+        "quality": _value(fid, "quality_score"),
+        "shapes": _value(fid, "column_shapes"),
+        "pair_trends": _value(fid, "column_pair_trends"),
+        "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
+        "max_effect_diff": _max_abs(causal.get("effects") or [], "rel_diff"),
+        "independences_broken": (sum(bool(r.get("broken")) for r in ind)
+                                 if ind is not None else math.nan),
+        "dcr_share": _value(priv, "dcr_share_closer_to_train"),
+        "membership_auc": _value(priv, "membership_inference_auc"),
+        "verdict": report.get("verdict"),
+        "error": error,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# compare
+# ---------------------------------------------------------------------------------------
+def _run_validate(real, synthetic, dag, holdout, seed) -> Report:
+    """causalsynth.validate, imported late (it loads the heavy evaluation stack)."""
+    from causalsynth.evaluate.validate import validate
+
+    return validate(real, synthetic, dag, holdout=holdout, seed=seed)
+
+
+def _build(specs: SynthSpec, fit_seed: Callable[[str], int]) -> list[tuple[str, Any]]:
+    """(label, synthesizer or exception) pairs; a bad name becomes that row's error."""
+    if isinstance(specs, str):
+        specs = [s.strip() for s in specs.split(",") if s.strip()]
+    items = list(specs.items()) if isinstance(specs, Mapping) else [(s, None) for s in specs]
+    if not items:
+        raise CausalSynthError("compare needs at least one synthesizer; e.g. "
+                               "synthesizers=['gaussian_copula', 'causal']")
+    out: list[tuple[str, Any]] = []
+    seen: dict[str, int] = {}
+    for spec, params in items:
+        if isinstance(spec, Synthesizer):
+            label, synth = spec.name, spec
+        elif isinstance(spec, str):
+            label = spec
+            try:
+                params = dict(params or {})
+                accepts = inspect.signature(_synthesizer_class(spec).__init__).parameters
+                if "random_state" in accepts and "random_state" not in params:
+                    params["random_state"] = fit_seed(spec)
+                synth = make_synthesizer(spec, **params)
+            except CausalSynthError as exc:
+                synth = exc
+        else:
+            raise CausalSynthError(
+                f"synthesizers must be names, Synthesizer instances or a dict name -> params; "
+                f"got {type(spec).__name__}")
+        seen[label] = seen.get(label, 0) + 1
+        out.append((label if seen[label] == 1 else f"{label}-{seen[label]}", synth))
+    return out
+
+
+def _split(real: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not 0 < fraction < 1:
+        raise CausalSynthError(
+            f"The 'holdout_fraction' parameter must be between 0 and 1. Got {fraction!r} instead.")
+    n_hold = round(len(real) * fraction)
+    if n_hold < 2 or len(real) - n_hold < 2:
+        raise CausalSynthError(
+            f"the real table has {len(real)} rows: too few to split off a holdout "
+            f"({fraction:.0%}); pass holdout= or more rows")
+    order = as_generator(seed).permutation(len(real))
+    hold = real.iloc[np.sort(order[:n_hold])].reset_index(drop=True)
+    train = real.iloc[np.sort(order[n_hold:])].reset_index(drop=True)
+    return train, hold
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def compare(real: pd.DataFrame, dag: DAG | str | dict,
+            synthesizers: SynthSpec = ("gaussian_copula", "causal"),
+            n: int | None = None, holdout: pd.DataFrame | None = None, seed=0,
+            progress: bool = False, holdout_fraction: float = 0.2) -> Comparison:
+    """Fit each synthesizer on the real table, validate its synthetic table, rank them.
+
+    Parameters
+    ----------
+    real : DataFrame
+        The real table (columns are the DAG's nodes).
+    dag : DAG, path, built-in name or dict
+    synthesizers : list of names or Synthesizer instances, or dict name -> parameters
+        E.g. ``["gaussian_copula", "causal"]`` or ``{"ctgan": {"epochs": 50}}``.
+    n : int, optional
+        Synthetic rows per synthesizer; default: as many as the training rows.
+    holdout : DataFrame, optional
+        Real rows kept out of training, for the privacy metrics. When None, a random
+        ``holdout_fraction`` of ``real`` is split off (``meta["holdout"]`` says so).
+    seed : int or Generator
+        Seeds the split, every fit and sample, and the validations (one seed for all, so
+        the reports share their random numbers).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    Comparison
+        ``.leaderboard``, ``.reports``, ``.to_dict()``, ``.to_json()``, ``.to_html()``.
+
+    Examples
+    --------
+    >>> specs = {"ctgan": {"epochs": 30}, "causal": {}}
+    >>> result = compare(real, "acquisition", specs)  # doctest: +SKIP
+    >>> result.to_html("comparison.html")  # doctest: +SKIP
+    """
+    dag = load_dag(dag)
+    root = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+            else child_seed(as_generator(seed)))
+    as_generator(root)  # validates the seed (>= 0)
+    check_data(real, dag, what="the real table")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise CausalSynthError(f"The 'n' parameter of compare must be an int >= 1. Got {n!r} "
+                               f"instead.")
+
+    def sub_seed(label: str, step: int) -> int:
+        ss = np.random.SeedSequence([root, zlib.crc32(label.encode()), step])
+        return int(ss.generate_state(1)[0] % (2**31 - 1))
+
+    if holdout is None:
+        train, holdout = _split(real, holdout_fraction, sub_seed("split", 0))
+        how = (f"split: {len(holdout)} of {len(real)} real rows ({holdout_fraction:.0%}) held "
+               f"out at random, {len(train)} used for training")
+    else:
+        check_data(holdout, dag, min_rows=2, what="the holdout table")
+        train = real
+        how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
+    n_synth = int(n) if n is not None else len(train)
+    built = _build(synthesizers, lambda name: sub_seed(name, 1))
+
+    rows, reports, params = [], {}, {}
+    with _progress(progress, len(built)) as advance:
+        for label, synth in built:
+            params[label] = (synth.get_params() if isinstance(synth, Synthesizer) else None)
+            report, fit_s, sample_s, error = _one(label, synth, train, holdout, dag, n_synth,
+                                                  root, sub_seed(label, 2), advance)
+            if report is not None:
+                reports[label] = report
+            rows.append(leaderboard_row(label, report.to_dict() if report else None,
+                                        fit_s, sample_s, error))
+    board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+    meta = {"dag": dag.name, "seed": root, "n_real": len(real), "n_train": len(train),
+            "n_holdout": len(holdout), "n_synthetic": n_synth, "holdout": how,
+            "synthesizers": params,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    return Comparison(leaderboard=board, reports=reports, meta=meta)
+
+
+def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance):
+    """Fit, sample and validate one synthesizer; any failure becomes the row's error."""
+    fit_s = sample_s = math.nan
+    if isinstance(synth, BaseException):
+        advance(label, "skipped", done=True)
+        return None, fit_s, sample_s, _error_text(synth)
+    try:
+        advance(label, "fitting")
+        t0 = time.perf_counter()
+        synth.fit(train, dag)
+        fit_s = time.perf_counter() - t0
+        advance(label, "sampling")
+        t0 = time.perf_counter()
+        synthetic = synth.sample(n, seed=sample_seed)
+        sample_s = time.perf_counter() - t0
+        advance(label, "validating")
+        report = _run_validate(train, synthetic, dag, holdout, root)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as exc:  # one failing synthesizer must not sink the comparison
+        advance(label, "failed", done=True)
+        return None, fit_s, sample_s, _error_text(exc)
+    report.meta.setdefault("synthesizer", label)
+    report.meta.setdefault("timings", {})
+    report.meta["timings"].update({"fit": fit_s, "sample": sample_s})
+    advance(label, "done", done=True)
+    return report, fit_s, sample_s, None
+
+
+class _progress:
+    """A rich progress bar on stderr (or nothing); ``advance(label, step, done=False)``."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled, total
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda *a, **k: None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=False)
+        self.bar.start()
+        task = self.bar.add_task("comparing", total=self.total)
+
+        def advance(label: str, step: str, done: bool = False) -> None:
+            self.bar.update(task, description=f"{label}: {step}", advance=1 if done else 0)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
