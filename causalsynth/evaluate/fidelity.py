@@ -42,17 +42,17 @@ from causalsynth.evaluate.metric import MetricResult, run_metrics
 
 __all__ = [
     "METRICS",
+    "benjamini_hochberg",
+    "correlation_difference",
+    "cumsum_comparison",
     "evaluate_fidelity",
+    "holm",
+    "ks_chi2_tests",
+    "mean_std_comparison",
+    "mmd_test",
+    "quality",
     "quality_report",
     "sdmetrics_metadata",
-    "quality",
-    "ks_chi2_tests",
-    "mmd_test",
-    "correlation_difference",
-    "mean_std_comparison",
-    "cumsum_comparison",
-    "holm",
-    "benjamini_hochberg",
 ]
 
 ALPHA = 0.05
@@ -384,8 +384,9 @@ def correlation_difference(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG
     s = _associations(t["synthetic"], dag)
     table = r.rename(columns={"value": "real"}).assign(synthetic=s["value"].to_numpy())
     table["abs_diff"] = (table["synthetic"] - table["real"]).abs()
-    details: dict[str, Any] = {"max_abs_diff": float(table["abs_diff"].max()) if len(table) else 0.0,
-                               "n_pairs": len(table)}
+    details: dict[str, Any] = {
+        "max_abs_diff": float(table["abs_diff"].max()) if len(table) else 0.0,
+        "n_pairs": len(table)}
     reference = None
     if t["holdout"] is not None:
         h = _associations(t["holdout"], dag)
