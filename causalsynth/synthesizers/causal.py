@@ -253,6 +253,9 @@ def _select(x: _X, y: np.ndarray, classes: int, cat_mask: np.ndarray,
     def make(kind: str) -> _Model:
         return _Model(kind, classes, cat_mask, child_seed(rng))
 
+    if n < _MIN_MODEL_ROWS:  # too few rows to validate anything: the smoothed mean
+        model = make("constant").fit(x, y)
+        return _Fitted(model, np.arange(n), model.predict(x), {})
     if n > _SPLIT_ROWS:
         sel = rng.permutation(n)[:_SELECT_ROWS]
         cut = int(0.75 * len(sel))
