@@ -27,18 +27,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from causalsynth.dag import DAG
 from causalsynth.data import check_data
 
 __all__ = [
-    "typed_tables",
-    "numeric_columns",
-    "label_columns",
     "MixedEncoder",
-    "nearest",
-    "row_hashes",
     "codes",
+    "label_columns",
+    "nearest",
+    "numeric_columns",
+    "row_hashes",
+    "typed_tables",
 ]
 
 _CHUNK = 20_000  # query rows per nearest-neighbour call
@@ -203,7 +204,9 @@ def _fit_nn(candidates: np.ndarray, k: int, metric: str) -> NearestNeighbors:
 def _chunked(nn: NearestNeighbors, query: np.ndarray, k: int):
     dists, idxs = [], []
     for start in range(0, len(query), _CHUNK):
-        d, i = nn.kneighbors(query[start:start + _CHUNK], n_neighbors=k)
+        # one OpenMP thread: oversubscribed threads on a shared small machine are far slower
+        with threadpool_limits(1):
+            d, i = nn.kneighbors(query[start:start + _CHUNK], n_neighbors=k)
         dists.append(d)
         idxs.append(i)
     if not dists:
