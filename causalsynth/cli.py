@@ -505,7 +505,8 @@ def demo(
         links[name] = f"{name}.html"
     write_table_atomic(out / "real.csv", real)
     result.to_json(out / "comparison.json")
-    result.to_html(out / "comparison.html", links=links)
+    # the per-synthesizer reports sit beside it: link them rather than render them twice
+    result.to_html(out / "comparison.html", links=links, embed=False)
     elapsed = time.perf_counter() - t0
     print_leaderboard(result.leaderboard, console=console)
     console.print(f"holdout {result.meta['holdout']}")

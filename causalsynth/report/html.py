@@ -369,13 +369,15 @@ def _fidelity(d: Mapping[str, Any], prefix: str = "") -> str:
     out.append("<h3>Column distributions</h3>")
     hist = _column_histograms(fid)
     if hist:
-        svgs = [plots.column_distribution(col, spec, key=f"{prefix}dist-{i}")
-                for i, (col, spec) in enumerate(hist.items()) if isinstance(spec, Mapping)]
-        drawn = [s for s in svgs if s]
-        out.append("<div class='grid'>" + "".join(drawn) + "</div>")
-        if len(drawn) < len(svgs):
-            out.append(f"<p class='note'>{len(svgs) - len(drawn)} column(s) without usable "
-                       "histogram aggregates were skipped</p>")
+        try:
+            svg, skipped = plots.column_distributions(hist, key=f"{prefix}dist")
+        except Exception as exc:  # a plot must not sink the page
+            svg, skipped = None, [f"all ({type(exc).__name__}: {exc})"]
+        if svg:
+            out.append(svg)
+        if skipped:
+            out.append(f"<p class='note'>column(s) without usable histogram aggregates were "
+                       f"skipped: {esc(', '.join(skipped))}</p>")
     else:
         out.append("<p class='note'>no per-column histogram aggregates in this report; "
                    "column distribution plots skipped</p>")

@@ -28,7 +28,7 @@ __all__ = [
     "HOLDOUT_COLOR",
     "REAL_COLOR",
     "SYNTH_COLOR",
-    "column_distribution",
+    "column_distributions",
     "correlation_heatmap",
     "correlation_matrix_from_records",
     "dcr_histogram",
@@ -193,7 +193,7 @@ def correlation_matrix_from_records(records: Sequence[Mapping[str, Any]]
                                      ("x", "y"), ("col1", "col2")) if a in first and b in first),
                 None)
     if pair:
-        vkey = next((k for k in ("difference", "diff", "abs_difference", "value")
+        vkey = next((k for k in ("difference", "diff", "abs_diff", "abs_difference", "value")
                      if k in first), None)
         if vkey is None:
             return None
@@ -242,21 +242,14 @@ def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]
     return _to_svg(fig, key)
 
 
-def column_distribution(column: str, spec: Mapping[str, Any], key: str) -> str | None:
-    """One column's real vs synthetic distribution from histogram aggregates.
-
-    ``spec`` holds ``real`` and ``synthetic`` counts and either ``bins`` (numeric edges,
-    one more than counts) or ``categories`` (labels, as many as counts). Returns None when the
-    aggregates do not fit either shape.
-    """
+def _distribution_axes(ax, column: str, spec: Mapping[str, Any]) -> bool:
+    """Draw one column's real vs synthetic shares on ``ax``; False when ``spec`` is unusable."""
     real = [_num(c) for c in spec.get("real") or []]
     synth = [_num(c) for c in spec.get("synthetic") or []]
     if not real or len(real) != len(synth):
-        return None
+        return False
     edges = spec.get("bins", spec.get("edges"))
     cats = spec.get("categories")
-    fig = _figure(3.1, 2.1)
-    ax = fig.subplots()
     rt = sum(c for c in real if math.isfinite(c)) or 1.0
     st = sum(c for c in synth if math.isfinite(c)) or 1.0
     rs = [100 * c / rt for c in real]
@@ -272,12 +265,42 @@ def column_distribution(column: str, spec: Mapping[str, Any], key: str) -> str |
         ax.bar([x + 0.2 for x in xs], ss, 0.4, color=SYNTH_COLOR, label="synthetic")
         ax.set_xticks(xs, [str(c) for c in cats], rotation=30 if len(cats) > 4 else 0)
     else:
-        return None
+        return False
     ax.set_title(column, fontsize=9)
     ax.set_ylabel("% of rows", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, frameon=False)
-    return _to_svg(fig, key)
+    return True
+
+
+def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str = "dist",
+                         per_row: int = 3) -> tuple[str | None, list[str]]:
+    """Small multiples of every column's real vs synthetic distribution, in one SVG.
+
+    Each entry of ``histograms`` holds ``real`` and ``synthetic`` counts and either ``bins``
+    (numeric edges, one more than counts) or ``categories`` (labels, as many as counts).
+    Returns the SVG (None when no column is usable) and the columns that were skipped.
+    """
+    usable = [(c, s) for c, s in histograms.items() if isinstance(s, Mapping)]
+    if not usable:
+        return None, list(histograms)
+    n_rows = math.ceil(len(usable) / per_row)
+    fig = _figure(3.2 * per_row, 2.2 * n_rows)
+    axes = fig.subplots(n_rows, per_row, squeeze=False).ravel()
+    skipped = [str(c) for c in histograms if not isinstance(histograms[c], Mapping)]
+    drawn = 0
+    for col, spec in usable:
+        ax = axes[drawn]
+        if _distribution_axes(ax, str(col), spec):
+            drawn += 1
+        else:
+            ax.clear()
+            skipped.append(str(col))
+    for ax in axes[drawn:]:
+        ax.set_axis_off()
+    if not drawn:
+        return None, skipped
+    axes[0].legend(fontsize=7, frameon=False)
+    return _to_svg(fig, key), skipped
 
 
 def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str,
