@@ -181,26 +181,42 @@ def _translate(exc: Exception, who: str, step: str) -> CausalSynthError:
     )
 
 
+def _fitted_univariates(model) -> dict[str, Any]:
+    """The copula marginals SDV actually fitted, per column.
+
+    ``get_learned_distributions()`` reports the requested family even where SDV fell back to
+    another (a beta fit that fails becomes a Gaussian), so the fitted objects are read instead.
+    """
+    from sdv.single_table import GaussianCopulaSynthesizer
+
+    copula = getattr(model, "_model", None)
+    if isinstance(model, GaussianCopulaSynthesizer) and hasattr(copula, "univariates"):
+        return dict(zip(copula.columns, copula.univariates, strict=True))
+    normalizer = getattr(model, "_gaussian_normalizer_hyper_transformer", None)
+    if hasattr(normalizer, "field_transformers"):
+        return {col: t._univariate for col, t in normalizer.field_transformers.items()
+                if hasattr(t, "_univariate")}
+    raise SynthesizerError(  # pragma: no cover - guards an SDV upgrade
+        f"cannot read the fitted marginals of SDV's {type(model).__name__} (SDV changed); "
+        f"pin sdv<3 or report this to causalsynth"
+    )
+
+
 def _copula_bounds(model, data: pd.DataFrame, dag: DAG) -> dict[str, tuple[float, float]]:
     """Per continuous column, the band ``(low, high)`` outside which a value sits on a bound.
 
-    The band is the support ``[ppf(0), ppf(1)]`` of the learned copula marginal, shrunk by
+    The band is the support ``[ppf(0), ppf(1)]`` of the fitted copula marginal, shrunk by
     half of SDV's rounding unit (SDV rounds synthetic values to the decimals of the real data,
     which turns a value a float's width from the real minimum into the minimum itself) and by
     a relative 1e-9.
     """
-    from copulas.univariate import Univariate
     from rdt.transformers.utils import learn_rounding_digits
-    from sdv.single_table import GaussianCopulaSynthesizer
 
     bounds: dict[str, tuple[float, float]] = {}
-    for col, learned in model.get_learned_distributions().items():
+    for col, univariate in _fitted_univariates(model).items():
         if col not in dag.nodes or dag.node_type(col) != "continuous":
             continue
-        cls = GaussianCopulaSynthesizer._DISTRIBUTIONS[learned["distribution"]]
-        univariate = Univariate.from_dict(
-            {"type": f"{cls.__module__}.{cls.__name__}", **learned["learned_parameters"]})
-        low, high = (float(v) for v in univariate.ppf(np.array([0.0, 1.0])))
+        low, high = (float(v) for v in np.ravel(univariate.ppf(np.array([0.0, 1.0]))))
         digits = learn_rounding_digits(data[col])
         half_unit = 0.0 if digits is None else 0.5 * 10.0 ** -digits
         low += max(half_unit, 1e-9 * abs(low)) if np.isfinite(low) else 0.0
@@ -219,10 +235,10 @@ class _SDVAdapter(Synthesizer):
     _flush_denormal_in_fit: ClassVar[bool] = False
 
     # -- subclass hooks
-    def _sdv_kwargs(self, n_rows: int) -> dict[str, Any]:  # pragma: no cover - abstract
+    def _sdv_kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _check_params(self, n_rows: int) -> None:
+    def _check_params(self) -> None:
         """Validate parameters at fit time (constructors only store them)."""
         if self.random_state is not None and (
             isinstance(self.random_state, bool)
@@ -243,9 +259,9 @@ class _SDVAdapter(Synthesizer):
 
     # -- the template's steps
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
-        self._check_params(len(data))
+        self._check_params()
         single_table, Metadata = _import_sdv()
-        kwargs = {**self._sdv_kwargs(len(data)), **(self.sdv_params or {})}
+        kwargs = {**self._sdv_kwargs(), **(self.sdv_params or {})}
         if self._has_verbose:
             kwargs["verbose"] = bool(self.progress)
         seed = child_seed(as_generator(self.random_state))
@@ -298,9 +314,11 @@ class _SDVAdapter(Synthesizer):
 
         The beta, uniform and truncated-normal marginals of the copula models put their bounds
         at (or a float's width from) the real minimum or maximum; the inverse CDF returns the
-        bound itself when the normal score saturates (|z| > 8.3 gives CDF == 1.0). Such a value
-        is a copy of a real extreme. These rows have probability zero under the fitted model,
-        so dropping and redrawing them leaves the model's distribution unchanged.
+        bound itself when the normal score saturates (|z| > 8.3 gives CDF == 1.0), and SDV's
+        rounding to the real decimals snaps values next to it onto it. Such a value is a copy
+        of a real extreme. Under the Gaussian copula these rows have probability ~0, so
+        redrawing them changes nothing; an under-trained CopulaGAN generator saturates often
+        (about 40 % of rows after 2 epochs on 19 rows), and redrawing truncates its output.
         """
         hit = np.zeros(len(frame), dtype=bool)
         for col, (low, high) in self.marginal_bounds_.items():
@@ -309,41 +327,40 @@ class _SDVAdapter(Synthesizer):
         return hit
 
     def _sample(self, n: int, rng: np.random.Generator, **kwargs) -> pd.DataFrame:
-        parts, have = [], 0
+        parts, kept, drawn = [], 0, 0
         for _ in range(_MAX_DRAWS):
-            frame = self._draw(n - have, child_seed(rng))
+            need = n - kept
+            # A model that puts many rows on a bound is redrawn with oversampling, in few rounds.
+            size = need if drawn == 0 else min(math.ceil(1.2 * need * drawn / max(kept, 1)),
+                                               10 * n)
+            frame = self._draw(size, child_seed(rng))
+            drawn += len(frame)
             frame = frame[~self._on_bound(frame)]
             parts.append(frame)
-            have += len(frame)
-            if have >= n:
+            kept += len(frame)
+            if kept >= n:
                 break
-        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        frame = frame.reset_index(drop=True)
-        if len(frame) != n or frame.isna().any().any():
+        if kept < n:
             raise SynthesizerError(
-                f"{self.name!r} returned {len(frame)} usable rows with "
-                f"{int(frame.isna().sum().sum())} missing values for {n} requested; refit with "
-                f"more epochs or use another synthesizer"
+                f"{self.name!r} put {1 - kept / drawn:.0%} of its rows on the real minimum or "
+                f"maximum of a column (copies of real values, which are dropped); fit it with "
+                f"more epochs or use the 'gaussian_copula' or 'causal' synthesizer"
+            )
+        frame = pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
+        if frame.isna().any().any():
+            raise SynthesizerError(
+                f"{self.name!r} returned {int(frame.isna().sum().sum())} missing values; refit "
+                f"with more epochs or use another synthesizer"
             )
         for col in self.nonnegative_:
             frame[col] = np.clip(frame[col].astype("float64"), 0.0, None)
         return frame
 
 
-def _gan_batch(batch_size: int, pac: int, n_rows: int) -> int:
-    """CTGAN's batch: a multiple of ``pac`` (and even), no larger than the table rounded up.
-
-    CTGAN draws each batch with replacement, so a 500-row batch on 19 rows trains on 26 copies of
-    each row per step; one pass over the table per step is the honest size for small tables.
-    """
-    step = pac * 2 // math.gcd(pac, 2)  # lcm(pac, 2)
-    return min(batch_size, step * math.ceil(n_rows / step))
-
-
 class _GANParams:
     """CTGAN-style parameter checks, shared by ``ctgan`` and ``copulagan``."""
 
-    def _check_gan(self, n_rows: int) -> None:
+    def _check_gan(self) -> None:
         cls = type(self).__name__
         for p in ("epochs", "batch_size", "pac", "embedding_dim", "discriminator_steps"):
             v = getattr(self, p)
@@ -356,10 +373,10 @@ class _GANParams:
                 f"{self.pac} (CTGAN's discriminator judges packs of {self.pac} rows). Got "
                 f"{self.batch_size} instead; use e.g. {max(20, self.batch_size // 20 * 20)}.")
 
-    def _gan_kwargs(self, n_rows: int) -> dict[str, Any]:
+    def _gan_kwargs(self) -> dict[str, Any]:
         return {
             "epochs": int(self.epochs),
-            "batch_size": _gan_batch(int(self.batch_size), int(self.pac), n_rows),
+            "batch_size": int(self.batch_size),
             "pac": int(self.pac),
             "embedding_dim": int(self.embedding_dim),
             "generator_dim": tuple(self.generator_dim),
@@ -420,7 +437,7 @@ class GaussianCopulaAdapter(_SDVAdapter):
     def _marginal_bounds(self, data: pd.DataFrame, dag: DAG) -> dict[str, tuple[float, float]]:
         return _copula_bounds(self.model_, data, dag)
 
-    def _sdv_kwargs(self, n_rows: int) -> dict[str, Any]:
+    def _sdv_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"default_distribution": self.default_distribution}
         if self.numerical_distributions:
             kwargs["numerical_distributions"] = dict(self.numerical_distributions)
@@ -435,8 +452,8 @@ class CTGANAdapter(_GANParams, _SDVAdapter):
     epochs : int
         Training epochs (SDV's default 300; about 0.8 s each at 20,000 rows on 2 cores).
     batch_size : int
-        Rows per step; an even multiple of ``pac``. On tables smaller than the batch it is
-        lowered to the table size rounded up to a multiple of ``pac``.
+        Rows per step; an even multiple of ``pac``. CTGAN draws each batch with replacement,
+        so a table smaller than the batch (19 rows) trains too, one step per epoch.
     embedding_dim, generator_dim, discriminator_dim : int, tuple of int
         Sizes of the noise vector and of the generator's and discriminator's layers.
     generator_lr, discriminator_lr : float
@@ -490,12 +507,12 @@ class CTGANAdapter(_GANParams, _SDVAdapter):
         self.progress = progress
         self.sdv_params = sdv_params
 
-    def _check_params(self, n_rows: int) -> None:
-        super()._check_params(n_rows)
-        self._check_gan(n_rows)
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._check_gan()
 
-    def _sdv_kwargs(self, n_rows: int) -> dict[str, Any]:
-        return self._gan_kwargs(n_rows)
+    def _sdv_kwargs(self) -> dict[str, Any]:
+        return self._gan_kwargs()
 
 
 class CopulaGANAdapter(CTGANAdapter):
@@ -539,8 +556,8 @@ class CopulaGANAdapter(CTGANAdapter):
     def _marginal_bounds(self, data: pd.DataFrame, dag: DAG) -> dict[str, tuple[float, float]]:
         return _copula_bounds(self.model_, data, dag)
 
-    def _sdv_kwargs(self, n_rows: int) -> dict[str, Any]:
-        return {**super()._sdv_kwargs(n_rows), "default_distribution": self.default_distribution}
+    def _sdv_kwargs(self) -> dict[str, Any]:
+        return {**super()._sdv_kwargs(), "default_distribution": self.default_distribution}
 
 
 class TVAEAdapter(_SDVAdapter):
@@ -606,15 +623,15 @@ class TVAEAdapter(_SDVAdapter):
         self.progress = progress
         self.sdv_params = sdv_params
 
-    def _check_params(self, n_rows: int) -> None:
-        super()._check_params(n_rows)
+    def _check_params(self) -> None:
+        super()._check_params()
         for p in ("epochs", "batch_size", "embedding_dim"):
             v = getattr(self, p)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise CausalSynthError(f"The '{p}' parameter of {type(self).__name__} must be "
                                        f"an int >= 1. Got {v!r} instead.")
 
-    def _sdv_kwargs(self, n_rows: int) -> dict[str, Any]:
+    def _sdv_kwargs(self) -> dict[str, Any]:
         return {"epochs": int(self.epochs), "batch_size": int(self.batch_size),
                 "embedding_dim": int(self.embedding_dim),
                 "compress_dims": tuple(self.compress_dims),
