@@ -94,6 +94,9 @@ def example_report(real, synthetic, holdout=None, verdict: str = "not preserved"
             details={"histogram": {"bins": dcr_edges.tolist(),
                                    "synthetic": _hist(dcr_syn, dcr_edges),
                                    "holdout": _hist(dcr_hold, dcr_edges)}}),
+        "nndr": metric("nndr", 0.8, "higher", reference=0.81, breakdown=[
+            {"quantile": q, "synthetic": 0.5 + q / 2, "holdout": 0.52 + q / 2}
+            for q in (0.0, 0.01, 0.05, 0.25, 0.5, 0.75)]),
         "exact_copies": metric("exact_copies", 0, "lower", reference=0),
         "verbatim_value_rate": metric("verbatim_value_rate", 0.0, "lower", reference=0.0,
                                       breakdown=[{"column": c, "rate": 0.0} for c in nodes]),
@@ -167,7 +170,8 @@ def test_full_page_is_self_contained(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<script" not in page.lower() and "@import" not in page
     assert "<link" not in page.lower()
-    assert page.count("<svg") >= 5  # ICI, effects, corr heat map, DCR, column distributions
+    # ICI, effects, column distributions, corr heat map, DCR histogram, NNDR quantiles
+    assert page.count("<svg") == 6
 
 
 def test_sections_and_verdict_first(page):
@@ -213,7 +217,7 @@ def test_fragment_has_no_html_wrapper(report_dict):
 def test_missing_sections_render_with_notes():
     page = render_report({"verdict": "preserved", "causal": {}, "meta": {}})
     assert "Attribution preserved" in page
-    assert "no ICI figures" in page and "no distance histogram" in page
+    assert "no ICI figures" in page and "no distance distribution" in page
 
 
 def test_missing_histograms_skip_plot_with_note(report_dict):

@@ -423,19 +423,29 @@ def _privacy(d: Mapping[str, Any], prefix: str = "") -> str:
                    f"<b>{fmt(dcr.get('value'), pct=True)}</b><br><span class='note'>reference "
                    f"{fmt(dcr.get('reference'), pct=True)}</span></div>")
     out.append(metric_table(priv))
-    hists = [(k, (m.get("details") or {}).get("histogram")) for k, m in priv.items()]
-    hists = [(k, h) for k, h in hists if isinstance(h, Mapping) and h.get("bins")]
-    out.append("<h3>Distance to the closest training record</h3>")
-    if hists:
-        for i, (k, h) in enumerate(hists):
-            out.append(f"<p class='note'>{esc(METRIC_LABELS.get(k, (k, ''))[0])}: synthetic "
-                       "rows vs holdout rows</p>")
-            out.append(_plot(plots.dcr_histogram, h, key=f"{prefix}dcr-{i}"))
-    else:
-        out.append("<p class='note'>no distance histogram in this report</p>")
-    # privacy breakdowns: per-column rates only (never per-row records)
+    out.append("<h3>Distances to the training records</h3>")
+    drawn = 0
+    for i, (k, m) in enumerate(priv.items()):
+        label = METRIC_LABELS.get(k, (k.replace("_", " "), ""))[0]
+        hist = (m.get("details") or {}).get("histogram")
+        records = m.get("breakdown") or []
+        if isinstance(hist, Mapping) and hist.get("bins"):
+            out.append(f"<p class='note'>{esc(label)}: synthetic rows vs holdout rows</p>")
+            out.append(_plot(plots.dcr_histogram, hist, key=f"{prefix}dcr-{i}"))
+            drawn += 1
+        elif records and {"quantile", "synthetic", "holdout"} <= set(records[0]):
+            out.append(f"<p class='note'>{esc(label)}: quantiles, synthetic rows vs holdout "
+                       "rows (a synthetic curve left of the holdout curve means synthetic rows "
+                       "sit closer to the training rows than unseen real rows do)</p>")
+            xlabel = ("nearest-neighbour distance ratio" if k == "nndr"
+                      else "distance to the closest training record")
+            out.append(_plot(plots.distance_quantiles, records, xlabel, key=f"{prefix}dq-{i}"))
+            drawn += 1
+    if not drawn:
+        out.append("<p class='note'>no distance distribution in this report</p>")
+    # privacy breakdowns: per-column rates and quantiles only (never per-row records)
     out += [_breakdown(k, m) for k, m in priv.items()
-            if not m.get("breakdown") or "column" in (m.get("breakdown") or [{}])[0]]
+            if not m.get("breakdown") or {"column", "quantile", "table"} & set(m["breakdown"][0])]
     return "".join(out)
 
 

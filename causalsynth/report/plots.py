@@ -32,6 +32,7 @@ __all__ = [
     "correlation_heatmap",
     "correlation_matrix_from_records",
     "dcr_histogram",
+    "distance_quantiles",
     "effects_forest",
     "ici_bars",
     "privacy_fidelity_scatter",
@@ -172,6 +173,28 @@ def dcr_histogram(hist: Mapping[str, Any], key: str = "dcr") -> str:
                   fill=side == "holdout", alpha=0.35 if side == "holdout" else 1.0)
     ax.set_xlabel("distance to the closest training record")
     ax.set_ylabel("% of rows")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return _to_svg(fig, key)
+
+
+def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
+                       key: str = "dcrq") -> str:
+    """Quantiles of a distance, synthetic rows vs holdout rows (when no histogram is given).
+
+    ``records`` hold ``quantile`` and one value per table (``synthetic``, ``holdout``); the
+    plot shows, for each quantile, the distance below which that share of rows lies, so a
+    synthetic curve left of the holdout curve means synthetic rows sit closer to training.
+    """
+    fig = _figure(6.0, 2.6)
+    ax = fig.subplots()
+    qs = [100 * _num(r.get("quantile")) for r in records]
+    for side, color, style in (("holdout", HOLDOUT_COLOR, "--"), ("synthetic", SYNTH_COLOR, "-")):
+        vals = [_num(r.get(side)) for r in records]
+        if any(math.isfinite(v) for v in vals):
+            ax.plot(vals, qs, style, marker="o", ms=3, color=color, label=side)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("% of rows below")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     return _to_svg(fig, key)
