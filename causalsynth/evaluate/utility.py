@@ -46,7 +46,7 @@ __all__ = ["METRICS", "evaluate_utility", "segmentation_ari", "tstr", "utility_t
 MAX_TRAIN_ROWS = 10_000  # rows each forest is trained on (subsampled beyond)
 MAX_TEST_ROWS = 20_000
 N_ESTIMATORS = 50
-N_CLUSTERS = 5
+N_CLUSTERS = 3
 SPLIT_SHARE = 0.25
 
 
