@@ -172,7 +172,7 @@ def _translate(exc: Exception, who: str, step: str) -> CausalSynthError:
     if isinstance(exc, (InvalidDataError, InvalidDataTypeError)):
         return DataError(f"SDV rejected the table while {step} {who!r}: {text}; fix the column(s) "
                          f"it names, or check the table with causalsynth.data.check_data")
-    if isinstance(exc, (SynthesizerInputError, InvalidMetadataError)):
+    if isinstance(exc, (SynthesizerInputError, InvalidMetadataError)) or step == "setting up":
         return SynthesizerError(f"SDV rejected the parameters of {who!r} while {step}: {text}; "
                                 f"check the values given to make_synthesizer({who!r}, ...)")
     return SynthesizerError(
