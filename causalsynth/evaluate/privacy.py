@@ -640,8 +640,13 @@ def _correction(control: np.ndarray, q, n_ori: int, rng: np.random.Generator) ->
 
 def _singling_out(ori: np.ndarray, syn: np.ndarray, control: np.ndarray, numeric: np.ndarray,
                   mode: str, n_attacks: int, n_cols: int, max_attempts: int,
-                  rng: np.random.Generator) -> dict[str, Any]:
+                  rng: np.random.Generator, size_matching: str = "subsample") -> dict[str, Any]:
     ori, syn, control = (np.unique(a, axis=0) for a in (ori, syn, control))  # as anonymeter
+    if size_matching == "subsample" and len(ori) != len(control):
+        # a predicate singles out more easily in a smaller table: compare equal sizes
+        n = min(len(ori), len(control))
+        ori = ori[np.sort(rng.choice(len(ori), n, replace=False))]
+        control = control[np.sort(rng.choice(len(control), n, replace=False))]
     if mode == "univariate":
         q = _univariate_queries(syn, numeric, n_attacks, rng)
     else:
@@ -659,7 +664,9 @@ def _singling_out(ori: np.ndarray, syn: np.ndarray, control: np.ndarray, numeric
         if math.isfinite(correction):
             k_ctrl *= correction
     out = _attack_summary(n_attacks, k_main, n_attacks, k_ctrl, n_attacks, k_base)
-    out.update({"mode": mode, "n_queries_found": len(q[0]), "size_correction": correction})
+    out.update({"mode": mode, "n_queries_found": len(q[0]), "size_correction": correction,
+                "size_matching": size_matching, "n_training_rows": len(ori),
+                "n_control_rows": len(control)})
     return out
 
 
@@ -682,7 +689,8 @@ def _with_reference(name: str, attack, prep: dict, rng: np.random.Generator,
 
 def singling_out_risk(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
                       holdout: pd.DataFrame | None = None, n_attacks: int = N_ATTACKS,
-                      n_cols: int = N_COLS, max_attempts: int = MAX_ATTEMPTS) -> MetricResult:
+                      n_cols: int = N_COLS, max_attempts: int = MAX_ATTEMPTS,
+                      size_matching: str = "subsample") -> MetricResult:
     """anonymeter's singling-out risk, univariate and multivariate (``value``: the larger).
 
     The attacker writes predicates from the synthetic table that match exactly one synthetic
@@ -694,6 +702,15 @@ def singling_out_risk(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng
     rates are per requested attack (``n_attacks``) as in anonymeter. Multivariate candidates
     stop after ``max_attempts``. ``reference``: the same with half of the holdout as the
     synthetic table and the other half as control. Lower is better.
+
+    Tables of different sizes: a predicate singles out more easily in a smaller table.
+    ``size_matching="subsample"`` (default) draws as many distinct training rows as there are
+    control rows (or the reverse): unbiased for an independent table, but a copied row counts
+    only if it was drawn, so leaks are diluted by the ratio of the sizes (give a holdout as
+    large as the training table for full strength). ``"anonymeter"`` keeps every training row
+    and rescales the control successes with anonymeter's fitted model instead; measured here,
+    that gives an independent fresh sample a spurious risk of about 0.2 (anonymeter 1.1.0 itself:
+    0.23 with 4,000 training and 1,000 control rows, 0.18 with 20,000 and 5,000).
 
     References
     ----------
@@ -708,14 +725,15 @@ def singling_out_risk(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng
     def attack(ori, syn, ctrl, split, rng):
         s = arr[syn] if split is None else arr[syn][split[0]]
         c = arr[ctrl] if split is None else arr[ctrl][split[1]]
-        return [_singling_out(arr[ori], s, c, numeric, mode, n_attacks, n_cols, max_attempts, rng)
-                for mode in ("univariate", "multivariate")]
+        return [_singling_out(arr[ori], s, c, numeric, mode, n_attacks, n_cols, max_attempts, rng,
+                              size_matching) for mode in ("univariate", "multivariate")]
 
     main, reference, ref_rows = _with_reference("singling_out_risk", attack, prep, rng)
     table = pd.DataFrame(main)
     if ref_rows:
         table["reference_risk"] = [r["risk"] for r in ref_rows]
     details = {"n_attacks": n_attacks, "n_cols": n_cols, "confidence": CONFIDENCE,
+               "size_matching": size_matching,
                "risk_ci": {r["mode"]: [r["ci_low"], r["ci_high"]] for r in main}}
     return MetricResult("singling_out_risk", max(r["risk"] for r in main), "lower", reference,
                         table, details)
