@@ -25,7 +25,7 @@ _BATCHES = 20
 
 
 def shapley_variance_shares(
-    evaluate: Callable[[Mapping[str, np.ndarray]], np.ndarray],
+    evaluate: Callable[[Mapping[str, np.ndarray], frozenset], np.ndarray],
     noise_a: Mapping[str, np.ndarray],
     noise_b: Mapping[str, np.ndarray],
     players: Sequence[str],
@@ -34,19 +34,20 @@ def shapley_variance_shares(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shares (percent) of Var(Y) per player and their Monte Carlo standard errors (points).
 
-    ``evaluate`` maps a noise dict (player -> array of rows) to the target's values. Up to
+    ``evaluate(noise, from_a)`` maps a noise dict (node -> array of rows) to the target's
+    values; ``from_a`` names the nodes whose noise comes from the first draw (for caching). Up to
     ``MAX_EXACT_PLAYERS`` players every subset is evaluated; beyond, ``n_permutations`` random
     orderings (Castro et al. 2009) share the same draws.
     """
     k = len(players)
-    y_a = np.asarray(evaluate(noise_a), dtype=float)
+    y_a = np.asarray(evaluate(noise_a, frozenset(noise_a)), dtype=float)
     n = len(y_a)
 
     def half_sq_diff(subset: frozenset) -> np.ndarray:
         """Row-wise 1/2 (Y(A) - Y(A_S, B_rest))^2, whose mean is E[Var(Y | N_S)]."""
-        mixed = {name: (noise_a[name] if name in subset or name not in players
-                        else noise_b[name]) for name in noise_a}
-        return 0.5 * (y_a - np.asarray(evaluate(mixed), dtype=float)) ** 2
+        from_a = frozenset(name for name in noise_a if name in subset or name not in players)
+        mixed = {name: noise_a[name] if name in from_a else noise_b[name] for name in noise_a}
+        return 0.5 * (y_a - np.asarray(evaluate(mixed, from_a), dtype=float)) ** 2
 
     # per-row contributions, so that batches of rows give a standard error
     phi_rows = np.zeros((k, n))

@@ -1,4 +1,4 @@
-"""Seeds: every public function takes an int, None or a numpy Generator; none touches global state."""
+"""Seeds: public functions take an int, None or a numpy Generator; none touches global state."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ def as_generator(seed=None) -> np.random.Generator:
     """A numpy Generator from an int, a SeedSequence, a Generator (returned as is) or None."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (int, np.integer, np.random.SeedSequence)) and not isinstance(
-        seed, bool
-    ):
+    accepted = (int, np.integer, np.random.SeedSequence)
+    if seed is None or (isinstance(seed, accepted) and not isinstance(seed, bool)):
         if isinstance(seed, (int, np.integer)) and seed < 0:
             raise CausalSynthError(f"The 'seed' parameter must be an int >= 0. Got {seed} instead.")
         return np.random.default_rng(seed)

@@ -36,7 +36,7 @@ import yaml
 
 from causalsynth.errors import DAGError
 
-__all__ = ["DAG", "Node", "load_dag", "builtin_dags", "NODE_TYPES", "ROLES"]
+__all__ = ["DAG", "NODE_TYPES", "ROLES", "Node", "builtin_dags", "load_dag"]
 
 NODE_TYPES = ("continuous", "count", "binary", "categorical")
 ROLES = ("spend", "treatment", "outcome", "mediator", "context")
@@ -322,7 +322,8 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
 
 def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
     if raw is None:
-        problems.append("'nodes' is missing; declare a list like '- {name: tv_spend, type: continuous}'")
+        problems.append(
+            "'nodes' is missing; declare a list like '- {name: tv_spend, type: continuous}'")
         return []
     if not isinstance(raw, list) or not raw:
         problems.append("'nodes' must be a non-empty list of mappings with at least name and type")

@@ -48,7 +48,7 @@ from causalsynth._ici import shapley_variance_shares
 from causalsynth._random import as_generator
 from causalsynth.errors import DAGError
 
-__all__ = ["simulate", "ground_truth", "GroundTruth", "check_simulation", "parse_intervention"]
+__all__ = ["GroundTruth", "check_simulation", "ground_truth", "parse_intervention", "simulate"]
 
 _ROOT_DISTRIBUTIONS = {
     "normal": ("mean", "sd"),
@@ -217,7 +217,8 @@ def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
         if node.type != "continuous":
             problems.append(f"{where}: noise applies to continuous nodes only ({node.type} "
                             f"nodes draw from their own distribution)")
-        elif not isinstance(noise, Mapping) or noise.get("distribution") not in _NOISE_DISTRIBUTIONS:
+        elif not isinstance(noise, Mapping) or (
+                noise.get("distribution") not in _NOISE_DISTRIBUTIONS):
             problems.append(f"{where}: noise needs a distribution among "
                             f"{', '.join(_NOISE_DISTRIBUTIONS)}")
         else:
@@ -489,7 +490,7 @@ def _ground_truth_cached(dag_yaml: str, target: str, n_samples: int, seed: int) 
     else:
         noise_a, noise_b = sim.draw_noise(rng, n_samples), sim.draw_noise(rng, n_samples)
         shares, se = shapley_variance_shares(
-            lambda noise: sim.run(noise, upto=target)[target], noise_a, noise_b, players)
+            lambda noise, _: sim.run(noise, upto=target)[target], noise_a, noise_b, players)
         ici = pd.DataFrame({"node": players, "share": shares, "se": se})
         method = f"Monte Carlo pick-freeze Shapley, {n_samples} rows"
     effects = _true_effects(dag, sim, target, rng, n_samples)
@@ -501,8 +502,8 @@ def _linear_gaussian_ici(dag, target: str, players: list[str]) -> np.ndarray | N
     sd: dict[str, float] = {}
     for name in players:
         node, spec = dag.node(name), dag.simulation[name]
-        plain = node.type == "continuous" and not any(
-            spec.get(k) for k in ("zero_share", "saturation", "segment", "gate")) and "min" not in spec
+        plain = node.type == "continuous" and "min" not in spec and not any(
+            spec.get(k) for k in ("zero_share", "saturation", "segment", "gate"))
         if not plain:
             return None
         if node.parents:

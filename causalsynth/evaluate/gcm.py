@@ -1,0 +1,425 @@
+"""Fitting a DoWhy GCM to a table, and ICI and effects from it: exact where possible, else CRN.
+
+The mechanisms are DoWhy's (``AdditiveNoiseModel`` for continuous and count nodes,
+``ClassifierFCM`` for binary and categorical ones, ``EmpiricalDistribution`` for roots), fitted
+with ``dowhy.gcm.fit``. Their prediction models are scikit-learn pipelines chosen per node by
+validation error (linear unless gradient boosting is clearly better); categorical parents are
+one-hot encoded inside the pipeline, so DoWhy sees integer category codes.
+
+On the fitted model we compute ICI ourselves, because DoWhy's default estimator is slow and
+noisy (PITFALLS.md: 6 s, up to 2.7 points off, 4 points of scatter):
+
+* **exact** when every mechanism up to the target is a linear additive-noise model on numeric
+  nodes: the share of node j is ``a_j^2 Var(N_j)``, with ``a_j`` the total path coefficient of
+  its noise on the target and ``Var(N_j)`` the variance of its residuals (or of its values,
+  for a root). No Monte Carlo at all.
+* otherwise, the Shapley value of ``Var(E[Y | N_S])`` over all subsets, by the pick-freeze
+  estimator of :mod:`causalsynth._ici`, with the noise of every node driven by the same
+  uniforms for every table (common random numbers across real and synthetic).
+
+Both agree with ``dowhy.gcm.intrinsic_causal_influence`` on the same fitted model within its
+sampling error (``benchmarks/bench_ici.py``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from causalsynth._ici import shapley_variance_shares
+from causalsynth._random import as_generator, child_seed
+from causalsynth.dag import DAG
+from causalsynth.simulate import parse_intervention
+
+__all__ = ["FittedGCM", "choose_families", "fit_gcm", "to_model_frame"]
+
+#: gradient boosting replaces the linear model only when it cuts validation loss by this share
+BOOSTING_GAIN = 0.05
+_SELECTION_ROWS = 20_000
+
+
+# ---------------------------------------------------------------------------------------
+# Encoding and model families
+# ---------------------------------------------------------------------------------------
+def to_model_frame(data: pd.DataFrame, dag: DAG) -> pd.DataFrame:
+    """DoWhy's conventions: binary and categorical nodes as text labels, numeric as float.
+
+    DoWhy's ``ClassifierFCM`` wants text classes, and its prediction models one-hot encode text
+    parents themselves.
+    """
+    out = {}
+    for name in dag.nodes:
+        col = data[name]
+        if dag.node_type(name) == "binary":
+            out[name] = np.where(col.to_numpy().astype(int) == 1, "1", "0").astype(object)
+        elif dag.node_type(name) == "categorical":
+            out[name] = col.astype(str).to_numpy(dtype=object)
+        else:
+            out[name] = col.to_numpy().astype("float64")
+    return pd.DataFrame(out)
+
+
+def _labels(node) -> np.ndarray:
+    """DoWhy's labels of a binary or categorical node; a code is an index into them."""
+    return np.array(["0", "1"] if node.type == "binary" else list(node.categories), dtype=object)
+
+
+def _make_model(family: str, seed: int):
+    """A scikit-learn model wrapped for DoWhy (which one-hot encodes text inputs itself)."""
+    from dowhy.gcm.ml import SklearnClassificationModel, SklearnRegressionModel
+
+    boost = dict(max_iter=200, learning_rate=0.1, early_stopping=True, validation_fraction=0.15,
+                 n_iter_no_change=10, random_state=seed)
+    if family == "linear":
+        return SklearnRegressionModel(LinearRegression())
+    if family == "boosting":
+        return SklearnRegressionModel(HistGradientBoostingRegressor(**boost))
+    if family == "logistic":
+        return SklearnClassificationModel(Pipeline([
+            ("scale", StandardScaler()), ("m", LogisticRegression(max_iter=1000, C=10.0))]))
+    if family == "boosting_classifier":
+        return SklearnClassificationModel(HistGradientBoostingClassifier(**boost))
+    raise ValueError(f"unknown model family {family!r}")
+
+
+def _parents(dag: DAG, node: str) -> list[str]:
+    """Parents in DoWhy's order (sorted names), the column order its mechanisms are fitted on."""
+    return sorted(dag.parents(node))
+
+
+def _is_classified(dag: DAG, node: str) -> bool:
+    return dag.node_type(node) in ("binary", "categorical")
+
+
+def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
+    """Per non-root node: ``linear``/``boosting`` (numeric) or ``logistic``/``boosting_classifier``.
+
+    Chosen on a 25% validation split of ``data`` (at most 20,000 rows): gradient boosting only
+    when it lowers the validation loss (MSE or log loss) by more than 5%, so a linear truth
+    keeps its exact, noise-free ICI.
+    """
+    rng = as_generator(seed)
+    frame = to_model_frame(data, dag)
+    if len(frame) > _SELECTION_ROWS:
+        frame = frame.iloc[rng.choice(len(frame), _SELECTION_ROWS, replace=False)]
+    idx = rng.permutation(len(frame))
+    cut = max(int(0.75 * len(frame)), 1)
+    train, valid = frame.iloc[idx[:cut]], frame.iloc[idx[cut:]]
+    families = {}
+    for node in dag.nodes:
+        parents = _parents(dag, node)
+        if not parents:
+            continue
+        classified = _is_classified(dag, node)
+        simple, flexible = ("logistic", "boosting_classifier") if classified else (
+            "linear", "boosting")
+        if len(valid) < 20 or len(train) < 50:  # too small to compare: keep the simple model
+            families[node] = simple
+            continue
+        losses = {}
+        for family in (simple, flexible):
+            try:
+                losses[family] = _validation_loss(family, dag, node, parents, train, valid, rng)
+            except ValueError:  # e.g. a class missing from the training split
+                losses[family] = np.inf
+        families[node] = flexible if losses[flexible] < (1 - BOOSTING_GAIN) * losses[simple] \
+            else simple
+    return families
+
+
+def _validation_loss(family, dag, node, parents, train, valid, rng) -> float:
+    model = _make_model(family, child_seed(rng))
+    x_tr, x_va = train[parents].to_numpy(), valid[parents].to_numpy()
+    with _quiet():
+        model.fit(x_tr, train[node].to_numpy())
+    if _is_classified(dag, node):
+        proba = model.predict_probabilities(x_va)
+        return log_loss(valid[node].to_numpy(), proba, labels=model.classes)
+    return mean_squared_error(valid[node].to_numpy(), model.predict(x_va).ravel())
+
+
+@contextmanager
+def _quiet():
+    """DoWhy progress bars off and fitting warnings silenced, restored afterwards."""
+    from dowhy.gcm import config
+
+    shown = config.show_progress_bars
+    config.show_progress_bars = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        config.show_progress_bars = shown
+
+
+# ---------------------------------------------------------------------------------------
+# The fitted model
+# ---------------------------------------------------------------------------------------
+@dataclass
+class FittedGCM:
+    """A DoWhy ``StructuralCausalModel`` fitted to one table, plus what our estimators need."""
+
+    dag: DAG
+    scm: Any
+    families: dict[str, str]
+    n_rows: int
+    _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    scales: dict[str, float] = field(default_factory=dict, repr=False)
+    _tables: dict[str, list] = field(default_factory=dict, repr=False)
+    _class_codes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _upstream: dict[str, frozenset] = field(default_factory=dict, repr=False)
+
+    # ---- the forward pass ------------------------------------------------------------------
+    # Labels travel as integer codes (index into the node's labels) and parents are encoded
+    # by lookup tables built once from DoWhy's own fitted encoders, so each evaluation is a
+    # table lookup plus the scikit-learn model's predict; ``check_forward`` shows it equals
+    # DoWhy's ``mechanism.evaluate``.
+    def labels(self, node: str) -> np.ndarray:
+        return _labels(self.dag.node(node))
+
+    def _noise(self, node: str, u: np.ndarray) -> np.ndarray:
+        """Root: its empirical quantile; ANM: residual quantile; classifier: the uniform."""
+        if self.dag.parents(node) and _is_classified(self.dag, node):
+            return u
+        values = self._sorted[node]
+        return values[np.minimum((u * len(values)).astype(int), len(values) - 1)]
+
+    def _encode(self, node: str, parent_values: list[np.ndarray]) -> np.ndarray:
+        tables = self._tables[node]
+        return np.column_stack([
+            table[v.astype(int)] if table is not None else v.reshape(-1, 1)
+            for v, table in zip(parent_values, tables, strict=True)])
+
+    def _evaluate(self, node: str, parent_values: list[np.ndarray], noise: np.ndarray
+                  ) -> np.ndarray:
+        model = self.scm.causal_mechanism(node)
+        x = self._encode(node, parent_values)
+        if _is_classified(self.dag, node):
+            proba = model.classifier_model.sklearn_model.predict_proba(x)
+            idx = np.argmax(np.cumsum(proba, axis=1) >= noise.reshape(-1, 1), axis=1)
+            return self._class_codes[node][idx].astype(float)
+        return model.prediction_model.sklearn_model.predict(x).ravel() + noise
+
+    def run(self, uniforms: Mapping[str, np.ndarray], upto: str,
+            interventions: Mapping[str, Any] | None = None,
+            cache: dict | None = None, key: frozenset | None = None) -> np.ndarray:
+        """The target's values (labels as codes) for per-node uniforms, with interventions.
+
+        With ``cache`` and ``key`` (the set of nodes whose uniforms come from the first draw),
+        a node's values are reused whenever the same upstream nodes come from the same draw.
+        """
+        values: dict[str, np.ndarray] = {}
+        interventions = interventions or {}
+        for node in [*self.dag.ancestors(upto), upto]:
+            ckey = None if cache is None else (node, key & self._upstream[node])
+            if ckey is not None and ckey in cache:
+                values[node] = cache[ckey]
+                continue
+            noise = self._noise(node, uniforms[node])
+            parents = _parents(self.dag, node)
+            values[node] = (self._evaluate(node, [values[p] for p in parents], noise)
+                            if parents else noise)
+            if node in interventions:
+                values[node] = parse_intervention(self.dag.node(node), interventions[node])(
+                    values[node])
+            if ckey is not None and node != upto:
+                cache[ckey] = values[node]
+        return values[upto]
+
+    def check_forward(self, data: pd.DataFrame, n: int = 200) -> float:
+        """Largest difference between our forward pass and DoWhy's ``evaluate`` on ``n`` rows."""
+        frame = to_model_frame(data, self.dag).iloc[:n]
+        rng = np.random.default_rng(0)
+        worst = 0.0
+        for node in self.dag.nodes:
+            parents = _parents(self.dag, node)
+            if not parents:
+                continue
+            mech = self.scm.causal_mechanism(node)
+            x = frame[parents].to_numpy()
+            noise = rng.random(len(frame)) if _is_classified(self.dag, node) else rng.normal(
+                size=len(frame))
+            theirs = np.asarray(mech.evaluate(x, noise.reshape(-1, 1))).ravel()
+            codes = [self._to_codes(p, frame[p].to_numpy()) for p in parents]
+            ours = self._evaluate(node, codes, noise)
+            if _is_classified(self.dag, node):
+                theirs = self._to_codes(node, theirs)
+            worst = max(worst, float(np.max(np.abs(ours - theirs.astype(float)))))
+        return worst
+
+    def _to_codes(self, node: str, values: np.ndarray) -> np.ndarray:
+        if self.dag.node(node).is_numeric:
+            return np.asarray(values, float)
+        labels = list(self.labels(node))
+        return np.array([labels.index(str(v)) for v in values], dtype=float)
+
+    # ---- ICI ----------------------------------------------------------------------------
+    def is_linear_upto(self, target: str) -> bool:
+        nodes = [*self.dag.ancestors(target), target]
+        return all(self.dag.node(n).is_numeric for n in nodes) and all(
+            self.families.get(n) == "linear" for n in nodes if self.dag.parents(n))
+
+    def linear_coefficients(self, node: str) -> dict[str, float]:
+        """Per-parent slopes of a linear mechanism, in the data's units."""
+        coef = self.scm.causal_mechanism(node).prediction_model.sklearn_model.coef_.ravel()
+        return dict(zip(_parents(self.dag, node), coef, strict=True))
+
+    def exact_ici(self, target: str) -> np.ndarray:
+        """Exact shares (percent) for linear additive-noise mechanisms; players in order."""
+        players = [*self.dag.ancestors(target), target]
+        total = {target: 1.0}
+        for node in reversed(players[:-1]):
+            total[node] = sum(self.linear_coefficients(c)[node] * total[c]
+                              for c in self.dag.children(node) if c in total)
+        contrib = np.array([total[p] ** 2 * np.var(self._sorted[p]) for p in players])
+        return 100.0 * contrib / contrib.sum()
+
+    def mc_ici(self, target: str, uniforms_a, uniforms_b) -> tuple[np.ndarray, np.ndarray]:
+        """Monte Carlo shares and standard errors from two uniform draws (common random numbers)."""
+        players = [*self.dag.ancestors(target), target]
+        cache: dict = {}
+        return shapley_variance_shares(
+            lambda noise, from_a: self.run(noise, target, cache=cache, key=from_a),
+            uniforms_a, uniforms_b, players)
+
+    # ---- effects ------------------------------------------------------------------------
+    def effects(self, target: str, uniforms: Mapping[str, np.ndarray],
+                treatments: Sequence[str]) -> dict[tuple[str, str], float]:
+        """(treatment, kind) -> effect on the target's mean, by intervening on the model.
+
+        ``per_unit``: for numeric treatments the mean change per unit added (a finite difference
+        over 5% of the treatment's sd, exact for linear mechanisms); for binary ones do(1)-do(0).
+        ``shift_10pct``: the mean change when the treatment is raised by 10%.
+        """
+        out = {}
+        ancestors = set(self.dag.ancestors(target))
+        base = None
+        for t in treatments:
+            node = self.dag.node(t)
+            if t not in ancestors or node.type == "categorical":
+                continue
+            if node.type == "binary":
+                y1 = self.run(uniforms, target, {t: 1})
+                y0 = self.run(uniforms, target, {t: 0})
+                out[(t, "per_unit")] = float(np.mean(y1 - y0))
+                continue
+            if base is None:
+                base = self.run(uniforms, target)
+            delta = 0.05 * self.scales[t] or 1.0
+            y_unit = self.run(uniforms, target, {t: lambda x, d=delta: x + d})
+            out[(t, "per_unit")] = float(np.mean(y_unit - base)) / delta
+            y_shift = self.run(uniforms, target, {t: "+10%"})
+            out[(t, "shift_10pct")] = float(np.mean(y_shift - base))
+        return out
+
+
+def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = None,
+            seed=None) -> FittedGCM:
+    """Fit DoWhy mechanisms to ``data`` (typed by check_data); families from choose_families.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("acquisition")
+    >>> fitted = fit_gcm(dag.simulate(2000, seed=0), dag, seed=0)
+    >>> fitted.families["revenue"]
+    'linear'
+    """
+    from dowhy import gcm
+
+    rng = as_generator(seed)
+    families = dict(families) if families is not None else choose_families(data, dag, rng)
+    frame = to_model_frame(data, dag)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(dag.nodes)
+    graph.add_edges_from(dag.edges)
+    scm = gcm.StructuralCausalModel(graph)
+    for node in dag.nodes:
+        parents = _parents(dag, node)
+        if not parents:
+            scm.set_causal_mechanism(node, gcm.EmpiricalDistribution())
+        elif _is_classified(dag, node):
+            scm.set_causal_mechanism(node, gcm.ClassifierFCM(
+                _make_model(families[node], child_seed(rng))))
+        else:
+            scm.set_causal_mechanism(node, gcm.AdditiveNoiseModel(
+                _make_model(families[node], child_seed(rng))))
+    with _quiet():
+        gcm.fit(scm, frame)
+    fitted = FittedGCM(dag=dag, scm=scm, families=families, n_rows=len(frame))
+    _compile(fitted)
+    for node in dag.nodes:
+        mech = scm.causal_mechanism(node)
+        if not dag.parents(node):
+            fitted._sorted[node] = np.sort(fitted._to_codes(node, frame[node].to_numpy()))
+        elif not _is_classified(dag, node):
+            fitted._sorted[node] = np.sort(np.asarray(mech.noise_model.data, float).ravel())
+        fitted.scales[node] = float(np.std(frame[node])) if dag.node(node).is_numeric else 1.0
+    return fitted
+
+
+def _compile(fitted: FittedGCM) -> None:
+    """Lookup tables code -> encoded features, from DoWhy's fitted encoders of each mechanism."""
+    from dowhy.gcm.util.general import auto_apply_encoders
+
+    dag = fitted.dag
+    for node in dag.nodes:
+        fitted._upstream[node] = frozenset([*dag.ancestors(node), node])
+        parents = _parents(dag, node)
+        if not parents:
+            continue
+        mech = fitted.scm.causal_mechanism(node)
+        model = mech.classifier_model if _is_classified(dag, node) else mech.prediction_model
+        tables = []
+        for i, p in enumerate(parents):
+            if dag.node(p).is_numeric:
+                tables.append(None)
+                continue
+            labels = _labels(dag.node(p))
+            probe = np.empty((len(labels), len(parents)), dtype=object)
+            probe[:] = 0.0
+            probe[:, i] = labels
+            for j, q in enumerate(parents):  # other text columns need valid labels to encode
+                if j != i and not dag.node(q).is_numeric:
+                    probe[:, j] = _labels(dag.node(q))[0]
+            encoded = auto_apply_encoders(probe, model._encoders).astype(float)
+            tables.append(_parent_block(encoded, i, model._encoders))
+        fitted._tables[node] = tables
+        if _is_classified(dag, node):
+            labels = list(_labels(dag.node(node)))
+            fitted._class_codes[node] = np.array(
+                [labels.index(str(c)) for c in model.classes], dtype=float)
+
+
+def _parent_block(encoded: np.ndarray, i: int, encoders) -> np.ndarray:
+    """Columns of ``encoded`` that belong to parent ``i`` (one-hot width or one catboost column)."""
+    start = 0
+    for j in range(i):
+        start += _encoded_width(j, encoders)
+    return encoded[:, start:start + _encoded_width(i, encoders)]
+
+
+def _encoded_width(j: int, encoders) -> int:
+    enc = encoders.get(j)
+    if enc is None:
+        return 1
+    categories = getattr(enc, "categories_", None)
+    return len(categories[0]) if categories is not None else 1
+
+
+def draw_uniforms(dag: DAG, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One uniform per node and row: the common random numbers shared by all tables."""
+    return {node: rng.random(n) for node in dag.nodes}
