@@ -1,0 +1,356 @@
+"""Shared helpers of the torch synthesizers (``diffusion``, ``wgan``).
+
+* :func:`require_torch` imports torch, or raises :class:`~causalsynth.errors.MissingDependencyError`
+  saying what to install. Only the torch synthesizer modules call it, so ``import causalsynth``
+  never imports torch.
+* :func:`resolve_device` turns ``device=None | "cpu" | "auto" | "cuda"`` into a torch device.
+* :func:`seeded` runs a block with torch's global generators forked, seeded and restored, so that
+  fitting and sampling are reproducible and leave the caller's random state untouched.
+* :class:`TabularEncoder` maps a typed table (see :func:`causalsynth.data.check_data`) to a
+  numeric block (quantile transform to a standard normal) and integer codes of categorical
+  blocks, and back.
+
+The encoder is plain numpy; it lives here because only the torch models use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from causalsynth.dag import DAG
+from causalsynth.errors import MissingDependencyError, SynthesizerError
+
+__all__ = [
+    "Budget",
+    "TabularEncoder",
+    "progress_bar",
+    "require_torch",
+    "resolve_device",
+    "resolve_seed",
+    "seeded",
+]
+
+#: a continuous value held by at least this share of rows (and >= 2 rows) is a point mass
+ATOM_SHARE = 0.01
+#: a count column with at most this many distinct values is coded as a category
+MAX_COUNT_LEVELS = 20
+#: most knots a quantile transform keeps (more rows are summarised by quantiles)
+MAX_KNOTS = 1000
+
+
+# ---- torch, devices, seeds ------------------------------------------------------------
+def require_torch() -> Any:
+    """Import and return torch, or raise MissingDependencyError naming the fix.
+
+    Examples
+    --------
+    >>> torch = require_torch()   # doctest: +SKIP
+    """
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a dependency of the test env
+        raise MissingDependencyError(
+            "the torch synthesizers ('diffusion', 'wgan') need PyTorch, which is not installed; "
+            "install the CPU build with: pip install torch",
+            name="torch",
+        ) from exc
+    return torch
+
+
+def resolve_device(device: str | None) -> Any:
+    """``None``/``"cpu"`` -> CPU; ``"auto"`` -> CUDA when present, else CPU; ``"cuda[:i]"`` -> CUDA.
+
+    Raises :class:`SynthesizerError` when CUDA is asked for and not present.
+
+    Examples
+    --------
+    >>> str(resolve_device(None))   # doctest: +SKIP
+    'cpu'
+    """
+    torch = require_torch()
+    if device is None or device == "cpu":
+        return torch.device("cpu")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise SynthesizerError(
+            f"The 'device' parameter must be None, 'cpu', 'auto' or a torch device such as "
+            f"'cuda:0'. Got {device!r} instead."
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SynthesizerError(
+            f"device={device!r} was requested but torch {torch.__version__} sees no CUDA GPU; "
+            f"use device='cpu', or device='auto' to take a GPU only when one is present"
+        )
+    return dev
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """An int seed for torch: ``random_state`` itself, or fresh entropy when it is None."""
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % (2**31 - 1))
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
+            or random_state < 0:
+        raise SynthesizerError(
+            f"The 'random_state' parameter must be an int >= 0 or None. Got {random_state!r} "
+            f"instead."
+        )
+    return int(random_state)
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: Any, n_threads: int | None = None) -> Iterator[Any]:
+    """Fork torch's global generators, seed them with ``seed``, restore them on exit.
+
+    ``n_threads`` (optional) sets torch's CPU threads inside the block and restores them.
+
+    Yields a ``torch.Generator`` on ``device`` seeded with ``seed`` for explicit draws. Module
+    initialisation and dropout use the (forked) global generator, so they are reproducible too
+    and the caller's state is untouched.
+    """
+    torch = require_torch()
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(cuda[0]):
+                torch.cuda.manual_seed(seed)
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        try:
+            if n_threads is not None:
+                torch.set_num_threads(int(n_threads))
+            yield gen
+        finally:
+            torch.set_num_threads(threads)
+
+
+def progress_bar(total: int, enabled: bool, desc: str) -> Any:
+    """A tqdm bar (disabled unless ``enabled``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
+
+
+@dataclass
+class Budget:
+    """Stops training after ``max_seconds`` of wall time (None: never)."""
+
+    max_seconds: float | None
+    start: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def exhausted(self) -> bool:
+        return self.max_seconds is not None and self.elapsed() > self.max_seconds
+
+
+# ---- the tabular encoder ---------------------------------------------------------------
+@dataclass
+class _Numeric:
+    """Quantile transform of one numeric column to N(0, 1).
+
+    ``knots``: strictly increasing values, ``probs``: their CDF positions in (0, 1). Inverse
+    values interpolate between neighbouring knots, so they are never a knot itself except on a
+    set of measure zero; latent values beyond the range are reflected back into it from the
+    middle of the two outermost intervals, so the real minimum and maximum are never copied.
+    """
+
+    name: str
+    knots: np.ndarray
+    probs: np.ndarray
+    integer: bool = False
+    atoms: list[float] = field(default_factory=list)
+    atom_block: int | None = None  # index of the categorical block saying "which atom / none"
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        p = self.probs
+        if len(p) < 3:
+            return float(p[0]), float(p[-1])
+        return float((p[0] + p[1]) / 2), float((p[-2] + p[-1]) / 2)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        u = np.interp(x, self.knots, self.probs)
+        return ndtri(u)
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        lo, hi = self.bounds
+        u = ndtr(np.nan_to_num(np.asarray(z, dtype=float), nan=0.0))
+        # reflect the tails into [lo, hi] instead of clipping: no pile of identical values
+        u = np.where(u < lo, 2 * lo - u, u)
+        u = np.where(u > hi, 2 * hi - u, u)
+        u = np.clip(u, lo, hi)
+        return np.interp(u, self.probs, self.knots)
+
+
+@dataclass
+class _Categorical:
+    """Integer codes of one categorical block (a categorical/binary column or a point-mass flag)."""
+
+    name: str
+    values: list[Any]  # the observed levels, in code order
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+def _fit_numeric(name: str, x: np.ndarray, integer: bool) -> _Numeric:
+    values, counts = np.unique(x, return_counts=True)
+    n = len(x)
+    if len(values) <= MAX_KNOTS:
+        # knots at the unique values, probabilities at their mid-ranks (ties share one place)
+        cum = np.cumsum(counts)
+        probs = (cum - counts / 2) / n
+        knots = values.astype(float)
+    else:
+        probs = (np.arange(MAX_KNOTS) + 0.5) / MAX_KNOTS
+        knots = np.quantile(x, probs)
+        keep = np.concatenate([[True], np.diff(knots) > 0])
+        knots, probs = knots[keep], probs[keep]
+    if len(knots) == 1:  # one value only: spread it so the transform stays invertible
+        knots = np.array([knots[0] - 0.5, knots[0] + 0.5])
+        probs = np.array([0.25, 0.75])
+    return _Numeric(name=name, knots=knots, probs=probs, integer=integer)
+
+
+class TabularEncoder:
+    """Mixed-type table <-> (numeric block ~ N(0, 1), categorical codes).
+
+    * continuous: quantile transform to a standard normal; a value held by >= 1 % of the rows
+      (and >= 2 rows), such as the zeros of an off-air spend, is a *point mass*: it gets a
+      categorical block "which point mass, or none", and the transform is fitted on the other
+      rows (point-mass rows get standard-normal filler in the numeric block, ignored on decoding);
+    * count: categorical when it has at most 20 levels, else quantile-transformed after adding
+      uniform noise in [-0.5, 0.5) (dequantisation) and rounded on decoding;
+    * binary and categorical: codes of the observed levels (one-hot is left to the models).
+
+    Decoded continuous values interpolate between real quantiles and never equal a real value
+    (other than a point mass); see ``_Numeric``. The fitted encoder holds real quantiles, like
+    any quantile transformer: share the synthetic table, not the fitted object.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("saturation")
+    >>> enc = TabularEncoder().fit(dag.simulate(300, seed=0), dag, np.random.default_rng(0))
+    >>> num, cat = enc.transform(dag.simulate(10, seed=1), np.random.default_rng(1))
+    >>> num.shape[0], cat.shape[0]
+    (10, 10)
+    """
+
+    def fit(self, data: pd.DataFrame, dag: DAG, rng: np.random.Generator) -> TabularEncoder:
+        self.columns_: list[str] = [str(c) for c in data.columns]
+        self.numeric_: list[_Numeric] = []
+        self.blocks_: list[_Categorical] = []
+        self.kinds_: dict[str, tuple[str, int]] = {}  # column -> ("num"|"cat", index)
+        for col in self.columns_:
+            kind = dag.node_type(col)
+            series = data[col]
+            if kind == "categorical":
+                present = set(series.astype(str))
+                levels = [c for c in dag.node(col).categories if c in present]
+                self._add_block(col, levels)
+            elif kind == "binary" or (kind == "count" and series.nunique() <= MAX_COUNT_LEVELS):
+                self._add_block(col, sorted(int(v) for v in series.unique()))
+            elif kind == "count":
+                x = series.to_numpy(float) + rng.uniform(-0.5, 0.5, len(series))
+                self.kinds_[col] = ("num", len(self.numeric_))
+                self.numeric_.append(_fit_numeric(col, x, integer=True))
+            else:
+                self._add_continuous(col, series.to_numpy(float))
+        return self
+
+    def _add_block(self, col: str, levels: list[Any]) -> None:
+        self.kinds_[col] = ("cat", len(self.blocks_))
+        self.blocks_.append(_Categorical(col, levels))
+
+    def _add_continuous(self, col: str, x: np.ndarray) -> None:
+        values, counts = np.unique(x, return_counts=True)
+        min_count = max(2, int(np.ceil(ATOM_SHARE * len(x))))
+        atoms = [float(v) for v, c in zip(values, counts, strict=True) if c >= min_count]
+        rest = x[~np.isin(x, atoms)] if atoms else x
+        if len(rest) < 2:  # (almost) only point masses: keep the column numeric as it is
+            atoms, rest = [], x
+        spec = _fit_numeric(col, rest, integer=False)
+        if atoms:
+            spec.atoms = atoms
+            spec.atom_block = len(self.blocks_)
+            self.blocks_.append(_Categorical(f"{col}__mass", [*atoms, None]))
+        self.kinds_[col] = ("num", len(self.numeric_))
+        self.numeric_.append(spec)
+
+    # ---- shapes --------------------------------------------------------------------------
+    @property
+    def n_numeric(self) -> int:
+        """Width of the numeric block."""
+        return len(self.numeric_)
+
+    @property
+    def cat_sizes(self) -> list[int]:
+        """Number of levels of each categorical block."""
+        return [b.size for b in self.blocks_]
+
+    # ---- encoding ------------------------------------------------------------------------
+    def transform(self, data: pd.DataFrame,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(numeric block float32 [n, n_numeric], codes int64 [n, n_blocks])."""
+        n = len(data)
+        num = np.zeros((n, self.n_numeric), dtype=np.float32)
+        cat = np.zeros((n, len(self.blocks_)), dtype=np.int64)
+        for col in self.columns_:
+            kind, i = self.kinds_[col]
+            series = data[col]
+            if kind == "cat":
+                levels = self.blocks_[i].values
+                labels = series.astype(str) if isinstance(levels[0], str) else series.astype(int)
+                codes = pd.Categorical(labels, categories=levels).codes
+                cat[:, i] = np.where(codes < 0, 0, codes)  # unseen level -> first (never at fit)
+                continue
+            spec = self.numeric_[i]
+            x = series.to_numpy(float)
+            if spec.integer:
+                x = x + rng.uniform(-0.5, 0.5, n)
+            z = spec.forward(x)
+            if spec.atom_block is not None:
+                which = np.full(n, len(spec.atoms), dtype=np.int64)
+                for k, a in enumerate(spec.atoms):
+                    which[x == a] = k
+                mass = which < len(spec.atoms)
+                z = np.where(mass, rng.standard_normal(n), z)
+                cat[:, spec.atom_block] = which
+            num[:, i] = z
+        return num, cat
+
+    def inverse_transform(self, num: np.ndarray, cat: np.ndarray) -> pd.DataFrame:
+        """A typed frame (float64 continuous, int64 count/binary, Categorical) from both blocks."""
+        out: dict[str, Any] = {}
+        for col in self.columns_:
+            kind, i = self.kinds_[col]
+            if kind == "cat":
+                levels = np.asarray(self.blocks_[i].values, dtype=object)
+                out[col] = levels[cat[:, i]]
+                continue
+            spec = self.numeric_[i]
+            x = spec.inverse(num[:, i].astype(float))
+            if spec.integer:
+                x = np.maximum(np.rint(x), 0.0)
+            if spec.atom_block is not None:
+                which = cat[:, spec.atom_block]
+                for k, a in enumerate(spec.atoms):
+                    x = np.where(which == k, a, x)
+            out[col] = x
+        return pd.DataFrame(out)

@@ -1,0 +1,432 @@
+"""``diffusion``: a tabular denoising diffusion model in the TabDDPM style.
+
+Numeric columns, quantile-transformed to a standard normal, follow Gaussian diffusion; every
+categorical block (categorical and binary columns, few-level counts, the point-mass flags of
+zero-inflated columns) follows multinomial diffusion. One MLP with a sinusoidal timestep
+embedding predicts the Gaussian noise and the logits of the clean categories; the loss is the
+noise MSE plus the mean multinomial KL term. Training holds out a validation share, scores it
+with fixed timesteps and noise (common random numbers, so scores are comparable), keeps an
+exponential moving average of the weights and stops when the validation loss stops improving.
+
+References: Kotelnikov, Baranchuk, Rubachev, Babenko (2023), "TabDDPM: Modelling Tabular Data
+with Diffusion Models", ICML; Ho, Jain, Abbeel (2020), "Denoising Diffusion Probabilistic
+Models"; Hoogeboom et al. (2021), "Argmax Flows and Multinomial Diffusion"; Nichol and Dhariwal
+(2021), "Improved Denoising Diffusion Probabilistic Models" (cosine schedule).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from causalsynth._random import child_seed
+from causalsynth.dag import DAG
+from causalsynth.errors import SynthesizerError
+from causalsynth.synthesizers._torch import (
+    Budget,
+    TabularEncoder,
+    progress_bar,
+    require_torch,
+    resolve_device,
+    resolve_seed,
+    seeded,
+)
+from causalsynth.synthesizers.base import Synthesizer
+
+torch = require_torch()
+nn = torch.nn
+F = torch.nn.functional
+
+__all__ = ["DiffusionSynthesizer"]
+
+_EPS = 1e-30
+
+
+# ---- schedules and the denoiser -----------------------------------------------------------
+def cosine_betas(n_steps: int, s: float = 0.008) -> np.ndarray:
+    """Cosine noise schedule (Nichol and Dhariwal 2021), betas capped at 0.999."""
+    t = np.linspace(0, n_steps, n_steps + 1) / n_steps
+    abar = np.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+    return np.clip(1 - abar[1:] / abar[:-1], 0, 0.999)
+
+
+def timestep_embedding(t: Any, dim: int) -> Any:
+    """Sinusoidal embedding of integer timesteps (Vaswani et al. 2017; as in TabDDPM)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+class Denoiser(nn.Module):
+    """TabDDPM's MLP: project the noisy row, add the timestep embedding, then an MLP."""
+
+    def __init__(self, d_in: int, d_out: int, hidden: int, n_layers: int, dim_t: int = 128):
+        super().__init__()
+        self.dim_t = dim_t
+        self.proj = nn.Linear(d_in, dim_t)
+        self.time_embed = nn.Sequential(nn.Linear(dim_t, dim_t), nn.SiLU(),
+                                        nn.Linear(dim_t, dim_t))
+        layers: list[Any] = []
+        width = dim_t
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Linear(width, d_out))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, x: Any, t: Any) -> Any:
+        # embed each distinct timestep once, then index: rows share a few hundred timesteps
+        steps, inverse = torch.unique(t, return_inverse=True)
+        emb = self.time_embed(timestep_embedding(steps, self.dim_t))[inverse]
+        return self.mlp(self.proj(x) + emb)
+
+
+class _Diffusion:
+    """Gaussian + multinomial diffusion terms for one encoder layout (tensors on ``device``)."""
+
+    def __init__(self, n_num: int, cat_sizes: list[int], n_steps: int, device: Any,
+                 clip: float = 6.0):
+        self.n_num, self.cat_sizes, self.T, self.clip = n_num, cat_sizes, n_steps, clip
+        self.offsets = np.concatenate([[0], np.cumsum(cat_sizes)]).astype(int).tolist()
+        b = cosine_betas(n_steps)
+        a = 1 - b
+        abar = np.cumprod(a)
+        abar_prev = np.concatenate([[1.0], abar[:-1]])
+
+        def tt(x: np.ndarray) -> Any:
+            return torch.tensor(x, dtype=torch.float32, device=device)
+
+        self.betas, self.alphas, self.abar, self.abar_prev = tt(b), tt(a), tt(abar), tt(abar_prev)
+        self.sqrt_abar, self.sqrt_1m_abar = tt(np.sqrt(abar)), tt(np.sqrt(1 - abar))
+        post_var = b * (1 - abar_prev) / (1 - abar)
+        self.post_sd = tt(np.sqrt(np.concatenate([[post_var[1]], post_var[1:]])))
+        self.coef_x0 = tt(b * np.sqrt(abar_prev) / (1 - abar))
+        self.coef_xt = tt((1 - abar_prev) * np.sqrt(a) / (1 - abar))
+
+    # multinomial pieces, all in probability space on one block of K classes
+    def q_xt_given_x0(self, p0: Any, t: Any, k: int) -> Any:
+        ab = self.abar[t][:, None]
+        return ab * p0 + (1 - ab) / k
+
+    def posterior(self, xt: Any, p0: Any, t: Any, k: int) -> Any:
+        """q(x_{t-1} | x_t, x_0 ~ p0), normalised; at t = 0 the x_0 factor is p0 itself."""
+        a = self.alphas[t][:, None]
+        one_step = a * xt + (1 - a) / k
+        ab_prev = self.abar_prev[t][:, None]
+        prior = ab_prev * p0 + (1 - ab_prev) / k
+        un = one_step * prior
+        return un / un.sum(dim=1, keepdim=True)
+
+    def noisy(self, x_num: Any, x_cat: Any, t: Any, gen: Any) -> tuple[Any, Any, Any]:
+        """(model input, Gaussian noise, one-hot x0 per block) for a batch at timesteps t."""
+        noise = torch.randn(x_num.shape, generator=gen, device=x_num.device)
+        xt_num = self.sqrt_abar[t][:, None] * x_num + self.sqrt_1m_abar[t][:, None] * noise
+        parts, onehots = [xt_num], []
+        for j, k in enumerate(self.cat_sizes):
+            oh = F.one_hot(x_cat[:, j], k).float()
+            probs = self.q_xt_given_x0(oh, t, k)
+            xt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+            parts.append(F.one_hot(xt, k).float())
+            onehots.append(oh)
+        return torch.cat(parts, dim=1), noise, onehots
+
+    def loss(self, model: Any, x_num: Any, x_cat: Any, t: Any, gen: Any) -> Any:
+        """Per-row loss: noise MSE plus the mean over blocks of T x KL (NLL at t = 0)."""
+        inp, noise, onehots = self.noisy(x_num, x_cat, t, gen)
+        out = model(inp, t)
+        loss = torch.zeros(len(t), device=inp.device)
+        if self.n_num:
+            loss = loss + ((out[:, : self.n_num] - noise) ** 2).mean(dim=1)
+        if self.cat_sizes:
+            kl_sum = torch.zeros_like(loss)
+            first = t == 0
+            for j, k in enumerate(self.cat_sizes):
+                lo, hi = self.n_num + self.offsets[j], self.n_num + self.offsets[j + 1]
+                xt = inp[:, lo:hi]
+                p_hat = torch.softmax(out[:, lo:hi], dim=1)
+                true = self.posterior(xt, onehots[j], t, k)
+                pred = self.posterior(xt, p_hat, t, k)
+                kl = (true * (torch.log(true + _EPS) - torch.log(pred + _EPS))).sum(dim=1)
+                nll = -(onehots[j] * torch.log(pred + _EPS)).sum(dim=1)
+                kl_sum = kl_sum + torch.where(first, nll, kl * self.T)
+            loss = loss + kl_sum / len(self.cat_sizes)
+        return loss
+
+    @torch.no_grad()
+    def sample(self, model: Any, n: int, gen: Any, device: Any) -> tuple[Any, Any]:
+        """Ancestral sampling from x_T (standard normal, uniform categories) down to x_0."""
+        x_num = torch.randn((n, self.n_num), generator=gen, device=device)
+        cats = [torch.randint(0, k, (n,), generator=gen, device=device) for k in self.cat_sizes]
+        for step in range(self.T - 1, -1, -1):
+            t = torch.full((n,), step, dtype=torch.long, device=device)
+            parts = [x_num] + [F.one_hot(c, k).float()
+                               for c, k in zip(cats, self.cat_sizes, strict=True)]
+            inp = torch.cat(parts, dim=1)
+            out = model(inp, t)
+            if self.n_num:
+                eps = out[:, : self.n_num]
+                x0 = (x_num - self.sqrt_1m_abar[step] * eps) / self.sqrt_abar[step]
+                # the last steps divide by sqrt(abar) ~ 0.03: clip the predicted clean row to the
+                # latent range seen in training, or small errors blow up (Ho et al. 2020 clip too)
+                x0 = x0.clamp(-self.clip, self.clip)
+                mean = self.coef_x0[step] * x0 + self.coef_xt[step] * x_num
+                if step > 0:
+                    z = torch.randn(x_num.shape, generator=gen, device=device)
+                    x_num = mean + self.post_sd[step] * z
+                else:
+                    x_num = mean
+            for j, k in enumerate(self.cat_sizes):
+                lo, hi = self.n_num + self.offsets[j], self.n_num + self.offsets[j + 1]
+                p_hat = torch.softmax(out[:, lo:hi], dim=1)
+                probs = self.posterior(inp[:, lo:hi], p_hat, t, k)
+                cats[j] = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+        codes = (torch.stack(cats, dim=1) if cats
+                 else torch.zeros((n, 0), dtype=torch.long, device=device))
+        return x_num, codes
+
+
+# ---- the synthesizer ------------------------------------------------------------------------
+class DiffusionSynthesizer(Synthesizer):
+    """Tabular denoising diffusion (TabDDPM style): Gaussian + multinomial diffusion, MLP denoiser.
+
+    Parameters
+    ----------
+    epochs : int or None
+        Passes over the training rows. ``None`` (default) chooses enough passes for about
+        ``max_updates`` optimiser steps.
+    n_steps : int
+        Diffusion timesteps for training and sampling (TabDDPM uses 100 to 1,000; 100 keeps
+        sampling fast on CPU).
+    hidden, n_layers : int
+        Width and depth of the denoising MLP.
+    batch_size : int or None
+        ``None`` scales with the table: about a tenth of the rows, a power of two in [64, 4096].
+    lr, weight_decay : float
+        AdamW settings.
+    max_updates : int or None
+        Cap on optimiser steps; ``None`` scales with the table (2,000 to 12,000).
+    max_seconds : float or None
+        Wall-time cap on training; ``None`` (default) keeps training reproducible across
+        machines (a time cap stops at a machine-dependent point).
+    patience : int
+        Validation checks without improvement before stopping early.
+    validation_share : float
+        Share of rows held out to score the validation loss (at most 10,000 rows).
+    ema_decay : float
+        Decay of the moving average of the weights used for sampling.
+    n_threads : int or None
+        CPU threads torch may use while fitting and sampling (restored afterwards); ``None``
+        leaves torch's setting. On a CPU shared with other busy processes, 1 thread is often
+        several times faster than 2.
+    device : str or None
+        ``None``/``"cpu"``, ``"auto"`` (a GPU when present) or a torch device such as ``"cuda"``.
+    random_state : int or None
+        Seed of the training run (initialisation, batches, noise).
+    progress : bool
+        Show a tqdm progress bar while training.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag, make_synthesizer
+    >>> dag = load_dag("saturation")
+    >>> real = dag.simulate(300, seed=0)
+    >>> synth = make_synthesizer("diffusion", epochs=5).fit(real, dag)   # doctest: +SKIP
+    >>> synth.sample(100, seed=1).shape                                  # doctest: +SKIP
+    (100, 6)
+
+    References
+    ----------
+    Kotelnikov et al. (2023), "TabDDPM: Modelling Tabular Data with Diffusion Models", ICML.
+    """
+
+    name: ClassVar[str] = "diffusion"
+    #: a validation split and a learned joint distribution need a few dozen rows at least
+    min_rows: ClassVar[int] = 50
+
+    def __init__(self, epochs: int | None = None, *, n_steps: int = 100, hidden: int = 256,
+                 n_layers: int = 3, batch_size: int | None = None, lr: float = 2e-3,
+                 weight_decay: float = 1e-5, max_updates: int | None = None,
+                 max_seconds: float | None = None, patience: int = 8,
+                 validation_share: float = 0.1, ema_decay: float = 0.995,
+                 n_threads: int | None = None, device: str | None = None,
+                 random_state: int | None = 0, progress: bool = False):
+        self.epochs = epochs
+        self.n_steps = n_steps
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_updates = max_updates
+        self.max_seconds = max_seconds
+        self.patience = patience
+        self.validation_share = validation_share
+        self.ema_decay = ema_decay
+        self.n_threads = n_threads
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    # ---- settings ---------------------------------------------------------------------
+    def _check_params(self) -> None:
+        ints = {"n_steps": (self.n_steps, 2), "hidden": (self.hidden, 1),
+                "n_layers": (self.n_layers, 1), "patience": (self.patience, 1)}
+        for opt, minimum in (("epochs", 1), ("batch_size", 1), ("max_updates", 1)):
+            if getattr(self, opt) is not None:
+                ints[opt] = (getattr(self, opt), minimum)
+        for key, (value, minimum) in ints.items():
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < minimum:
+                raise SynthesizerError(
+                    f"The {key!r} parameter of DiffusionSynthesizer must be an int >= "
+                    f"{minimum}. Got {value!r} instead."
+                )
+        if not 0.0 < self.validation_share < 0.5:
+            raise SynthesizerError(
+                f"The 'validation_share' parameter must be in (0, 0.5). "
+                f"Got {self.validation_share!r} instead."
+            )
+
+    def _plan(self, n_train: int) -> tuple[int, int, int]:
+        """(batch size, epochs, max updates) for ``n_train`` rows."""
+        batch = self.batch_size or int(2 ** np.clip(np.floor(np.log2(max(n_train, 1) / 16)),
+                                                     6, 12))
+        batch = min(batch, n_train)
+        per_epoch = math.ceil(n_train / batch)
+        max_updates = self.max_updates or int(np.clip(1000 * np.log10(max(n_train, 10)),
+                                                      2000, 6000))
+        epochs = self.epochs or max(1, math.ceil(max_updates / per_epoch))
+        return batch, epochs, max_updates
+
+    # ---- fit ----------------------------------------------------------------------------
+    def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
+        self._check_params()
+        device = resolve_device(self.device)
+        seed = resolve_seed(self.random_state)
+        rng = np.random.default_rng(seed)
+        self.encoder_ = TabularEncoder().fit(data, dag, rng)
+        num, cat = self.encoder_.transform(data, rng)
+        n = len(data)
+        n_val = int(np.clip(round(self.validation_share * n), 5, 10_000))
+        order = rng.permutation(n)
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        batch, epochs, max_updates = self._plan(len(train_idx))
+
+        clip = float(np.abs(num).max()) + 0.5 if num.size else 6.0
+        diffusion = _Diffusion(self.encoder_.n_numeric, self.encoder_.cat_sizes,
+                               self.n_steps, device, clip=clip)
+        d = self.encoder_.n_numeric + sum(self.encoder_.cat_sizes)
+        budget = Budget(self.max_seconds)
+        with seeded(seed, device, self.n_threads) as gen:
+            model = Denoiser(d, d, self.hidden, self.n_layers).to(device)
+            ema = copy.deepcopy(model).requires_grad_(False)
+            opt = torch.optim.AdamW(model.parameters(), lr=self.lr,
+                                    weight_decay=self.weight_decay)
+            x_num = torch.tensor(num, device=device)
+            x_cat = torch.tensor(cat, device=device)
+            tr_num, tr_cat = x_num[train_idx], x_cat[train_idx]
+            val = self._validation_batch(x_num[val_idx], x_cat[val_idx], gen)
+            history = self._train(model, ema, opt, diffusion, tr_num, tr_cat, val, batch,
+                                  epochs, max_updates, budget, gen)
+        self.model_ = ema.eval()
+        self.diffusion_ = diffusion
+        self.device_ = device
+        self.history_ = history
+        self.fit_seconds_ = budget.elapsed()
+
+    def _validation_batch(self, v_num: Any, v_cat: Any, gen: Any) -> tuple[Any, ...]:
+        """Validation rows repeated to >= 8,000 with fixed timesteps and noise seed."""
+        reps = max(1, math.ceil(8000 / len(v_num)))
+        v_num, v_cat = v_num.repeat(reps, 1), v_cat.repeat(reps, 1)
+        t = torch.randint(0, self.n_steps, (len(v_num),), generator=gen, device=v_num.device)
+        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen).item())
+        return v_num, v_cat, t, noise_seed
+
+    def _val_loss(self, model: Any, diffusion: _Diffusion, val: tuple[Any, ...]) -> float:
+        v_num, v_cat, t, noise_seed = val
+        g = torch.Generator(device=v_num.device)
+        g.manual_seed(noise_seed)  # the same noise at every check: comparable scores
+        with torch.no_grad():
+            return float(diffusion.loss(model, v_num, v_cat, t, g).mean())
+
+    def _train(self, model: Any, ema: Any, opt: Any, diffusion: _Diffusion, tr_num: Any,
+               tr_cat: Any, val: tuple[Any, ...], batch: int, epochs: int, max_updates: int,
+               budget: Budget, gen: Any) -> dict[str, Any]:
+        n = len(tr_num)
+        per_epoch = math.ceil(n / batch)
+        planned = min(epochs * per_epoch, max_updates)
+        check_every = max(1, math.ceil(max(planned // 25, 1) / per_epoch))
+        best, best_state, bad, updates = math.inf, None, 0, 0
+        val_losses: list[float] = []
+        stopped = "epochs"
+        bar = progress_bar(epochs, self.progress, "diffusion")
+        try:
+            for epoch in range(epochs):
+                perm = torch.randperm(n, generator=gen, device=tr_num.device)
+                for start in range(0, n, batch):
+                    idx = perm[start:start + batch]
+                    t = torch.randint(0, self.n_steps, (len(idx),), generator=gen,
+                                      device=tr_num.device)
+                    loss = diffusion.loss(model, tr_num[idx], tr_cat[idx], t, gen).mean()
+                    for group in opt.param_groups:  # linear decay to 0 (as TabDDPM anneals)
+                        group["lr"] = self.lr * max(1.0 - updates / planned, 0.02)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    self._ema_update(ema, model, updates)
+                    updates += 1
+                bar.update(1)
+                last = epoch == epochs - 1 or updates >= max_updates or budget.exhausted()
+                if (epoch + 1) % check_every == 0 or last:
+                    score = self._val_loss(ema, diffusion, val)
+                    val_losses.append(score)
+                    bar.set_postfix(val_loss=f"{score:.4f}")
+                    if score < best - 1e-4 * abs(best if math.isfinite(best) else 1.0):
+                        best, bad = score, 0
+                        best_state = copy.deepcopy(ema.state_dict())
+                    else:
+                        bad += 1
+                    if bad >= self.patience:
+                        stopped = "early_stopping"
+                        break
+                if updates >= max_updates:
+                    stopped = "max_updates"
+                    break
+                if budget.exhausted():
+                    stopped = "max_seconds"
+                    break
+        finally:
+            bar.close()
+        if best_state is not None:
+            ema.load_state_dict(best_state)
+        if not math.isfinite(best):
+            raise SynthesizerError(
+                "the diffusion model's validation loss is not finite; lower 'lr' or check the "
+                "data for extreme values"
+            )
+        return {"epochs": epoch + 1, "updates": updates, "batch_size": batch,
+                "stopped": stopped, "val_loss": val_losses, "best_val_loss": best}
+
+    def _ema_update(self, ema: Any, model: Any, updates: int) -> None:
+        # warm-up: early on the average follows the weights closely (Tarvainen and Valpola 2017)
+        decay = min(self.ema_decay, (1 + updates) / (10 + updates))
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
+                pe.mul_(decay).add_(pm, alpha=1 - decay)
+
+    # ---- sample -------------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
+        seed = child_seed(rng)
+        nums, cats = [], []
+        with seeded(seed, self.device_, self.n_threads) as gen:
+            for start in range(0, n, 50_000):  # bounded memory for large n
+                m = min(50_000, n - start)
+                x_num, codes = self.diffusion_.sample(self.model_, m, gen, self.device_)
+                nums.append(x_num.cpu().numpy())
+                cats.append(codes.cpu().numpy())
+        return self.encoder_.inverse_transform(np.concatenate(nums), np.concatenate(cats))
