@@ -38,7 +38,9 @@ def main(n: int = 100_000, n_holdout: int = 20_000) -> None:
         fmt = lambda v: "-" if v is None else f"{v:10.4f}"  # noqa: E731
         print(f"{name:40s} {fmt(r.value):>10s} {fmt(r.reference):>10s} {r.seconds:8.2f}"
               + ("" if r.ok else f"  ERROR {r.error}"))
-    print(f"\nprivacy metrics total: {total:.1f} s; peak RSS {peak_rss_gib():.2f} GiB "
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"\nprivacy metrics total: {total:.1f} s wall; process CPU so far "
+          f"{ru.ru_utime + ru.ru_stime:.1f} s; peak RSS {peak_rss_gib():.2f} GiB "
           f"(before: {rss0:.2f} GiB)")
     start = time.perf_counter()
     q = quality_report(real, synthetic, sdmetrics_metadata(dag))
