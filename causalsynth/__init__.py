@@ -13,20 +13,46 @@ from causalsynth.errors import (
     NotFittedError,
     SynthesizerError,
 )
+from causalsynth.evaluate.causal import Margins
+from causalsynth.evaluate.independence import DAGCheck, check_dag
+from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
+from causalsynth.evaluate.report import Report
+from causalsynth.evaluate.validate import validate
 from causalsynth.simulate import GroundTruth, simulate
+from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # compare() trains synthesizers; imported on first use to keep `import causalsynth` light
+    if name == "compare":
+        from causalsynth.compare import compare
+
+        return compare
+    raise AttributeError(f"module 'causalsynth' has no attribute {name!r}")
 
 __all__ = [
     "DAG",
     "CausalSynthError",
+    "DAGCheck",
     "DAGError",
     "DataError",
     "GroundTruth",
+    "ICIResult",
+    "Margins",
     "MissingDependencyError",
     "NotFittedError",
+    "Report",
+    "Synthesizer",
     "SynthesizerError",
     "__version__",
+    "available_synthesizers",
+    "check_dag",
+    "compare",
+    "intrinsic_influence",
     "load_dag",
+    "make_synthesizer",
     "simulate",
+    "validate",
 ]

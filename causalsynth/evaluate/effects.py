@@ -1,0 +1,94 @@
+"""Treatment effects by double machine learning (EconML), adjusting for a backdoor set of the DAG.
+
+The GCM side of the effects (intervening on the fitted model) lives in ``gcm.py``; this module
+gives the second, model-light estimate: ``econml.dml.LinearDML`` with the treatment's parents
+as controls ``W``. With no hidden confounding, a node's parents block every backdoor path
+(Pearl 2009, Thm 3.3.2), and ``backdoor_set`` checks it by d-separation in the backdoor graph.
+
+References
+----------
+Chernozhukov et al. "Double/debiased machine learning for treatment and structural
+parameters." The Econometrics Journal 21(1), 2018.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from causalsynth._random import as_generator, child_seed
+from causalsynth.dag import DAG
+from causalsynth.errors import DAGError
+
+__all__ = ["backdoor_set", "dml_effects"]
+
+
+def backdoor_set(dag: DAG, treatment: str, outcome: str) -> list[str]:
+    """The treatment's parents, verified to d-separate it from the outcome in the backdoor graph."""
+    graph = dag.to_networkx()
+    graph.remove_edges_from(list(graph.out_edges(treatment)))
+    parents = dag.parents(treatment)
+    if not nx.is_d_separator(graph, {treatment}, {outcome}, set(parents)):
+        raise DAGError(f"the parents of {treatment!r} do not block every backdoor path to "
+                       f"{outcome!r}; the DAG is inconsistent")  # cannot happen in a DAG
+    return parents
+
+
+def _design(data: pd.DataFrame, dag: DAG, columns: list[str]) -> np.ndarray | None:
+    if not columns:
+        return None
+    parts = []
+    for c in columns:
+        if dag.node_type(c) == "categorical":
+            parts.append(pd.get_dummies(data[c].astype(str), drop_first=True).to_numpy(float))
+        else:
+            parts.append(data[c].to_numpy(float).reshape(-1, 1))
+    return np.hstack(parts)
+
+
+def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: bool = False,
+                n_reference: int | None = None) -> list[dict]:
+    """Per treatment: effect per unit and for +10%, with 95% intervals, by LinearDML.
+
+    ``flexible`` picks gradient boosting for the nuisance models (else linear/logistic).
+    ``n_reference``: when the table has more rows than the real table behind it (a synthetic
+    table), interval half-widths are widened by sqrt(rows / n_reference), so the synthetic table
+    claims no more certainty than the real one supports.
+    """
+    from econml.dml import LinearDML
+
+    rng = as_generator(seed)
+    rows = []
+    ancestors = set(dag.ancestors(target))
+    y = data[target].to_numpy(float)
+    widen = max(1.0, np.sqrt(len(data) / n_reference)) if n_reference else 1.0
+    for t in dag.treatments:
+        node = dag.node(t)
+        if t not in ancestors or node.type == "categorical":
+            continue
+        w = _design(data, dag, backdoor_set(dag, t, target))
+        binary = node.type == "binary"
+        reg = (HistGradientBoostingRegressor(max_iter=100, random_state=child_seed(rng))
+               if flexible else LinearRegression())
+        clf = (HistGradientBoostingClassifier(max_iter=100, random_state=child_seed(rng))
+               if flexible else LogisticRegression(max_iter=1000))
+        est = LinearDML(model_y=reg, model_t=clf if binary else reg, discrete_treatment=binary,
+                        cv=3, random_state=child_seed(rng))
+        tr = data[t].to_numpy(int if binary else float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(y, tr, X=None, W=w)
+            theta = float(est.ate(T0=0, T1=1))
+            lo, hi = (float(v) for v in est.ate_interval(T0=0, T1=1, alpha=0.05))
+        lo, hi = theta - widen * (theta - lo), theta + widen * (hi - theta)
+        rows.append({"treatment": t, "kind": "per_unit", "estimate": theta, "low": lo, "high": hi})
+        if not binary:  # constant slope: a 10% rise adds 0.1 * mean(T) units
+            scale = 0.1 * float(np.mean(tr))
+            rows.append({"treatment": t, "kind": "shift_10pct", "estimate": theta * scale,
+                         "low": min(lo * scale, hi * scale), "high": max(lo * scale, hi * scale)})
+    return rows
