@@ -73,14 +73,11 @@ def _err() -> Console:
 
 def _api(name: str) -> Callable[..., Any]:
     """The API function behind a command, imported when used (the evaluation stack is heavy)."""
-    if name == "validate":
-        from causalsynth.evaluate.validate import validate as fn
-    elif name == "check_dag":
-        from causalsynth.evaluate.causal import check_dag as fn
-    elif name == "compare":
-        from causalsynth.compare import compare as fn
-    else:  # pragma: no cover - programming error
+    import causalsynth
+
+    if name not in ("validate", "check_dag", "compare"):  # pragma: no cover - programming error
         raise KeyError(name)
+    fn = getattr(causalsynth, name)
     return fn
 
 
@@ -437,7 +434,7 @@ def check_dag(
 
 
 def _print_check(d: dict[str, Any], passed: bool, result: Any) -> None:
-    """Generic rendering: the verdict, a summary line, and the first table of records."""
+    """Generic rendering: the verdict, then the result's summary or its first table."""
     from rich.table import Table
 
     from causalsynth.report.html import fmt
@@ -449,6 +446,7 @@ def _print_check(d: dict[str, Any], passed: bool, result: Any) -> None:
     summary = summary() if callable(summary) else summary
     if isinstance(summary, str) and summary:
         out.print(summary, markup=False)
+        return
     for key, value in d.items():
         if isinstance(value, list) and value and isinstance(value[0], dict):
             table = Table(title=key.replace("_", " "), title_justify="left")
