@@ -26,6 +26,7 @@ import functools
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +42,8 @@ from causalsynth.errors import CausalSynthError, DAGError, DataError
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_NOT_PRESERVED, EXIT_ERROR = 0, 1, 2
+_QUIET_MODULES = ("sdmetrics", "sdv", "rdt", "copulas", "ctgan", "dowhy", "econml", "sklearn",
+                  "statsmodels", "torch", "joblib")
 
 app = typer.Typer(
     name="causalsynth",
@@ -88,7 +91,11 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug"))
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                if not debug:  # third-party advice is noise on a terminal; --debug shows it
+                    for module in _QUIET_MODULES:
+                        warnings.filterwarnings("ignore", module=module)
+                return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:

@@ -308,7 +308,8 @@ def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance):
     except Exception as exc:  # one failing synthesizer must not sink the comparison
         advance(label, "failed", done=True)
         return None, fit_s, sample_s, _error_text(exc)
-    report.meta.setdefault("synthesizer", label)
+    if not report.meta.get("synthesizer"):
+        report.meta["synthesizer"] = label
     report.meta.setdefault("timings", {})
     report.meta["timings"].update({"fit": fit_s, "sample": sample_s})
     advance(label, "done", done=True)

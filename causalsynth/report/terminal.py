@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from rich.console import Console
+from rich.console import Console
 >>> report = {"verdict": "preserved", "causal": {"reasons": ["ICI shares within 2 points"]}}
 >>> print_summary(report, console=Console(width=80, color_system=None))
 attribution preserved
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -93,12 +94,14 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
 
 
 _LEADER_COLUMNS = [
-    ("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
-    ("sample_s", "sample s", None), ("quality", "quality", "pct"),
-    ("max_ici_diff", "max ICI diff (pts)", None), ("max_effect_diff", "max effect diff", "pct"),
-    ("independences_broken", "indep. broken", "int"), ("dcr_share", "DCR closer", "pct"),
-    ("membership_auc", "MIA AUC", None), ("verdict", "verdict", None),
+    ("synthesizer", "synthesizer", None), ("fit_s", "fit s", "s"),
+    ("quality", "quality", "pct"), ("max_ici_diff", "ICI Δ", "pts"),
+    ("max_effect_diff", "effect Δ", "pct"), ("independences_broken", "CI", "int"),
+    ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"), ("verdict", "verdict", None),
 ]
+_LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
+           "difference; CI: conditional independences broken; DCR: synthetic rows closer to "
+           "training than holdout rows are; MIA: membership-inference AUC (0.5 = no leak)")
 
 
 def _cell(value: Any, kind: str | None) -> str:
@@ -106,29 +109,41 @@ def _cell(value: Any, kind: str | None) -> str:
         return "–"
     if kind == "int":
         return f"{int(value):,}"
+    if kind in ("s", "pts"):
+        return f"{value:,.1f}"
+    if kind == "auc":
+        return f"{value:.3f}"
     return fmt(value, pct=kind == "pct")
 
 
 def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
                       title: str = "Leaderboard") -> None:
-    """Print a comparison leaderboard; a failed synthesizer shows its error."""
+    """Print a comparison leaderboard (compact, fits 80 columns); failures show their error.
+
+    Columns: fit seconds, SDMetrics quality, largest ICI difference (points),
+    largest relative effect difference, conditional independences broken, share of synthetic
+    rows closer to training than holdout rows (DCR), membership-inference AUC, verdict.
+    """
     console = console or Console()
-    t = Table(title=title, title_justify="left")
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0),
+              show_edge=False)
     cols = [c for c in _LEADER_COLUMNS if c[0] in board.columns]
     for key, label, _ in cols:
-        t.add_column(label, justify="left" if key in ("synthesizer", "verdict") else "right")
+        t.add_column(label, justify="left" if key in ("synthesizer", "verdict") else "right",
+                     no_wrap=True)
     for rec in board.to_dict("records"):
         cells = []
         for key, _, kind in cols:
             if key == "verdict":
-                cells.append(verdict_text(rec.get("verdict")) if not rec.get("error")
-                             else "[bold red]failed[/]")
+                cells.append("[bold red]failed[/]" if rec.get("error")
+                             else verdict_text(rec.get("verdict")))
             elif key == "synthesizer":
                 cells.append(escape(str(rec.get(key))))
             else:
                 cells.append(_cell(rec.get(key), kind))
         t.add_row(*cells)
     console.print(t)
+    console.print(_LEGEND, style="dim", highlight=False)
     for rec in board.to_dict("records"):
         if rec.get("error"):
             console.print(f"  {rec['synthesizer']} failed: {rec['error']}", style="red",
