@@ -1,4 +1,4 @@
-"""Simulation from declared mechanisms, interventions, and ground truth against independent checks."""
+"""Simulation from declared mechanisms, interventions, ground truth against independent checks."""
 
 from __future__ import annotations
 

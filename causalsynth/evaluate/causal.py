@@ -79,7 +79,7 @@ def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, **common)
     est_s = table_estimates(syn_c, dag, n_resample=min(len(syn_c), len(real_c)),
                             seed=est_seed, **common)
-    flexible = any(f.startswith("boosting") for f in families.values())
+    flexible = any(f not in ("linear", "logistic") for f in families.values())
     dml_seed = child_seed(rng)
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible)
     dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
