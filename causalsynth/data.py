@@ -12,7 +12,7 @@ import pandas as pd
 from causalsynth.dag import DAG
 from causalsynth.errors import DataError
 
-__all__ = ["check_data", "MIN_ROWS"]
+__all__ = ["MIN_ROWS", "check_data"]
 
 MIN_ROWS = 10
 _SHOW = 3  # how many offending values an error message quotes

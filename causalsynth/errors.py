@@ -18,8 +18,8 @@ __all__ = [
     "CausalSynthError",
     "DAGError",
     "DataError",
-    "NotFittedError",
     "MissingDependencyError",
+    "NotFittedError",
     "SynthesizerError",
 ]
 

@@ -32,8 +32,14 @@ from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 
-__all__ = ["DEFAULT_THRESHOLD", "implied_independences", "independence_tests", "check_dag",
-           "DAGCheck", "residual_test"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DAGCheck",
+    "check_dag",
+    "implied_independences",
+    "independence_tests",
+    "residual_test",
+]
 
 DEFAULT_THRESHOLD = 0.05
 MAX_TEST_ROWS = 10_000

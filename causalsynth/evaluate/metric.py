@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["MetricResult", "run_metrics", "jsonable"]
+__all__ = ["MetricResult", "jsonable", "run_metrics"]
 
 
 @dataclass

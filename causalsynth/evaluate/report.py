@@ -14,7 +14,7 @@ from typing import Any
 from causalsynth._io import write_text_atomic
 from causalsynth.evaluate.metric import MetricResult, jsonable
 
-__all__ = ["Report", "PRESERVED", "NOT_PRESERVED"]
+__all__ = ["NOT_PRESERVED", "PRESERVED", "Report"]
 
 PRESERVED = "preserved"
 NOT_PRESERVED = "not preserved"

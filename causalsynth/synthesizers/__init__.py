@@ -12,7 +12,7 @@ from typing import Any
 from causalsynth.errors import CausalSynthError, MissingDependencyError
 from causalsynth.synthesizers.base import Synthesizer
 
-__all__ = ["Synthesizer", "make_synthesizer", "available_synthesizers", "REGISTRY"]
+__all__ = ["REGISTRY", "Synthesizer", "available_synthesizers", "make_synthesizer"]
 
 #: name -> "module:Class"; modules load lazily.
 REGISTRY: dict[str, str] = {
