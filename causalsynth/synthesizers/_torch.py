@@ -164,8 +164,8 @@ class _Numeric:
 
     ``knots``: strictly increasing values, ``probs``: their CDF positions in (0, 1). Inverse
     values interpolate between neighbouring knots, so they are never a knot itself except on a
-    set of measure zero; latent values beyond the range are reflected back into it from the
-    middle of the two outermost intervals, so the real minimum and maximum are never copied.
+    set of measure zero; latent values beyond the range are folded back into it at the middle
+    of the two outermost intervals, so the real minimum and maximum are never copied.
     """
 
     name: str
@@ -188,11 +188,15 @@ class _Numeric:
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         lo, hi = self.bounds
-        u = ndtr(np.nan_to_num(np.asarray(z, dtype=float), nan=0.0))
-        # reflect the tails into [lo, hi] instead of clipping: no pile of identical values
-        u = np.where(u < lo, 2 * lo - u, u)
-        u = np.where(u > hi, 2 * hi - u, u)
-        u = np.clip(u, lo, hi)
+        z_lo, z_hi = ndtri(lo), ndtri(hi)
+        z = np.nan_to_num(np.asarray(z, dtype=float), nan=0.0, posinf=z_hi, neginf=z_lo)
+        # fold the latent into [z_lo, z_hi] (a triangle wave) instead of clipping it: values
+        # beyond the range stay distinct, so neither the real extremes nor a pile of identical
+        # values at the edges appear; folding in z, not in u, keeps far tails distinct
+        width = z_hi - z_lo
+        w = np.mod(z - z_lo, 2 * width)
+        z = z_lo + np.where(w <= width, w, 2 * width - w)
+        u = np.clip(ndtr(z), lo, hi)
         return np.interp(u, self.probs, self.knots)
 
 

@@ -197,19 +197,20 @@ class DiffusionSynthesizer(Synthesizer):
     Parameters
     ----------
     epochs : int or None
-        Passes over the training rows. ``None`` (default) chooses enough passes for about
-        ``max_updates`` optimiser steps.
+        Passes over the training rows. ``None`` (default): 100 passes, but at least 100,000
+        and at most 8 million rows processed (small tables get more passes, huge ones fewer).
     n_steps : int
         Diffusion timesteps for training and sampling (TabDDPM uses 100 to 1,000; 100 keeps
         sampling fast on CPU).
     hidden, n_layers : int
         Width and depth of the denoising MLP.
     batch_size : int or None
-        ``None`` scales with the table: about a tenth of the rows, a power of two in [64, 4096].
+        ``None`` scales with the table: about an eighth of the rows, a power of two in
+        [64, 4096].
     lr, weight_decay : float
         AdamW settings.
     max_updates : int or None
-        Cap on optimiser steps; ``None`` scales with the table (2,000 to 12,000).
+        Cap on optimiser steps; ``None``: no cap beyond ``epochs``.
     max_seconds : float or None
         Wall-time cap on training; ``None`` (default) keeps training reproducible across
         machines (a time cap stops at a machine-dependent point).
@@ -293,14 +294,22 @@ class DiffusionSynthesizer(Synthesizer):
             )
 
     def _plan(self, n_train: int) -> tuple[int, int, int]:
-        """(batch size, epochs, max updates) for ``n_train`` rows."""
-        batch = self.batch_size or int(2 ** np.clip(np.floor(np.log2(max(n_train, 1) / 16)),
+        """(batch size, epochs, max updates) for ``n_train`` rows.
+
+        Batches of about an eighth of the rows (a power of two in [64, 4096]); by default 100
+        passes over the rows, but at least 100,000 and at most 8 million rows processed (small
+        tables need more passes, huge ones fewer).
+        """
+        batch = self.batch_size or int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 8)),
                                                      6, 12))
         batch = min(batch, n_train)
         per_epoch = math.ceil(n_train / batch)
-        max_updates = self.max_updates or int(np.clip(1000 * np.log10(max(n_train, 10)),
-                                                      2000, 6000))
-        epochs = self.epochs or max(1, math.ceil(max_updates / per_epoch))
+        if self.epochs is None:
+            rows = float(np.clip(100 * n_train, 1e5, 8e6))
+            epochs = max(1, math.ceil(rows / batch / per_epoch))
+        else:
+            epochs = self.epochs
+        max_updates = self.max_updates or epochs * per_epoch
         return batch, epochs, max_updates
 
     # ---- fit ----------------------------------------------------------------------------
@@ -326,7 +335,7 @@ class DiffusionSynthesizer(Synthesizer):
             model = Denoiser(d, d, self.hidden, self.n_layers).to(device)
             ema = copy.deepcopy(model).requires_grad_(False)
             opt = torch.optim.AdamW(model.parameters(), lr=self.lr,
-                                    weight_decay=self.weight_decay)
+                                    weight_decay=self.weight_decay, foreach=True)
             x_num = torch.tensor(num, device=device)
             x_cat = torch.tensor(cat, device=device)
             tr_num, tr_cat = x_num[train_idx], x_cat[train_idx]
@@ -416,8 +425,9 @@ class DiffusionSynthesizer(Synthesizer):
         # warm-up: early on the average follows the weights closely (Tarvainen and Valpola 2017)
         decay = min(self.ema_decay, (1 + updates) / (10 + updates))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-                pe.mul_(decay).add_(pm, alpha=1 - decay)
+            averaged, current = list(ema.parameters()), list(model.parameters())
+            torch._foreach_mul_(averaged, decay)
+            torch._foreach_add_(averaged, current, alpha=1 - decay)
 
     # ---- sample -------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
