@@ -35,6 +35,13 @@ def verdict_text(verdict: str | None) -> str:
     return f"[bold red]{verdict}[/]"
 
 
+def _pts(value: Any, sign: bool = False) -> str:
+    """Percent shares and point differences to one decimal."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        return "–"
+    return f"{value:+.1f}" if sign else f"{value:.1f}"
+
+
 def _metric(section: Mapping[str, Any], name: str) -> Any:
     m = section.get(name) or {}
     return None if m.get("error") else m.get("value")
@@ -57,8 +64,9 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
         for r in ici:
             ok = r.get("within_margin", True)
             style = "" if ok else "red"
-            t.add_row(str(r.get("node")), fmt(r.get("real_share")),
-                      fmt(r.get("synthetic_share")), fmt(r.get("diff_pp")), style=style)
+            t.add_row(str(r.get("node")), _pts(r.get("real_share")),
+                      _pts(r.get("synthetic_share")), _pts(r.get("diff_pp"), sign=True),
+                      style=style)
         console.print(t)
     eff = causal.get("effects") or []
     if eff:
