@@ -48,6 +48,7 @@ def _diffusion(dag_name: str, n: int = 600, **params):
 
 
 # ---- lazy import ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_import_causalsynth_does_not_import_torch():
     code = textwrap.dedent("""
         import sys
@@ -122,6 +123,7 @@ def test_encoder_codes_categories_and_binaries():
 
 
 # ---- diffusion ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_diffusion_keeps_zero_shares_on_saturation():
     real, synth = _diffusion("saturation")
     out = synth.sample(4000, seed=0)
@@ -134,6 +136,7 @@ def test_diffusion_keeps_zero_shares_on_saturation():
         assert abs(s.median() / r.median() - 1) < 0.15, col
 
 
+@pytest.mark.slow
 def test_diffusion_outputs_no_verbatim_values():
     real, synth = _diffusion("saturation")
     out = synth.sample(4000, seed=3)
@@ -147,6 +150,7 @@ def test_diffusion_outputs_no_verbatim_values():
     assert len(out.merge(real, how="inner")) == 0
 
 
+@pytest.mark.slow
 def test_diffusion_keeps_category_frequencies_on_ad_funnel():
     real, synth = _diffusion("ad_funnel", n=800)
     out = synth.sample(4000, seed=0)
@@ -159,6 +163,7 @@ def test_diffusion_keeps_category_frequencies_on_ad_funnel():
     assert (out.loc[out["conversion"] == 0, "revenue"] == 0).mean() > 0.9
 
 
+@pytest.mark.slow
 def test_diffusion_same_seed_same_table_and_global_state_untouched():
     import torch
 
@@ -198,6 +203,7 @@ def wgan_19():
     return real, synth
 
 
+@pytest.mark.slow
 def test_wgan_on_19_rows_samples_2000_without_copies(wgan_19):
     real, synth = wgan_19
     out = synth.sample(2000, seed=0)
@@ -213,6 +219,7 @@ def test_wgan_on_19_rows_samples_2000_without_copies(wgan_19):
     assert np.corrcoef(out["revenue"], out["organic_clicks"] + out["social_clicks"])[0, 1] > 0.8
 
 
+@pytest.mark.slow
 def test_wgan_mixed_types_and_seeds():
     dag = load_dag("ad_funnel")
     real = _real("ad_funnel", 150)
