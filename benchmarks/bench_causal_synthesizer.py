@@ -6,10 +6,9 @@ rows. Reported per synthesizer and DAG:
 
 * fit and sample time (seconds; the machine's load average is printed beside them);
 * SDMetrics quality score (single-table QualityReport, metadata from the DAG's types);
-* causal preservation: ICI shares and treatment effects on the synthetic table vs the real
-  one, by the project's causal evaluation when it is available (``causalsynth.validate``'s
-  causal section, else the DoWhy GCM fit of ``causalsynth.evaluate.gcm`` with common random
-  numbers); always also the naive regression slope of the outcome on each numeric treatment;
+* causal preservation: ICI shares, treatment effects, broken independences and the verdict of
+  the synthetic table vs the real one, by ``causalsynth.evaluate.causal.compare_causal``; also
+  the naive regression slope of the outcome on each numeric treatment;
 * for ``causal``: the interventional effect of each treatment (+10%, or do(1) - do(0))
   sampled from the fitted synthesizer with common random numbers, vs the DAG's ground truth;
 * privacy: synthetic rows identical to real rows, the worst per-column verbatim-value rate
@@ -43,47 +42,20 @@ DEFAULT_ROWS = {"acquisition": 20_000, "saturation": 20_000, "ad_funnel": 10_000
 
 # ---- causal comparison -------------------------------------------------------------------
 def causal_comparison(real: pd.DataFrame, syn: pd.DataFrame, dag, seed: int) -> dict:
-    """ICI shares and effects of the real and the synthetic table, by the project's evaluator."""
-    try:
-        from causalsynth import validate  # the lead's full validation, when it has landed
-    except ImportError:
-        validate = None
-    if validate is not None:
-        report = validate(real, syn, dag, seed=seed).to_dict()
-        causal = report["causal"]
-        ici = pd.DataFrame(causal["ici"])
-        eff = pd.DataFrame(causal["effects"])
-        return {"evaluator": "validate", "verdict": report["verdict"],
-                "max_ici_pp": float(ici["diff_pp"].abs().max()),
-                "max_effect_rel": float(eff["rel_diff"].abs().max()) if len(eff) else np.nan,
-                "ici": ici, "effects": eff}
-    return _gcm_comparison(real, syn, dag, seed)
+    """ICI shares, effects, independences and verdict by the project's causal evaluation."""
+    from causalsynth.evaluate.causal import compare_causal
 
-
-def _gcm_comparison(real, syn, dag, seed: int, n_mc: int = 20_000) -> dict:
-    from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
-
-    target = dag.outcome
-    players = [*dag.ancestors(target), target]
-    rng = np.random.default_rng(seed)
-    ua, ub, ue = (draw_uniforms(dag, n_mc, rng) for _ in range(3))
-    shares, effects = {}, {}
-    for label, table in (("real", real), ("synthetic", syn)):
-        fitted = fit_gcm(table, dag, seed=seed)
-        shares[label] = (fitted.exact_ici(target) if fitted.is_linear_upto(target)
-                         else fitted.mc_ici(target, ua, ub)[0])
-        effects[label] = fitted.effects(target, ue, dag.treatments)
-    ici = pd.DataFrame({"node": players, "real_share": shares["real"],
-                        "synthetic_share": shares["synthetic"]})
-    ici["diff_pp"] = ici["synthetic_share"] - ici["real_share"]
-    eff = pd.DataFrame([{"treatment": t, "kind": k, "real": v,
-                         "synthetic": effects["synthetic"][(t, k)]}
-                        for (t, k), v in effects["real"].items()])
-    eff["rel_diff"] = (eff["synthetic"] - eff["real"]) / eff["real"].abs()
-    main = eff[eff["kind"] == ("shift_10pct")] if (eff["kind"] == "shift_10pct").any() else eff
-    return {"evaluator": "gcm (lead's draft)", "verdict": None,
+    out = compare_causal(real, syn, dag, seed=seed)
+    ici = pd.DataFrame(out["ici"])
+    eff = pd.DataFrame(out["effects"])
+    broken = sum(bool(r["broken"]) for r in out["independences"])
+    return {"evaluator": "compare_causal", "verdict": out["verdict"],
             "max_ici_pp": float(ici["diff_pp"].abs().max()),
-            "max_effect_rel": float(main["rel_diff"].abs().max()), "ici": ici, "effects": eff}
+            "max_effect_rel": float(eff["rel_diff"].abs().max()) if len(eff) else np.nan,
+            "broken_independences": broken, "ici": ici,
+            "effects": eff[[c for c in ("treatment", "kind", "method", "real", "synthetic",
+                                        "rel_diff", "ok") if c in eff.columns]],
+            "reasons": out["reasons"]}
 
 
 def naive_slopes(real: pd.DataFrame, syn: pd.DataFrame, dag) -> float:
@@ -166,7 +138,9 @@ def run(dag_name: str, synth_name: str, rows: int, seed: int) -> dict:
            "naive_slope_rel": naive_slopes(real, syn, dag)}
     try:
         cmp_ = causal_comparison(real, syn, dag, seed)
-        out.update({k: cmp_[k] for k in ("evaluator", "verdict", "max_ici_pp", "max_effect_rel")})
+        out.update({k: cmp_[k] for k in ("evaluator", "verdict", "max_ici_pp", "max_effect_rel",
+                                         "broken_independences")})
+        out["_reasons"] = cmp_["reasons"]
         out["_ici"], out["_effects"] = cmp_["ici"], cmp_["effects"]
     except ImportError as exc:
         out["evaluator"] = f"none ({exc})"
@@ -183,14 +157,15 @@ def _fmt(x, spec: str) -> str:
 
 def markdown(results: list[dict]) -> str:
     head = ("| DAG | synthesizer | fit s | sample s | quality | max ICI diff (pp) | "
-            "max effect diff | verdict | naive slope diff | interv. vs truth | rows copied "
-            "(fresh) | verbatim excess | closer-to-train excess |")
+            "max effect diff | broken indep. | verdict | naive slope diff | interv. vs truth | "
+            "rows copied (fresh) | verbatim excess | closer-to-train excess |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         lines.append(
             f"| {r['dag']} | {r['synthesizer']} | {r['fit_s']:.2f} | {r['sample_s']:.2f} | "
             f"{r['quality']:.4f} | {_fmt(r.get('max_ici_pp'), '.2f')} | "
-            f"{_fmt(r.get('max_effect_rel'), '.1%')} | {r.get('verdict') or '—'} | "
+            f"{_fmt(r.get('max_effect_rel'), '.1%')} | {r.get('broken_independences', '—')} | "
+            f"{r.get('verdict') or '—'} | "
             f"{r['naive_slope_rel']:.1%} | {_fmt(r.get('interv_rel'), '.1%')} | "
             f"{r['rows_copied']} ({r['rows_copied_fresh']}) | {r['verbatim_excess']:+.3f} | "
             f"{r['closer_excess']:+.3f} |")
@@ -219,6 +194,7 @@ def main() -> None:
                 for key in ("_ici", "_effects", "_interventional"):
                     if key in r:
                         print(r[key].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+                print("\n".join("  " + line for line in r.get("_reasons", [])))
     print(f"\nload average {os.getloadavg()[0]:.2f} (2 cores)\n")
     print(markdown(results))
 
