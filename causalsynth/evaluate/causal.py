@@ -207,6 +207,8 @@ def _independence_rows(ind_r: pd.DataFrame, ind_s: pd.DataFrame) -> list[dict]:
         rows.append({"x": r.x, "y": r.y, "given": list(r.given), "test": r.test,
                      "real_effect": r.effect, "real_p": r.p_value,
                      "synthetic_effect": s.effect, "synthetic_p": s.p_value,
+                     "real_residual_corr": r.residual_corr,
+                     "synthetic_residual_corr": s.residual_corr,
                      "holds_real": bool(r.holds), "holds_synthetic": bool(s.holds),
                      "broken": bool(r.holds and not s.holds)})
     return rows
@@ -250,9 +252,9 @@ def _verdict(ici, ranking, effects, independences, margins: Margins) -> tuple[st
     for r in broken:
         given = f" | {', '.join(r['given'])}" if r["given"] else ""
         fails.append(f"independence {r['x']} ⊥ {r['y']}{given} holds on real "
-                     f"(|r| = {r['real_effect']:.3f}) but is broken on synthetic "
-                     f"(|r| = {r['synthetic_effect']:.3f}; threshold "
-                     f"{margins.independence_threshold:g})")
+                     f"(effect {r['real_effect']:.3f}) but is broken on synthetic "
+                     f"(effect {r['synthetic_effect']:.3f}, p = {r['synthetic_p']:.2g}; "
+                     f"threshold {margins.independence_threshold:g})")
     if not broken:
         passes.append(f"no implied independence broken ({len(independences)} tested)")
     return (NOT_PRESERVED, fails + passes) if fails else (PRESERVED, passes)
