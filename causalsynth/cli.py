@@ -76,12 +76,15 @@ def _err() -> Console:
 
 def _api(name: str) -> Callable[..., Any]:
     """The API function behind a command, imported when used (the evaluation stack is heavy)."""
+    if name == "compare":  # from its module: `causalsynth.compare` may name the module
+        from causalsynth.compare import compare
+
+        return compare
     import causalsynth
 
-    if name not in ("validate", "check_dag", "compare"):  # pragma: no cover - programming error
+    if name not in ("validate", "check_dag"):  # pragma: no cover - programming error
         raise KeyError(name)
-    fn = getattr(causalsynth, name)
-    return fn
+    return getattr(causalsynth, name)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
