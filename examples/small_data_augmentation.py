@@ -60,10 +60,11 @@ def main() -> None:
         tstr = {k: v for k, v in report.utility.items() if k.startswith("tstr_")}
         for key, metric in tstr.items():
             if metric.error is None:
+                ref = "–" if metric.reference is None else f"{metric.reference:.3f}"
                 print(f"  {name:<16} {key}: trained on synthetic {metric.value:.3f}, "
-                      f"trained on real {metric.reference}")
-    print("\nRead the intervals: an interval computed on 2,000 synthetic rows is narrower "
-          "than the 19 real rows justify.")
+                      f"trained on the real rows {ref}")
+    print(f"\nRead the intervals: an interval computed on {n_synthetic:,} synthetic rows can be "
+          "narrower than the 19 real rows justify.")
     args.out.mkdir(parents=True, exist_ok=True)
     result.to_html(args.out / "comparison.html")
     result.to_json(args.out / "comparison.json")
