@@ -4,6 +4,7 @@ Declare a marketing DAG, synthesize a shareable table, and check that attributio
 causal influence, treatment effects, conditional independences) still holds on it.
 """
 
+from causalsynth.compare import Comparison, compare
 from causalsynth.dag import DAG, load_dag
 from causalsynth.errors import (
     CausalSynthError,
@@ -24,16 +25,9 @@ from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_s
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
-    # compare() trains synthesizers; imported on first use to keep `import causalsynth` light
-    if name == "compare":
-        from causalsynth.compare import compare
-
-        return compare
-    raise AttributeError(f"module 'causalsynth' has no attribute {name!r}")
-
 __all__ = [
     "DAG",
+    "Comparison",
     "CausalSynthError",
     "DAGCheck",
     "DAGError",

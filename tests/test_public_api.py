@@ -9,7 +9,8 @@ import causalsynth
 from causalsynth import errors
 
 PUBLIC = {
-    "DAG", "DAGCheck", "ICIResult", "Margins", "Report", "Synthesizer", "GroundTruth",
+    "DAG", "Comparison", "DAGCheck", "ICIResult", "Margins", "Report", "Synthesizer",
+    "GroundTruth",
     "CausalSynthError", "DAGError", "DataError", "MissingDependencyError", "NotFittedError",
     "SynthesizerError", "__version__", "available_synthesizers", "check_dag", "compare",
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",

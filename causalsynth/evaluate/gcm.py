@@ -47,7 +47,7 @@ __all__ = ["FittedGCM", "choose_families", "fit_gcm", "to_model_frame"]
 
 #: gradient boosting replaces the linear model only when it cuts validation loss by this share
 BOOSTING_GAIN = 0.05
-_SELECTION_ROWS = 20_000
+_SELECTION_ROWS = 5_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
     """Per non-root node: ``linear``, ``additive`` (splines) or ``boosting`` for numeric nodes,
     ``logistic`` or ``boosting_classifier`` for labels.
 
-    Chosen on a 25% validation split of ``data`` (at most 20,000 rows), simplest first: a richer
+    Chosen on a 25% validation split of ``data`` (at most 5,000 rows), simplest first: a richer
     family replaces the current choice only when it lowers the validation loss (MSE or log
     loss) by more than 5%, so a linear truth keeps its exact, noise-free ICI, and smooth
     saturation curves get smooth derivatives (trees are step functions).
