@@ -155,10 +155,11 @@ def test_mixed_types_end_to_end_on_ad_funnel(ad_funnel):
     truth = ad_funnel.ground_truth(n_samples=AD_FUNNEL_TRUTH_ROWS)
     shares = {r["node"]: r["real_share"] for r in out["ici"]}
     mc_se = {r["node"]: r["mc_se_real"] for r in out["ici"]}
-    # revenue is zero for 95% of users: the 10,000-row table pins shares to about 3 points, and
-    # the Monte Carlo estimator (1,024 node subsets) adds its own reported standard error
+    # revenue is zero for 95% of users (about 470 conversions in 10,000 rows): the table pins
+    # shares to about 4 points, and the Monte Carlo estimator (1,024 node subsets) adds its own
+    # reported standard error
     for node, share in truth.shares().items():
-        assert shares[node] == pytest.approx(share, abs=max(3.0, 3 * mc_se[node])), node
+        assert shares[node] == pytest.approx(share, abs=max(4.0, 3 * mc_se[node])), node
     eff = {(r["treatment"], r["method"]): r["real"] for r in out["effects"]}
     true_effect = float(truth.effects.set_index("treatment").loc["exposure", "per_unit"])
     assert eff[("exposure", "gcm")] == pytest.approx(true_effect, rel=0.10)
