@@ -175,13 +175,50 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
                                                        get("column_pair_trends")]}),
                      dict(details)),
         MetricResult("column_shapes", q["column_shapes"], "higher", get("column_shapes"),
-                     shapes, dict(details)),
+                     shapes, {**details, "histograms": column_histograms(
+                         t["real"], t["synthetic"], dag)}),
         MetricResult("column_pair_trends", q["column_pair_trends"], "higher",
                      get("column_pair_trends"), pairs, dict(details)),
     ]
 
 
 quality.metric_name = "quality_score"
+
+_HIST_BINS = 20
+
+
+def _round_edges(edges: np.ndarray) -> np.ndarray:
+    """Edges rounded to 3 significant digits (aggregates, not real extremes), kept increasing."""
+    scale = np.max(np.abs(edges[np.isfinite(edges)])) if np.isfinite(edges).any() else 1.0
+    digits = 2 - int(np.floor(np.log10(scale))) if scale > 0 else 0
+    rounded = np.unique(np.round(edges, digits))
+    return rounded if len(rounded) >= 2 else np.array([edges[0], edges[0] + 1.0])
+
+
+def column_histograms(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG
+                      ) -> dict[str, dict[str, Any]]:
+    """Per-column histogram counts of both tables, for the report's distribution plots.
+
+    Numeric columns: 20 bins between the pooled 1st and 99th percentiles, edges rounded to
+    three significant digits, values beyond them counted in the outer bins, so neither a real
+    row nor a real extreme is embedded. Labels: counts per declared category.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for col in dag.nodes:
+        node = dag.node(col)
+        if node.is_numeric:
+            pooled = np.concatenate([real[col].to_numpy(float), synthetic[col].to_numpy(float)])
+            lo, hi = np.quantile(pooled, [0.01, 0.99])
+            edges = _round_edges(np.linspace(lo, hi if hi > lo else lo + 1.0, _HIST_BINS + 1))
+            counts = [np.histogram(np.clip(t[col].to_numpy(float), edges[0], edges[-1]),
+                                   bins=edges)[0].tolist() for t in (real, synthetic)]
+            out[col] = {"bins": edges.tolist(), "real": counts[0], "synthetic": counts[1]}
+        else:
+            labels = [str(c) for c in (node.categories or (0, 1))]
+            counts = [t[col].astype(str).value_counts().reindex(labels, fill_value=0).tolist()
+                      for t in (real, synthetic)]
+            out[col] = {"categories": labels, "real": counts[0], "synthetic": counts[1]}
+    return out
 
 
 # ---- two-sample tests per column ---------------------------------------------------------------
