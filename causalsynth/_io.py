@@ -49,6 +49,16 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     _write_atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def json_text(data, path: str | Path | None = None) -> str:
+    """Strict JSON text (no NaN) of ``data``; also written whole to ``path`` when given."""
+    import json
+
+    text = json.dumps(data, indent=2, allow_nan=False)
+    if path is not None:
+        write_text_atomic(path, text + "\n")
+    return text
+
+
 def write_table_atomic(path: str | Path, frame: pd.DataFrame) -> None:
     """Write a DataFrame as CSV or Parquet (by suffix), whole or not at all."""
     path = Path(path)

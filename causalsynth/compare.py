@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
-import json
 import math
 import time
 import zlib
@@ -32,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth._io import write_text_atomic
+from causalsynth._io import json_text, write_text_atomic
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
@@ -82,10 +81,7 @@ class Comparison:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The comparison as JSON text; written whole to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        if path is not None:
-            write_text_atomic(path, text + "\n")
-        return text
+        return json_text(self.to_dict(), path)
 
     def to_html(self, path: str | Path | None = None, links: Mapping[str, str] | None = None,
                 embed: bool = True) -> str:

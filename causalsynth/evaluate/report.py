@@ -6,12 +6,11 @@ A Report only holds results; rendering (HTML, notebook, terminal) lives in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from causalsynth._io import write_text_atomic
+from causalsynth._io import json_text, write_text_atomic
 from causalsynth.evaluate.metric import MetricResult, jsonable
 
 __all__ = ["NOT_PRESERVED", "PRESERVED", "Report"]
@@ -65,10 +64,7 @@ class Report:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The report as JSON text; written whole to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        if path is not None:
-            write_text_atomic(path, text + "\n")
-        return text
+        return json_text(self.to_dict(), path)
 
     def to_html(self, path: str | Path | None = None) -> str:
         """A self-contained HTML page (aggregates only, no real rows); written to ``path``."""
