@@ -59,8 +59,10 @@ class Comparison:
     ----------
     leaderboard : DataFrame
         One row per synthesizer: ``synthesizer, fit_s, sample_s, quality, shapes, pair_trends,
-        max_ici_diff`` (points), ``max_effect_diff`` (relative, 0.1 = 10%),
-        ``independences_broken, dcr_share, membership_auc, verdict, error``.
+        max_ici_diff`` (points), ``max_effect_diff`` (relative, 0.1 = 10%, over the effects
+        the verdict judges: per-unit GCM slopes of zero-inflated spend are reported in the
+        report but not identified, so not counted), ``independences_broken, dcr_share,
+        membership_auc, verdict, error``.
     reports : dict of Report
         The full validation report of every synthesizer that ran.
     meta : dict
@@ -133,7 +135,8 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
         "shapes": _value(fid, "column_shapes"),
         "pair_trends": _value(fid, "column_pair_trends"),
         "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
-        "max_effect_diff": _max_abs(causal.get("effects") or [], "rel_diff"),
+        "max_effect_diff": _max_abs([r for r in causal.get("effects") or []
+                                     if r.get("in_verdict", True)], "rel_diff"),
         "independences_broken": (sum(bool(r.get("broken")) for r in ind)
                                  if ind is not None else math.nan),
         "dcr_share": _value(priv, "dcr_share_closer_to_train"),

@@ -206,3 +206,11 @@ def test_compare_with_real_validate():
     assert by.loc["independent_normal", "verdict"] == "not preserved"
     assert by.loc["independent_normal", "max_ici_diff"] > by.loc["linear_gaussian",
                                                                   "max_ici_diff"]
+
+
+def test_max_effect_diff_counts_only_judged_effects():
+    """A per-unit slope the verdict does not judge (zero-inflated spend) is not the headline."""
+    effects = [{"rel_diff": 0.02, "in_verdict": True}, {"rel_diff": -0.04, "in_verdict": True},
+               {"rel_diff": 0.25, "in_verdict": False}]
+    row = cmp.leaderboard_row("x", {"causal": {"effects": effects, "ici": []}})
+    assert row["max_effect_diff"] == pytest.approx(0.04)

@@ -48,6 +48,8 @@ __all__ = ["FittedGCM", "choose_families", "fit_gcm", "to_model_frame"]
 #: gradient boosting replaces the linear model only when it cuts validation loss by this share
 BOOSTING_GAIN = 0.05
 _SELECTION_ROWS = 5_000
+#: largest number of parent-label combinations whose model outputs are tabulated
+_MAX_GRID = 4096
 
 
 # ---------------------------------------------------------------------------------------
@@ -193,6 +195,7 @@ class FittedGCM:
     _tables: dict[str, list] = field(default_factory=dict, repr=False)
     _class_codes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _upstream: dict[str, frozenset] = field(default_factory=dict, repr=False)
+    _grids: dict[str, tuple] = field(default_factory=dict, repr=False)
     observed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     # ---- the forward pass ------------------------------------------------------------------
@@ -216,15 +219,30 @@ class FittedGCM:
             table[v.astype(int)] if table is not None else v.reshape(-1, 1)
             for v, table in zip(parent_values, tables, strict=True)])
 
-    def _evaluate(self, node: str, parent_values: list[np.ndarray], noise: np.ndarray
-                  ) -> np.ndarray:
+    def _predict(self, node: str, parent_values: list[np.ndarray]) -> np.ndarray:
+        """The mechanism's model output: class probabilities, or the noise-free prediction.
+
+        When every parent is a label, the output of each parent combination was computed once
+        (``_grids``), so this is a lookup; otherwise the scikit-learn model predicts.
+        """
+        grid = self._grids.get(node)
+        if grid is not None:
+            strides, table = grid
+            key = sum(v.astype(np.intp) * s for v, s in zip(parent_values, strides, strict=True))
+            return table[key]
         model = self.scm.causal_mechanism(node)
         x = self._encode(node, parent_values)
         if _is_classified(self.dag, node):
-            proba = model.classifier_model.sklearn_model.predict_proba(x)
-            idx = np.argmax(np.cumsum(proba, axis=1) >= noise.reshape(-1, 1), axis=1)
+            return model.classifier_model.sklearn_model.predict_proba(x)
+        return model.prediction_model.sklearn_model.predict(x).ravel()
+
+    def _evaluate(self, node: str, parent_values: list[np.ndarray], noise: np.ndarray
+                  ) -> np.ndarray:
+        out = self._predict(node, parent_values)
+        if _is_classified(self.dag, node):
+            idx = np.argmax(np.cumsum(out, axis=1) >= noise.reshape(-1, 1), axis=1)
             return self._class_codes[node][idx].astype(float)
-        return model.prediction_model.sklearn_model.predict(x).ravel() + noise
+        return out + noise
 
     def run(self, uniforms: Mapping[str, np.ndarray], upto: str,
             interventions: Mapping[str, Any] | None = None,
@@ -438,6 +456,12 @@ def _compile(fitted: FittedGCM) -> None:
             labels = list(_labels(dag.node(node)))
             fitted._class_codes[node] = np.array(
                 [labels.index(str(c)) for c in model.classes], dtype=float)
+        cards = [len(_labels(dag.node(p))) for p in parents if not dag.node(p).is_numeric]
+        if len(cards) == len(parents) and np.prod(cards) <= _MAX_GRID:
+            # every parent is a label: predict each combination once, then look rows up
+            codes = [c.ravel().astype(float) for c in np.indices(cards)]
+            strides = [int(np.prod(cards[i + 1:])) for i in range(len(cards))]
+            fitted._grids[node] = (strides, fitted._predict(node, codes))
 
 
 def _parent_block(encoded: np.ndarray, i: int, encoders) -> np.ndarray:

@@ -363,6 +363,8 @@ def _sdm_call(cls, seed: int, **kwargs) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        # its advice on a small holdout goes into the metric's details instead
+        warnings.filterwarnings("ignore", message=".*real_validation_data contains")
         # SDMetrics draws its random baseline from `cls._seed`; a subclass seeds it without
         # touching the library class
         seeded = type(f"Seeded{cls.__name__}", (cls,), {"_seed": seed})
@@ -426,6 +428,10 @@ def sdmetrics_dcr_overfitting_protection(real: pd.DataFrame, synthetic: pd.DataF
                     synthetic_data=f["syn"], real_validation_data=f["hold"], metadata=meta)
     rows = [{"table": "synthetic", "score": res["score"], **res["synthetic_data_percentages"]}]
     details: dict[str, Any] = {"rows_per_table": n_rows, **res["synthetic_data_percentages"]}
+    n_train = len(f["real"])
+    if len(f["hold"]) < n_train / 2:
+        details["note"] = (f"{len(f['hold'])} holdout rows against {n_train} training rows: "
+                           f"SDMetrics advises at least half as many, so this score is noisy")
     reference = None
     split = _split_holdout(n_hold, rng)
     if split is not None:

@@ -42,8 +42,9 @@ class Synthesizer:
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters and their values."""
         sig = inspect.signature(type(self).__init__)
+        varargs = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         return {p: getattr(self, p) for p in sig.parameters if p != "self"
-                and sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD}
+                and sig.parameters[p].kind not in varargs}
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
