@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,12 @@ from causalsynth.errors import MissingDependencyError, SynthesizerError
 __all__ = [
     "Budget",
     "TabularEncoder",
+    "check_int_params",
     "progress_bar",
     "require_torch",
     "resolve_device",
     "resolve_seed",
+    "sample_in_chunks",
     "seeded",
 ]
 
@@ -134,6 +136,27 @@ def seeded(seed: int, device: Any, n_threads: int | None = None) -> Iterator[Any
             yield gen
         finally:
             torch.set_num_threads(threads)
+
+
+def check_int_params(owner: str, checks: Mapping[str, tuple[Any, int]]) -> None:
+    """Raise naming the first parameter (name -> (value, minimum)) that is not an int >= minimum."""
+    for key, (value, minimum) in checks.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                or value < minimum:
+            raise SynthesizerError(f"The {key!r} parameter of {owner} must be an int >= "
+                                   f"{minimum}. Got {value!r} instead.")
+
+
+def sample_in_chunks(n: int, draw: Callable[[int], tuple[Any, Any]],
+                     chunk: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows as (numeric block, category codes), drawn ``chunk`` rows at a time by
+    ``draw(m) -> (numeric tensor, codes tensor)`` so that memory stays bounded for large n."""
+    nums, codes = [], []
+    for start in range(0, n, chunk):
+        num, code = draw(min(chunk, n - start))
+        nums.append(num.cpu().numpy())
+        codes.append(code.cpu().numpy())
+    return np.concatenate(nums), np.concatenate(codes)
 
 
 def progress_bar(total: int, enabled: bool, desc: str) -> Any:

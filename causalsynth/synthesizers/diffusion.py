@@ -29,10 +29,12 @@ from causalsynth.errors import SynthesizerError
 from causalsynth.synthesizers._torch import (
     Budget,
     TabularEncoder,
+    check_int_params,
     progress_bar,
     require_torch,
     resolve_device,
     resolve_seed,
+    sample_in_chunks,
     seeded,
 )
 from causalsynth.synthesizers.base import Synthesizer
@@ -277,16 +279,10 @@ class DiffusionSynthesizer(Synthesizer):
     def _check_params(self) -> None:
         ints = {"n_steps": (self.n_steps, 2), "hidden": (self.hidden, 1),
                 "n_layers": (self.n_layers, 1), "patience": (self.patience, 1)}
-        for opt, minimum in (("epochs", 1), ("batch_size", 1), ("max_updates", 1)):
+        for opt in ("epochs", "batch_size", "max_updates"):
             if getattr(self, opt) is not None:
-                ints[opt] = (getattr(self, opt), minimum)
-        for key, (value, minimum) in ints.items():
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < minimum:
-                raise SynthesizerError(
-                    f"The {key!r} parameter of DiffusionSynthesizer must be an int >= "
-                    f"{minimum}. Got {value!r} instead."
-                )
+                ints[opt] = (getattr(self, opt), 1)
+        check_int_params("DiffusionSynthesizer", ints)
         if not 0.0 < self.validation_share < 0.5:
             raise SynthesizerError(
                 f"The 'validation_share' parameter must be in (0, 0.5). "
@@ -431,12 +427,7 @@ class DiffusionSynthesizer(Synthesizer):
 
     # ---- sample -------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
-        seed = child_seed(rng)
-        nums, cats = [], []
-        with seeded(seed, self.device_, self.n_threads) as gen:
-            for start in range(0, n, 50_000):  # bounded memory for large n
-                m = min(50_000, n - start)
-                x_num, codes = self.diffusion_.sample(self.model_, m, gen, self.device_)
-                nums.append(x_num.cpu().numpy())
-                cats.append(codes.cpu().numpy())
-        return self.encoder_.inverse_transform(np.concatenate(nums), np.concatenate(cats))
+        with seeded(child_seed(rng), self.device_, self.n_threads) as gen:
+            num, cat = sample_in_chunks(n, lambda m: self.diffusion_.sample(
+                self.model_, m, gen, self.device_))
+        return self.encoder_.inverse_transform(num, cat)

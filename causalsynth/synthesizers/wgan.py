@@ -40,10 +40,12 @@ from causalsynth.errors import SynthesizerError
 from causalsynth.synthesizers._torch import (
     Budget,
     TabularEncoder,
+    check_int_params,
     progress_bar,
     require_torch,
     resolve_device,
     resolve_seed,
+    sample_in_chunks,
     seeded,
 )
 from causalsynth.synthesizers.base import Synthesizer
@@ -196,13 +198,7 @@ class WGANSynthesizer(Synthesizer):
                   "patience": (self.patience, 1), "max_retries": (self.max_retries, 0)}
         if self.batch_size is not None:
             checks["batch_size"] = (self.batch_size, 2)
-        for key, (value, minimum) in checks.items():
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < minimum:
-                raise SynthesizerError(
-                    f"The {key!r} parameter of WGANSynthesizer must be an int >= {minimum}. "
-                    f"Got {value!r} instead."
-                )
+        check_int_params("WGANSynthesizer", checks)
 
     # ---- fit ---------------------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
@@ -398,19 +394,14 @@ class WGANSynthesizer(Synthesizer):
 
     # ---- sample ------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
-        seed = child_seed(rng)
-        n_num = self.encoder_.n_numeric
-        with seeded(seed, self.device_, self.n_threads) as gen, torch.no_grad():
-            rows = []
-            for start in range(0, n, 50_000):
-                m = min(50_000, n - start)
-                z = torch.randn((m, self.noise_dim), generator=gen, device=self.device_)
-                num, logits = self.generator_.split(self.generator_(z))
-                codes = [torch.multinomial(torch.softmax(lg, 1), 1, generator=gen).squeeze(1)
-                         for lg in logits]
-                codes_t = (torch.stack(codes, 1) if codes
-                           else torch.zeros((m, 0), dtype=torch.long, device=self.device_))
-                rows.append((num.cpu().numpy(), codes_t.cpu().numpy()))
-        num = np.concatenate([r[0] for r in rows])[:, :n_num]
-        cat = np.concatenate([r[1] for r in rows])
-        return self.encoder_.inverse_transform(num, cat)
+        def draw(m: int) -> tuple[Any, Any]:
+            z = torch.randn((m, self.noise_dim), generator=gen, device=self.device_)
+            num, logits = self.generator_.split(self.generator_(z))
+            codes = [torch.multinomial(torch.softmax(lg, 1), 1, generator=gen).squeeze(1)
+                     for lg in logits]
+            return num, (torch.stack(codes, 1) if codes
+                         else torch.zeros((m, 0), dtype=torch.long, device=self.device_))
+
+        with seeded(child_seed(rng), self.device_, self.n_threads) as gen, torch.no_grad():
+            num, cat = sample_in_chunks(n, draw)
+        return self.encoder_.inverse_transform(num[:, :self.encoder_.n_numeric], cat)
