@@ -39,7 +39,8 @@ from causalsynth.evaluate.report import NOT_PRESERVED, PRESERVED
 
 __all__ = ["Margins", "compare_causal"]
 
-_EFFECT_ROWS = 20_000
+#: rows of the g-formula's Monte Carlo (a table's rows, repeated when it has fewer)
+_EFFECT_ROWS = 50_000
 #: treatments with at least this share of exact zeros count as zero-inflated
 ZERO_INFLATED = 0.05
 

@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
@@ -78,6 +79,75 @@ def _labels(node) -> np.ndarray:
     return np.array(["0", "1"] if node.type == "binary" else list(node.categories), dtype=object)
 
 
+class CellMeans(RegressorMixin, BaseEstimator):
+    """The mean of ``y`` in each distinct input row: a saturated model for label-only parents.
+
+    When every parent is a label, each combination of labels is a cell and the cell mean is
+    the unbiased conditional mean, interactions and gates included (an additive model on the
+    one-hot columns misses "no revenue without a conversion, more in tier-1 cities"). Cells
+    are shrunk toward a linear fit by ``prior_rows`` pseudo-rows; unseen cells get the fit.
+    """
+
+    def __init__(self, prior_rows: float = 1.0):
+        self.prior_rows = prior_rows
+
+    def fit(self, X, y):
+        X, y = np.asarray(X, float), np.asarray(y, float).ravel()
+        self.fallback_ = LinearRegression().fit(X, y)
+        keys, inv = np.unique(X, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        counts = np.bincount(inv, minlength=len(keys)).astype(float)
+        sums = np.bincount(inv, weights=y, minlength=len(keys))
+        values = (sums + self.prior_rows * self.fallback_.predict(keys)) / (
+            counts + self.prior_rows)
+        self.cells_ = dict(zip(map(tuple, keys), values, strict=True))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, float)
+        out = self.fallback_.predict(X)
+        for i, row in enumerate(map(tuple, X)):
+            out[i] = self.cells_.get(row, out[i])
+        return out
+
+
+class CellFrequencies(ClassifierMixin, BaseEstimator):
+    """Class frequencies in each distinct input row, shrunk toward a logistic fit
+    (``prior_rows`` pseudo-rows): :class:`CellMeans` for labels."""
+
+    def __init__(self, prior_rows: float = 1.0):
+        self.prior_rows = prior_rows
+
+    def fit(self, X, y):
+        X, y = np.asarray(X, float), np.asarray(y).ravel()
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.fallback_ = LogisticRegression(max_iter=1000, C=10.0).fit(X, codes.ravel())
+        keys, inv = np.unique(X, axis=0, return_inverse=True)
+        counts = np.zeros((len(keys), len(self.classes_)))
+        np.add.at(counts, (inv.ravel(), codes.ravel()), 1.0)
+        prior = np.zeros_like(counts)
+        prior[:, self.fallback_.classes_] = self.fallback_.predict_proba(keys)
+        proba = (counts + self.prior_rows * prior) / (counts.sum(1, keepdims=True)
+                                                      + self.prior_rows)
+        self.cells_ = dict(zip(map(tuple, keys), proba, strict=True))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X, float)
+        out = np.zeros((len(X), len(self.classes_)))
+        out[:, self.fallback_.classes_] = self.fallback_.predict_proba(X)
+        for i, row in enumerate(map(tuple, X)):
+            cell = self.cells_.get(row)
+            if cell is not None:
+                out[i] = cell
+        return out
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
 def _make_model(family: str, seed: int, quick: bool = False):
     """A scikit-learn model wrapped for DoWhy (which one-hot encodes text inputs itself).
 
@@ -98,6 +168,10 @@ def _make_model(family: str, seed: int, quick: bool = False):
             ("m", Ridge(alpha=1e-6))]))
     if family == "boosting":
         return SklearnRegressionModel(HistGradientBoostingRegressor(**boost))
+    if family == "cells":
+        return SklearnRegressionModel(CellMeans())
+    if family == "cell_classifier":
+        return SklearnClassificationModel(CellFrequencies())
     if family == "logistic":
         return SklearnClassificationModel(Pipeline([
             ("scale", StandardScaler()), ("m", LogisticRegression(max_iter=1000, C=10.0))]))
@@ -117,7 +191,9 @@ def _is_classified(dag: DAG, node: str) -> bool:
 
 def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
     """Per non-root node: ``linear``, ``additive`` (splines) or ``boosting`` for numeric nodes,
-    ``logistic`` or ``boosting_classifier`` for labels.
+    ``logistic`` or ``boosting_classifier`` for labels; when every parent is a label, ``cells``
+    or ``cell_classifier`` (one mean or frequency per combination of parent labels) replace
+    the splines.
 
     Chosen on a 25% validation split of ``data`` (at most 5,000 rows), simplest first: a richer
     family replaces the current choice only when it lowers the validation loss (MSE or log
@@ -136,8 +212,7 @@ def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
         parents = _parents(dag, node)
         if not parents:
             continue
-        candidates = (("logistic", "boosting_classifier") if _is_classified(dag, node)
-                      else ("linear", "additive", "boosting"))
+        candidates = _candidates(dag, node, parents)
         if len(valid) < 20 or len(train) < 50:  # too small to compare: keep the simple model
             families[node] = candidates[0]
             continue
@@ -151,6 +226,19 @@ def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
                 best, best_loss = family, loss
         families[node] = best
     return families
+
+
+def _candidates(dag: DAG, node: str, parents: list[str]) -> tuple[str, ...]:
+    """Families to try for ``node``, simplest first; cell models when every parent is a label
+    and the cells fit in a lookup table. A numeric node's cell means are then the saturated
+    model that trees can only approximate (and early-stopped boosting underfits rare cells,
+    e.g. revenue of the few converted users), so they replace splines and boosting."""
+    labels_only = all(not dag.node(p).is_numeric for p in parents) and np.prod(
+        [len(_labels(dag.node(p))) for p in parents]) <= _MAX_GRID
+    if _is_classified(dag, node):
+        return (("logistic", "cell_classifier", "boosting_classifier") if labels_only
+                else ("logistic", "boosting_classifier"))
+    return ("linear", "cells") if labels_only else ("linear", "additive", "boosting")
 
 
 def _validation_loss(family, dag, node, parents, train, valid, rng) -> float:
@@ -362,13 +450,16 @@ class FittedGCM:
 
     def _g_formula(self, treatment: str, intervention, uniforms: Mapping[str, np.ndarray],
                    target: str) -> np.ndarray:
-        n = self.n_rows
+        # every observed row is used; when the uniforms outnumber the rows, the rows are
+        # repeated with fresh uniforms (sampled descendants such as conversions are noisy)
+        reps = max(1, len(next(iter(uniforms.values()))) // self.n_rows)
+        n = self.n_rows * reps
         downstream = set(self.dag.to_networkx().successors(treatment)) | nx.descendants(
             self.dag.to_networkx(), treatment)
         values: dict[str, np.ndarray] = {}
         for node in [*self.dag.ancestors(target), target]:
             if node not in downstream:
-                values[node] = self.observed[node]
+                values[node] = np.tile(self.observed[node], reps)
                 if node == treatment and intervention is not None:
                     values[node] = parse_intervention(self.dag.node(node), intervention)(
                         values[node])
