@@ -74,11 +74,12 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
             out[name] = converted
             if not allow_constant and len(data) > 1 and converted.nunique(dropna=True) == 1:
                 problems.append(
-                    f"column {name!r} is constant ({converted.iloc[0]!r}); a constant column "
-                    f"carries no causal information: remove the node or give data that varies"
+                    f"column {name!r} is constant ({_plain(converted.iloc[0])!r}); a constant "
+                    f"column carries no causal information: remove the node or give data that "
+                    f"varies"
                 )
     if problems:
-        raise DataError(problems)
+        raise DataError(problems, source=None if what == "the data" else what)
     return pd.DataFrame(out, index=pd.RangeIndex(len(data)))
 
 
@@ -120,3 +121,8 @@ def _convert(col: pd.Series, node) -> tuple[pd.Series | None, list[str]]:
                           f"declare it continuous or round it"]
         return pd.Series(arr.astype("int64"), name=name), []
     return pd.Series(arr, name=name), []
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (so messages show 1.0, not np.float64(1.0))."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -68,3 +68,12 @@ def test_all_problems_together(table, ad_funnel):
 def test_not_a_dataframe(ad_funnel):
     with pytest.raises(DataError, match="must be a pandas DataFrame"):
         check_data([[1, 2]], ad_funnel)
+
+
+def test_message_names_the_table_and_shows_plain_values(table, ad_funnel):
+    """A synthetic table that came out constant: the message says which table and which value."""
+    bad = table.assign(revenue=2.5)
+    with pytest.raises(DataError) as err:
+        check_data(bad, ad_funnel, what="the synthetic table")
+    assert str(err.value).startswith("invalid data in the synthetic table: column 'revenue' is "
+                                     "constant (2.5)")
