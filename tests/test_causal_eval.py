@@ -213,3 +213,31 @@ def test_verdict_separates_sdv_synthesizers(acquisition):
         "reasons"]
     assert verdicts["ctgan"]["verdict"] == "not preserved"
     assert any("ICI share" in r or "effect of" in r for r in verdicts["ctgan"]["reasons"])
+
+
+def test_cell_models_are_cell_means_and_frequencies(ad_funnel):
+    """Label-only parents: the saturated models return each cell's mean / class frequencies
+    (without shrinkage), fall back to the linear / logistic fit on unseen cells, and the
+    conversion-gated revenue of ad_funnel picks them over a linear model."""
+    from causalsynth.evaluate.gcm import CellFrequencies, CellMeans, choose_families
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(400, 2)).astype(float)
+    y = 10 * x[:, 0] * x[:, 1] + rng.normal(size=400)      # an interaction, not additive
+    cells = CellMeans(prior_rows=0.0).fit(x, y)
+    for a in (0.0, 1.0):
+        for b in (0.0, 1.0):
+            mask = (x[:, 0] == a) & (x[:, 1] == b)
+            assert cells.predict(np.array([[a, b]]))[0] == pytest.approx(y[mask].mean())
+    unseen = np.array([[2.0, 2.0]])
+    assert cells.predict(unseen)[0] == pytest.approx(cells.fallback_.predict(unseen)[0])
+    labels = np.where(y > 5, "high", "low")
+    freq = CellFrequencies(prior_rows=0.0).fit(x, labels)
+    proba = freq.predict_proba(np.array([[1.0, 1.0]]))[0]
+    mask = (x[:, 0] == 1) & (x[:, 1] == 1)
+    assert proba[list(freq.classes_).index("high")] == pytest.approx(
+        np.mean(labels[mask] == "high"))
+    assert proba.sum() == pytest.approx(1.0)
+    families = choose_families(check_data(ad_funnel.simulate(5_000, seed=1), ad_funnel),
+                               ad_funnel, seed=0)
+    assert families["revenue"] == "cells"
