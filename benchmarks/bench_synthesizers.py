@@ -36,7 +36,6 @@ from causalsynth.synthesizers.base import Synthesizer
 
 SIZES = {"acquisition": 20_000, "saturation": 20_000, "ad_funnel": 10_000}
 ROBYN = Path(__file__).resolve().parent.parent / "examples" / "data" / "dt_simulated_weekly.csv"
-FRESH = "fresh draw"
 COLUMNS = ["synthesizer", "fit_s", "sample_s", "quality", "max_ici_diff", "max_effect_diff",
            "independences_broken", "closer_to_train", "copies", "verbatim", "membership_auc",
            "verdict"]
@@ -45,18 +44,13 @@ COLUMNS = ["synthesizer", "fit_s", "sample_s", "quality", "max_ici_diff", "max_e
 class FreshDraw(Synthesizer):
     """Not a synthesizer: a new independent draw from the DAG's simulation (the yardstick)."""
 
-    name = "fresh_draw"
+    name = "fresh draw"
 
     def _fit(self, data, dag):
         self.dag_ = dag
 
     def _sample(self, n, rng, **kwargs):
         return self.dag_.simulate(n, seed=int(rng.integers(2**31 - 1)))
-
-
-def _privacy(report, metric: str):
-    m = report.to_dict()["privacy"].get(metric) or {}
-    return m.get("value")
 
 
 def _cell(v) -> str:
@@ -70,8 +64,9 @@ def _cell(v) -> str:
 def _table(board) -> pd.DataFrame:
     table = board.leaderboard.copy()
     table["closer_to_train"] = table["dcr_share"]
+    privacy = {name: rep["privacy"] for name, rep in board.to_dict()["reports"].items()}
     for col, metric in [("copies", "exact_copies"), ("verbatim", "verbatim_value_rate")]:
-        table[col] = [_privacy(board.reports[s], metric) if s in board.reports else None
+        table[col] = [(privacy.get(s, {}).get(metric) or {}).get("value")
                       for s in table["synthesizer"]]
     table["verdict"] = [v if isinstance(v, str) else f"error: {e}"
                         for v, e in zip(table["verdict"], table["error"], strict=True)]
@@ -103,10 +98,6 @@ def main() -> None:
             synths = [cs.make_synthesizer(n, **budgets.get(n, {})) for n in names]
         start = time.perf_counter()
         board = cs.compare(real, dag, synthesizers=synths, holdout=holdout, seed=0)
-        board.leaderboard["synthesizer"] = board.leaderboard["synthesizer"].replace(
-            FreshDraw.name, FRESH)
-        board.reports = {(FRESH if k == FreshDraw.name else k): v
-                         for k, v in board.reports.items()}
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             board.to_json(args.out / f"{dag_name}.json")

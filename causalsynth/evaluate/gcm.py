@@ -79,7 +79,27 @@ def _labels(node) -> np.ndarray:
     return np.array(["0", "1"] if node.type == "binary" else list(node.categories), dtype=object)
 
 
-class CellMeans(RegressorMixin, BaseEstimator):
+class _Cells:
+    """Keys a table's rows by their distinct input rows; ``_lookup`` fills known cells."""
+
+    def _index(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        keys, inv = np.unique(X, axis=0, return_inverse=True)
+        self.n_features_in_ = X.shape[1]
+        return keys, inv.ravel(), np.bincount(inv.ravel(), minlength=len(keys)).astype(float)
+
+    def _store(self, keys: np.ndarray, values: np.ndarray) -> None:
+        self.cells_ = dict(zip(map(tuple, keys), values, strict=True))
+
+    def _lookup(self, X: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        """``fallback`` (the linear or logistic fit's output) with known cells replaced."""
+        for i, row in enumerate(map(tuple, X)):
+            cell = self.cells_.get(row)
+            if cell is not None:
+                fallback[i] = cell
+        return fallback
+
+
+class CellMeans(_Cells, RegressorMixin, BaseEstimator):
     """The mean of ``y`` in each distinct input row: a saturated model for label-only parents.
 
     When every parent is a label, each combination of labels is a cell and the cell mean is
@@ -94,25 +114,18 @@ class CellMeans(RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         X, y = np.asarray(X, float), np.asarray(y, float).ravel()
         self.fallback_ = LinearRegression().fit(X, y)
-        keys, inv = np.unique(X, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        counts = np.bincount(inv, minlength=len(keys)).astype(float)
+        keys, inv, counts = self._index(X)
         sums = np.bincount(inv, weights=y, minlength=len(keys))
-        values = (sums + self.prior_rows * self.fallback_.predict(keys)) / (
-            counts + self.prior_rows)
-        self.cells_ = dict(zip(map(tuple, keys), values, strict=True))
-        self.n_features_in_ = X.shape[1]
+        self._store(keys, (sums + self.prior_rows * self.fallback_.predict(keys))
+                    / (counts + self.prior_rows))
         return self
 
     def predict(self, X):
         X = np.asarray(X, float)
-        out = self.fallback_.predict(X)
-        for i, row in enumerate(map(tuple, X)):
-            out[i] = self.cells_.get(row, out[i])
-        return out
+        return self._lookup(X, self.fallback_.predict(X))
 
 
-class CellFrequencies(ClassifierMixin, BaseEstimator):
+class CellFrequencies(_Cells, ClassifierMixin, BaseEstimator):
     """Class frequencies in each distinct input row, shrunk toward a logistic fit
     (``prior_rows`` pseudo-rows): :class:`CellMeans` for labels."""
 
@@ -123,26 +136,22 @@ class CellFrequencies(ClassifierMixin, BaseEstimator):
         X, y = np.asarray(X, float), np.asarray(y).ravel()
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.fallback_ = LogisticRegression(max_iter=1000, C=10.0).fit(X, codes.ravel())
-        keys, inv = np.unique(X, axis=0, return_inverse=True)
-        counts = np.zeros((len(keys), len(self.classes_)))
-        np.add.at(counts, (inv.ravel(), codes.ravel()), 1.0)
-        prior = np.zeros_like(counts)
-        prior[:, self.fallback_.classes_] = self.fallback_.predict_proba(keys)
-        proba = (counts + self.prior_rows * prior) / (counts.sum(1, keepdims=True)
-                                                      + self.prior_rows)
-        self.cells_ = dict(zip(map(tuple, keys), proba, strict=True))
-        self.n_features_in_ = X.shape[1]
+        keys, inv, counts = self._index(X)
+        hits = np.zeros((len(keys), len(self.classes_)))
+        np.add.at(hits, (inv, codes.ravel()), 1.0)
+        self._store(keys, (hits + self.prior_rows * self._fallback_proba(keys))
+                    / (counts[:, None] + self.prior_rows))
         return self
+
+    def _fallback_proba(self, X: np.ndarray) -> np.ndarray:
+        """The logistic fit's probabilities over all classes (it saw only those in y)."""
+        out = np.zeros((len(X), len(self.classes_)))
+        out[:, self.fallback_.classes_] = self.fallback_.predict_proba(X)
+        return out
 
     def predict_proba(self, X):
         X = np.asarray(X, float)
-        out = np.zeros((len(X), len(self.classes_)))
-        out[:, self.fallback_.classes_] = self.fallback_.predict_proba(X)
-        for i, row in enumerate(map(tuple, X)):
-            cell = self.cells_.get(row)
-            if cell is not None:
-                out[i] = cell
-        return out
+        return self._lookup(X, self._fallback_proba(X))
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -189,6 +198,15 @@ def _is_classified(dag: DAG, node: str) -> bool:
     return dag.node_type(node) in ("binary", "categorical")
 
 
+def _label_grid(dag: DAG, parents: list[str]) -> list[int] | None:
+    """Numbers of labels of ``parents`` when every parent is a label and their combinations
+    fit in a lookup table (at most ``_MAX_GRID``); None otherwise."""
+    if any(dag.node(p).is_numeric for p in parents):
+        return None
+    cards = [len(_labels(dag.node(p))) for p in parents]
+    return cards if np.prod(cards) <= _MAX_GRID else None
+
+
 def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
     """Per non-root node: ``linear``, ``additive`` (splines) or ``boosting`` for numeric nodes,
     ``logistic`` or ``boosting_classifier`` for labels; when every parent is a label, ``cells``
@@ -233,8 +251,7 @@ def _candidates(dag: DAG, node: str, parents: list[str]) -> tuple[str, ...]:
     and the cells fit in a lookup table. A numeric node's cell means are then the saturated
     model that trees can only approximate (and early-stopped boosting underfits rare cells,
     e.g. revenue of the few converted users), so they replace splines and boosting."""
-    labels_only = all(not dag.node(p).is_numeric for p in parents) and np.prod(
-        [len(_labels(dag.node(p))) for p in parents]) <= _MAX_GRID
+    labels_only = _label_grid(dag, parents) is not None
     if _is_classified(dag, node):
         return (("logistic", "cell_classifier", "boosting_classifier") if labels_only
                 else ("logistic", "boosting_classifier"))
@@ -547,9 +564,8 @@ def _compile(fitted: FittedGCM) -> None:
             labels = list(_labels(dag.node(node)))
             fitted._class_codes[node] = np.array(
                 [labels.index(str(c)) for c in model.classes], dtype=float)
-        cards = [len(_labels(dag.node(p))) for p in parents if not dag.node(p).is_numeric]
-        if len(cards) == len(parents) and np.prod(cards) <= _MAX_GRID:
-            # every parent is a label: predict each combination once, then look rows up
+        cards = _label_grid(dag, parents)
+        if cards is not None:  # predict each combination of parent labels once, then look up
             codes = [c.ravel().astype(float) for c in np.indices(cards)]
             strides = [int(np.prod(cards[i + 1:])) for i in range(len(cards))]
             fitted._grids[node] = (strides, fitted._predict(node, codes))
