@@ -10,14 +10,15 @@ from causalsynth.errors import (
     CausalSynthError,
     DAGError,
     DataError,
+    InvalidParameterError,
     MissingDependencyError,
     NotFittedError,
     SynthesizerError,
 )
-from causalsynth.evaluate.causal import Margins
 from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
-from causalsynth.evaluate.report import Report
+from causalsynth.evaluate.report import Report, judge, read_report
+from causalsynth.evaluate.verdict import Margins
 from causalsynth.evaluate.validate import validate
 from causalsynth.simulate import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
@@ -34,6 +35,7 @@ __all__ = [
     "DataError",
     "GroundTruth",
     "ICIResult",
+    "InvalidParameterError",
     "Margins",
     "MissingDependencyError",
     "NotFittedError",
@@ -45,8 +47,10 @@ __all__ = [
     "check_dag",
     "compare",
     "intrinsic_influence",
+    "judge",
     "load_dag",
     "make_synthesizer",
+    "read_report",
     "simulate",
     "validate",
 ]

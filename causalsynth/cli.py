@@ -7,8 +7,11 @@ is refused before any work starts.
 
 Exit codes: 0 when attribution is preserved (or the command succeeded), 1 when it is not
 preserved (``validate``; ``compare`` when no synthesizer preserves it; ``check-dag`` when the
-data contradict the DAG), 2 on bad input or any error, with the error in one line
-(``--debug`` shows the traceback).
+data contradict the DAG), 3 when the verdict is inconclusive (the real table is too small to
+tell at these margins; ``compare``: none preserved, some inconclusive), 2 on bad input or any
+error, with the error in one line (``--debug`` shows the traceback).
+An interrupted run exits 130 (Ctrl-C, SIGINT) or 143 (SIGTERM) with one line and writes none
+of its outputs: the outputs of one command are written as a set, all or none.
 
 Examples
 --------
@@ -24,24 +27,32 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import time
+import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+try:  # typer >= 0.2x vendors click; before, it used click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
 from causalsynth import __version__
-from causalsynth._io import read_table, write_table_atomic, write_text_atomic
+from causalsynth._io import output_problems, read_table, same_file, write_outputs
 from causalsynth.dag import DAG, builtin_dags, load_dag
 from causalsynth.errors import CausalSynthError, DAGError, DataError
 
 __all__ = ["app", "main"]
 
-EXIT_OK, EXIT_NOT_PRESERVED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_NOT_PRESERVED, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 128 + 2, 128 + 15  # the shell's convention: 128 + signal number
 _QUIET_MODULES = ("sdmetrics", "sdv", "rdt", "copulas", "ctgan", "dowhy", "econml", "sklearn",
                   "statsmodels", "torch", "joblib")
 
@@ -59,6 +70,13 @@ DagOpt = Annotated[str, typer.Option("--dag", "-d",
                                      help="DAG: a YAML file or a built-in name "
                                           "(acquisition, saturation, ad_funnel).")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="Random seed.")]
+ReferenceOpt = Annotated[bool, typer.Option(
+    "--reference", help="Also judge two random halves of the real table against each other "
+                        "(the split-half yardstick of a perfect synthesizer).")]
+IciMarginOpt = Annotated[float, typer.Option(
+    "--ici-margin", min=0.0, help="Tolerated difference of an ICI share, in points.")]
+EffectMarginOpt = Annotated[float, typer.Option(
+    "--effect-margin", min=0.0, help="Tolerated relative difference of an effect (0.1 = 10%).")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
@@ -116,7 +134,8 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"no file at {str(exc.filename)!r}; check the path"
     if isinstance(exc, PermissionError):
-        return f"cannot write {str(exc.filename)!r}: permission denied"
+        return (f"permission denied for {str(exc.filename)!r}; check the permissions of the "
+                f"file and its folder")
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc)
     return (f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
@@ -132,28 +151,42 @@ def _dag(source: str) -> DAG:
     return load_dag(source)
 
 
+def _dag_file(source: str) -> Path | None:
+    """The file a DAG option reads: a built-in's own file for a built-in name."""
+    builtin = builtin_dags()
+    if source in builtin:
+        return builtin[source]
+    return Path(source) if source and "\n" not in source else None
+
+
 def _outputs(inputs: Sequence[Path | None], table: Path | None = None,
-             html: Path | None = None, json_path: Path | None = None) -> None:
-    """Refuse outputs that are inputs, that clash, or that have the wrong suffix."""
-    ins = {p.resolve(): p for p in inputs if p is not None}
+             html: Path | None = None, json_path: Path | None = None,
+             dag: str | None = None) -> None:
+    """Refuse, before any work, outputs that are inputs (the DAG file included, compared as
+    files: symlinks, relative paths, hard links), that clash, that cannot be written, or
+    that have the wrong suffix."""
+    ins = [(p, "one of the input files") for p in inputs if p is not None]
+    dag_file = _dag_file(dag) if dag is not None else None
+    if dag_file is not None:
+        ins.append((dag_file, "the DAG file"))
     outs = [(p, what) for p, what in ((table, "output table"), (html, "--html"),
                                       (json_path, "--json")) if p is not None]
     problems = []
     for p, what in outs:
-        if p.resolve() in ins:
-            problems.append(f"the {what} {str(p)!r} is one of the input files; "
-                            f"choose another path (inputs are never overwritten)")
-        if p.is_dir():
-            problems.append(f"the {what} {str(p)!r} is a folder; give a file path")
+        clash = next((f"{role} ({str(q)!r})" for q, role in ins if same_file(p, q)), None)
+        if clash is not None:
+            problems.append(f"the {what} {str(p)!r} is {clash}; choose another path "
+                            f"(inputs are never overwritten)")
+        else:
+            problems.extend(output_problems(p, what))
     if table is not None and table.suffix.lower() not in (".csv", ".parquet", ".pq"):
         problems.append(f"the output table {str(table)!r} must end in .csv or .parquet")
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         problems.append(f"--html {str(html)!r} must end in .html")
-    resolved = [p.resolve() for p, _ in outs]
-    if len(set(resolved)) < len(resolved):
+    if any(same_file(p, q) for i, (p, _) in enumerate(outs) for q, _ in outs[i + 1:]):
         problems.append("two outputs share one path; give each output its own file")
     if problems:
-        raise DataError(problems)
+        raise CausalSynthError("; ".join(problems))
 
 
 def _read(path: Path, what: str):
@@ -163,11 +196,23 @@ def _read(path: Path, what: str):
     return frame
 
 
-def _write_json(path: Path | None, payload: dict[str, Any]) -> None:
-    if path is not None:
-        from causalsynth.evaluate.metric import jsonable
+def _json(payload: dict[str, Any]) -> str:
+    """Strict JSON text of a command's result (no NaN), ending in a newline."""
+    from causalsynth.evaluate.metric import jsonable
 
-        write_text_atomic(path, json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
+    return json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n"
+
+
+def _commit(outputs: dict[Path | None, Any], remove: Sequence[Path] = ()) -> None:
+    """Write a command's outputs as one set, all or none (None paths are skipped).
+
+    Refused after an interrupt that some library swallowed: that run must not leave outputs.
+    """
+    if _SIGNALS:
+        raise KeyboardInterrupt
+    outputs = {p: c for p, c in outputs.items() if p is not None}
+    write_outputs(outputs, remove=remove)
+    _WRITTEN.extend(outputs)
 
 
 class _Spinner:
@@ -234,7 +279,7 @@ def _root(
 ) -> None:
     """Causal-aware synthetic data: does attribution survive synthesis?
 
-    Exit codes: 0 preserved / success, 1 not preserved, 2 bad input or error
+    Exit codes: 0 preserved / success, 1 not preserved, 2 bad input or error, 3 inconclusive
     (add --debug to a command for the traceback).
     """
 
@@ -250,21 +295,22 @@ def simulate(
     debug: DebugOpt = False,
 ) -> None:
     """Draw a table with known causal truth from a declared DAG."""
-    _outputs([], table=out, json_path=json_path)
+    _outputs([], table=out, json_path=json_path, dag=dag)
     graph = _dag(dag)
     if graph.simulation is None:
         raise DAGError(f"the DAG {graph.name!r} has no 'simulation' block, so it cannot be "
                        f"simulated; add one or use a built-in DAG such as 'acquisition'")
     frame = graph.simulate(rows, seed=seed)
-    write_table_atomic(out, frame)
+    outputs: dict[Path | None, Any] = {out: frame}
     if json_path is not None:
         truth = graph.ground_truth()
-        _write_json(json_path, {
+        outputs[json_path] = _json({
             "command": "simulate", "dag": graph.name, "rows": rows, "seed": seed,
             "output": str(out), "columns": list(frame.columns),
             "ground_truth": {"target": truth.target, "method": truth.method,
                              "ici": truth.ici.to_dict("records"),
                              "effects": truth.effects.to_dict("records")}})
+    _commit(outputs)
     _out().print(f"wrote {rows:,} rows × {frame.shape[1]} columns of DAG "
                  f"[bold]{graph.name}[/] to {out}")
 
@@ -290,7 +336,7 @@ def synthesize(
     debug: DebugOpt = False,
 ) -> None:
     """Fit a synthesizer on a real table and write a synthetic one."""
-    _outputs([data], table=out, json_path=json_path)
+    _outputs([data], table=out, json_path=json_path, dag=dag)
     graph = _dag(dag)
     real = _read(data, "the real table")
     params = _parse_params(param or [])
@@ -306,11 +352,10 @@ def synthesize(
         t0 = time.perf_counter()
         synthetic = model.sample(n, seed=seed)
         sample_s = time.perf_counter() - t0
-    write_table_atomic(out, synthetic)
-    _write_json(json_path, {"command": "synthesize", "synthesizer": synthesizer,
-                            "params": model.get_params(), "input": str(data),
-                            "output": str(out), "rows": n, "seed": seed, "dag": graph.name,
-                            "fit_s": fit_s, "sample_s": sample_s})
+    meta = {"command": "synthesize", "synthesizer": synthesizer,
+            "params": model.get_params(), "input": str(data), "output": str(out), "rows": n,
+            "seed": seed, "dag": graph.name, "fit_s": fit_s, "sample_s": sample_s}
+    _commit({out: synthetic, json_path: _json(meta) if json_path is not None else None})
     _out().print(f"wrote {n:,} synthetic rows from [bold]{synthesizer}[/] to {out} "
                  f"(fit {fit_s:.1f} s, sample {sample_s:.1f} s)")
 
@@ -325,27 +370,32 @@ def validate(
     html: HtmlOpt = None,
     json_path: JsonOpt = None,
     seed: SeedOpt = 0,
+    reference: ReferenceOpt = False,
+    ici_points: IciMarginOpt = 5.0,
+    effect_rel: EffectMarginOpt = 0.10,
     debug: DebugOpt = False,
 ) -> None:
-    """Does the synthetic table tell the same causal story? Exit 0 if so, 1 if not."""
+    """Does the synthetic table tell the same causal story?
+
+    Exit 0 preserved, 1 not preserved, 3 inconclusive (too few real rows to tell).
+    """
     from causalsynth.report.terminal import print_summary
 
-    _outputs([real, synthetic, holdout], html=html, json_path=json_path)
+    _outputs([real, synthetic, holdout], html=html, json_path=json_path, dag=dag)
     graph = _dag(dag)
     frames = [_read(real, "the real table"), _read(synthetic, "the synthetic table")]
     hold = _read(holdout, "the holdout table") if holdout is not None else None
     with _Spinner("validating: causal, fidelity, utility and privacy checks…"):
-        report = _api("validate")(frames[0], frames[1], graph, holdout=hold, seed=seed)
+        report = _api("validate")(frames[0], frames[1], graph, holdout=hold, seed=seed,
+                                  margins=_margins(ici_points, effect_rel), reference=reference)
     d = report.to_dict()
-    if json_path is not None:
-        report.to_json(json_path)
-    if html is not None:
-        write_text_atomic(html, report.to_html())
+    _commit({json_path: report.to_json() + "\n" if json_path is not None else None,
+             html: report.to_html() if html is not None else None})
     print_summary(d, console=_out())
     for p, what in ((html, "HTML report"), (json_path, "JSON report")):
         if p is not None:
             _out().print(f"{what}: {p}")
-    raise typer.Exit(EXIT_OK if report.verdict == "preserved" else EXIT_NOT_PRESERVED)
+    raise typer.Exit(verdict_exit(report.verdict))
 
 
 @app.command()
@@ -364,34 +414,57 @@ def compare(
     html: HtmlOpt = None,
     json_path: JsonOpt = None,
     seed: SeedOpt = 0,
+    reference: ReferenceOpt = False,
+    ici_points: IciMarginOpt = 5.0,
+    effect_rel: EffectMarginOpt = 0.10,
     debug: DebugOpt = False,
 ) -> None:
     """Fit several synthesizers, validate each, print the leaderboard.
 
-    Exit 0 when at least one synthesizer preserves attribution, 1 when none does.
+    Exit 0 when at least one synthesizer preserves attribution, 3 when none does but some
+    verdict is inconclusive, 1 when every verdict is "not preserved".
     """
     from causalsynth.report.terminal import print_leaderboard
 
-    _outputs([real, holdout], html=html, json_path=json_path)
+    _outputs([real, holdout], html=html, json_path=json_path, dag=dag)
     graph = _dag(dag)
     frame = _read(real, "the real table")
     hold = _read(holdout, "the holdout table") if holdout is not None else None
     names = [s.strip() for s in synthesizers.split(",") if s.strip()]
     specs = _specs(names, epochs)
     result = _api("compare")(frame, graph, specs, n=rows, holdout=hold, seed=seed,
-                             progress=True)
-    if json_path is not None:
-        result.to_json(json_path)
-    if html is not None:
-        result.to_html(html)
+                             progress=True, margins=_margins(ici_points, effect_rel),
+                             reference=reference)
+    _commit({json_path: result.to_json() + "\n" if json_path is not None else None,
+             html: result.to_html() if html is not None else None})
     out = _out()
     out.print(f"holdout {result.meta['holdout']}")
     print_leaderboard(result.leaderboard, console=out)
     for p, what in ((html, "HTML comparison"), (json_path, "JSON comparison")):
         if p is not None:
             out.print(f"{what}: {p}")
-    kept = (result.leaderboard["verdict"] == "preserved").any()
-    raise typer.Exit(EXIT_OK if kept else EXIT_NOT_PRESERVED)
+    from causalsynth.compare import REFERENCE
+
+    board = result.leaderboard[result.leaderboard["synthesizer"] != REFERENCE]
+    raise typer.Exit(best_exit(board["verdict"]))
+
+
+def verdict_exit(verdict: str | None) -> int:
+    """The exit code of one verdict: 0 preserved, 1 not preserved, 3 inconclusive."""
+    return {"preserved": EXIT_OK, "inconclusive": EXIT_INCONCLUSIVE}.get(
+        verdict, EXIT_NOT_PRESERVED)
+
+
+def best_exit(verdicts: Iterable[str | None]) -> int:
+    """The exit code of the best verdict among several (preserved > inconclusive > not)."""
+    codes = {verdict_exit(v) for v in verdicts}
+    return next((c for c in (EXIT_OK, EXIT_INCONCLUSIVE) if c in codes), EXIT_NOT_PRESERVED)
+
+
+def _margins(ici_points: float, effect_rel: float):
+    from causalsynth.evaluate.verdict import Margins
+
+    return Margins(ici_points=ici_points, effect_rel=effect_rel)
 
 
 def _specs(names: Sequence[str], epochs: int | None) -> dict[str, dict[str, Any]]:
@@ -431,13 +504,13 @@ def check_dag(
     debug: DebugOpt = False,
 ) -> None:
     """Do the data contradict the DAG's conditional independences? Exit 0 if not, 1 if so."""
-    _outputs([data], json_path=json_path)
+    _outputs([data], json_path=json_path, dag=dag)
     graph = _dag(dag)
     frame = _read(data, "the table")
     with _Spinner("testing the DAG's implied independences…"):
         result = _api("check_dag")(frame, graph, seed=seed)
     d = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    _write_json(json_path, d)
+    _commit({json_path: _json(d) if json_path is not None else None})
     passed = bool(getattr(result, "passed", d.get("passed")))
     _print_check(d, passed, result)
     raise typer.Exit(EXIT_OK if passed else EXIT_NOT_PRESERVED)
@@ -482,12 +555,16 @@ def demo(
     seed: SeedOpt = 0,
     quick: Annotated[bool, typer.Option(
         "--quick", help="Tiny sizes and 2 epochs (seconds; for tests and a first look).")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the files of an earlier demo run in the output folder.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """The acquisition campaign end to end: simulate, fit 4 synthesizers, validate, compare.
 
-    Writes comparison.html, comparison.json and a JSON + HTML report per synthesizer into the
-    output folder (default ./causalsynth-demo) and prints the leaderboard.
+    Writes real.csv, comparison.html, comparison.json and a JSON + HTML report per
+    synthesizer into the output folder (default ./causalsynth-demo) and prints the
+    leaderboard. Files already there are not replaced unless --overwrite is given.
     """
     from causalsynth.report.terminal import print_leaderboard
 
@@ -497,25 +574,29 @@ def demo(
         rows = min(rows, 600)
     epochs = {"ctgan": 2, "tvae": 2} if quick else {"ctgan": DEMO_EPOCHS["ctgan"],
                                                      "tvae": DEMO_EPOCHS["tvae"]}
+    specs = {"gaussian_copula": {}, "ctgan": {"epochs": epochs["ctgan"]},
+             "tvae": {"epochs": epochs["tvae"]}, "causal": {}}
+    files = [out / f for f in ("real.csv", "comparison.json", "comparison.html",
+                               *(f"{n}{ext}" for n in specs for ext in (".json", ".html")))]
+    _demo_outputs(out, files, overwrite)
     console = _out()
     graph = load_dag("acquisition")
     console.print(f"[bold]causalsynth demo[/]: the acquisition campaign ({rows:,} simulated "
                   f"rows); brand TV and paid social drive clicks, clicks drive revenue.")
     real = graph.simulate(rows, seed=seed)
-    specs = {"gaussian_copula": {}, "ctgan": {"epochs": epochs["ctgan"]},
-             "tvae": {"epochs": epochs["tvae"]}, "causal": {}}
     t0 = time.perf_counter()
     result = _api("compare")(real, graph, specs, seed=seed, progress=True)
-    out.mkdir(parents=True, exist_ok=True)
+    outputs: dict[Path | None, Any] = {out / "real.csv": real}
     links = {}
     for name, report in result.reports.items():
-        report.to_json(out / f"{name}.json")
-        report.to_html(out / f"{name}.html")
+        outputs[out / f"{name}.json"] = report.to_json() + "\n"
+        outputs[out / f"{name}.html"] = report.to_html()
         links[name] = f"{name}.html"
-    write_table_atomic(out / "real.csv", real)
-    result.to_json(out / "comparison.json")
+    outputs[out / "comparison.json"] = result.to_json() + "\n"
     # the per-synthesizer reports sit beside it: link them rather than render them twice
-    result.to_html(out / "comparison.html", links=links, embed=False)
+    outputs[out / "comparison.html"] = result.to_html(links=links, embed=False)
+    # reports of a synthesizer that failed this time must not survive from an earlier run
+    _commit(outputs, remove=[f for f in files if f not in outputs])
     elapsed = time.perf_counter() - t0
     print_leaderboard(result.leaderboard, console=console)
     console.print(f"holdout {result.meta['holdout']}")
@@ -530,9 +611,89 @@ def demo(
 DEMO_EPOCHS = {"ctgan": 30, "tvae": 50}
 
 
+def _demo_outputs(out: Path, files: Sequence[Path], overwrite: bool) -> None:
+    """Refuse, before any work, a demo folder that cannot be written or that holds files of
+    an earlier run (unless ``overwrite``)."""
+    problems = output_problems(files[0], "output")
+    if problems:
+        raise CausalSynthError(problems[0])
+    there = [f.name for f in files if f.exists() or f.is_symlink()]
+    if there and not overwrite:
+        raise CausalSynthError(
+            f"--out {str(out)!r} already holds {', '.join(there)}; give an empty or new "
+            f"folder, or add --overwrite to replace them")
+    for f in files:
+        if f.is_dir():
+            raise CausalSynthError(f"{str(f)!r} is a folder; the demo writes a file there: "
+                                   f"give another --out folder")
+
+
+#: Signals received in this run (SIGINT, SIGTERM), in order; a run that got one exits 130/143.
+_SIGNALS: list[int] = []
+#: Outputs written by this run (to say so when an interrupt comes after the writing).
+_WRITTEN: list[Path] = []
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    """SIGINT and SIGTERM: remember the signal, then unwind like Ctrl-C so every temporary
+    file is removed. Remembering it means a KeyboardInterrupt that some library swallows
+    ("Exception ignored in ...") still ends the run with 130/143 and no outputs."""
+    _SIGNALS.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted_code() -> int:
+    signum = _SIGNALS[0] if _SIGNALS else signal.SIGINT
+    name = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (Ctrl-C, SIGINT)"
+    done = ("; its outputs had been written whole before" if _WRITTEN
+            else "; no outputs were written")
+    _err().print(f"error: {name}{done}", style="bold red", markup=False)
+    return EXIT_SIGTERM if signum == signal.SIGTERM else EXIT_SIGINT
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point (``causalsynth = causalsynth.cli:main``)."""
-    app(args=list(argv) if argv is not None else None, prog_name="causalsynth")
+    """Console-script entry point (``causalsynth = causalsynth.cli:main``).
+
+    Exit codes: 0 success / preserved, 1 not preserved, 3 inconclusive, 2 bad input or any
+    error (one line; with ``--debug`` the traceback), 130 interrupted by Ctrl-C, 143 terminated by SIGTERM.
+    """
+    _SIGNALS.clear()
+    _WRITTEN.clear()
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, _on_signal)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        code = app(args=list(argv) if argv is not None else None, prog_name="causalsynth",
+                   standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
+        code = _interrupted_code()
+    except ClickException as exc:  # option errors: one line, not a usage box
+        code = _usage_error(exc)
+    except Exception:  # only with --debug; otherwise _guard turned it into one line
+        traceback.print_exc()
+        code = EXIT_ERROR
+    else:
+        if _SIGNALS:  # interrupted, but the interrupt was swallowed on the way
+            code = _interrupted_code()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _usage_error(exc: Any) -> int:
+    """A command-line usage error in one line (help itself when no command was given)."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        exc.show()
+        return int(exc.exit_code)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _err().print(f"error: {exc.format_message()}{hint}", style="bold red", markup=False)
+    return int(getattr(exc, "exit_code", EXIT_ERROR))
 
 
 if __name__ == "__main__":  # pragma: no cover

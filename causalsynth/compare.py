@@ -37,11 +37,12 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.metric import jsonable
-from causalsynth.evaluate.report import Report
+from causalsynth.evaluate.report import Report, judge
+from causalsynth.evaluate.verdict import Margins
 from causalsynth.synthesizers import Synthesizer, make_synthesizer
 from causalsynth.synthesizers import synthesizer_class as _synthesizer_class
 
-__all__ = ["LEADERBOARD_COLUMNS", "Comparison", "compare", "leaderboard_row"]
+__all__ = ["LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare", "leaderboard_row"]
 
 LEADERBOARD_COLUMNS = [
     "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
@@ -84,6 +85,40 @@ class Comparison:
     def to_json(self, path: str | Path | None = None) -> str:
         """The comparison as JSON text; written whole to ``path`` when given."""
         return json_text(self.to_dict(), path)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Comparison:
+        """A Comparison from ``to_dict()`` output (or a JSON file read back)."""
+        if not isinstance(d, Mapping) or "leaderboard" not in d:
+            raise CausalSynthError("not a causalsynth comparison: expected a mapping with a "
+                                   "'leaderboard'")
+        board = pd.DataFrame(d["leaderboard"], columns=LEADERBOARD_COLUMNS)
+        return cls(leaderboard=board,
+                   reports={k: Report.from_dict(v) for k, v in (d.get("reports") or {}).items()},
+                   meta=dict(d.get("meta") or {}))
+
+    @classmethod
+    def read_json(cls, path: str | Path) -> Comparison:
+        """Read a comparison written by ``to_json(path)``."""
+        import json
+
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CausalSynthError(f"cannot read a comparison from {str(path)!r}: {exc}") from None
+        return cls.from_dict(data)
+
+    def judge(self, margins: Margins | None = None) -> Comparison:
+        """Every report re-judged under other ``margins`` (no refitting); a new Comparison."""
+        reports = {k: judge(r, margins) for k, r in self.reports.items()}
+        board = self.leaderboard.copy()
+        for i, name in enumerate(board["synthesizer"]):
+            if name in reports:
+                row = leaderboard_row(name, reports[name].to_dict(), board.at[i, "fit_s"],
+                                      board.at[i, "sample_s"], board.at[i, "error"])
+                for col, value in row.items():
+                    board.at[i, col] = value
+        return Comparison(leaderboard=board, reports=reports, meta=dict(self.meta))
 
     def to_html(self, path: str | Path | None = None, links: Mapping[str, str] | None = None,
                 embed: bool = True) -> str:
@@ -136,8 +171,8 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
         "pair_trends": _value(fid, "column_pair_trends"),
         "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
         "max_effect_diff": _max_abs([r for r in causal.get("effects") or []
-                                     if r.get("in_verdict", True)], "rel_diff"),
-        "independences_broken": (sum(bool(r.get("broken")) for r in ind)
+                                     if r.get("status") != "not judged"], "rel_diff"),
+        "independences_broken": (sum(r.get("status") == "beyond" for r in ind)
                                  if ind is not None else math.nan),
         "dcr_share": _value(priv, "dcr_share_closer_to_train"),
         "membership_auc": _value(priv, "membership_inference_auc"),
@@ -149,11 +184,15 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
 # ---------------------------------------------------------------------------------------
 # compare
 # ---------------------------------------------------------------------------------------
-def _run_validate(real, synthetic, dag, holdout, seed) -> Report:
+def _run_validate(real, synthetic, dag, holdout, seed, margins=None) -> Report:
     """causalsynth.validate, imported late (it loads the heavy evaluation stack)."""
     from causalsynth.evaluate.validate import validate
 
-    return validate(real, synthetic, dag, holdout=holdout, seed=seed)
+    return validate(real, synthetic, dag, holdout=holdout, seed=seed, margins=margins)
+
+
+#: the leaderboard label of the split-half reference row
+REFERENCE = "split-half (real)"
 
 
 def _build(specs: SynthSpec, fit_seed: Callable[[str], int]) -> list[tuple[str, Any]]:
@@ -211,7 +250,8 @@ def _error_text(exc: BaseException) -> str:
 def compare(real: pd.DataFrame, dag: DAG | str | dict,
             synthesizers: SynthSpec = ("gaussian_copula", "causal"),
             n: int | None = None, holdout: pd.DataFrame | None = None, seed=0,
-            progress: bool = False, holdout_fraction: float = 0.2) -> Comparison:
+            progress: bool = False, holdout_fraction: float = 0.2,
+            margins: Margins | None = None, reference: bool = False) -> Comparison:
     """Fit each synthesizer on the real table, validate its synthetic table, rank them.
 
     Parameters
@@ -231,6 +271,12 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         the reports share their random numbers).
     progress : bool
         Show a progress bar on stderr.
+    margins : Margins, optional
+        Tolerances of every verdict.
+    reference : bool
+        Add a leaderboard row ``"split-half (real)"``: two random halves of the training rows
+        validated against each other, the real-data yardstick of a perfect synthesizer (at
+        half the size, so its intervals are wider). It never counts as a synthesizer.
 
     Returns
     -------
@@ -268,15 +314,22 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     built = _build(synthesizers, lambda name: sub_seed(name, 1))
 
     rows, reports, params = [], {}, {}
-    with _progress(progress, len(built)) as advance:
+    with _progress(progress, len(built) + bool(reference)) as advance:
         for label, synth in built:
             params[label] = (synth.get_params() if isinstance(synth, Synthesizer) else None)
             report, fit_s, sample_s, error = _one(label, synth, train, holdout, dag, n_synth,
-                                                  root, sub_seed(label, 2), advance)
+                                                  root, sub_seed(label, 2), advance, margins)
             if report is not None:
                 reports[label] = report
             rows.append(leaderboard_row(label, report.to_dict() if report else None,
                                         fit_s, sample_s, error))
+        if reference:
+            report, error = _reference(train, holdout, dag, root, sub_seed(REFERENCE, 0),
+                                       margins, advance)
+            if report is not None:
+                reports[REFERENCE] = report
+            rows.append(leaderboard_row(REFERENCE, report.to_dict() if report else None,
+                                        error=error))
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     meta = {"dag": dag.name, "seed": root, "n_real": len(real), "n_train": len(train),
             "n_holdout": len(holdout), "n_synthetic": n_synth, "holdout": how,
@@ -285,7 +338,25 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     return Comparison(leaderboard=board, reports=reports, meta=meta)
 
 
-def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance):
+def _reference(train, holdout, dag, root, split_seed, margins, advance):
+    """Two halves of the training rows judged against each other, like a synthesizer."""
+    from causalsynth.evaluate.causal import split_half
+
+    advance(REFERENCE, "validating")
+    try:
+        half_a, half_b = split_half(check_data(train, dag), dag, split_seed)
+        report = _run_validate(half_a, half_b, dag, holdout, root, margins)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as exc:  # e.g. a half too small or constant: say so in the row
+        advance(REFERENCE, "failed", done=True)
+        return None, _error_text(exc)
+    report.meta["synthesizer"] = REFERENCE
+    advance(REFERENCE, "done", done=True)
+    return report, None
+
+
+def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance, margins=None):
     """Fit, sample and validate one synthesizer; any failure becomes the row's error."""
     fit_s = sample_s = math.nan
     if isinstance(synth, BaseException):
@@ -301,7 +372,7 @@ def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance):
         synthetic = synth.sample(n, seed=sample_seed)
         sample_s = time.perf_counter() - t0
         advance(label, "validating")
-        report = _run_validate(train, synthetic, dag, holdout, root)
+        report = _run_validate(train, synthetic, dag, holdout, root, margins)
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except Exception as exc:  # one failing synthesizer must not sink the comparison

@@ -2,26 +2,54 @@
 
 Every later step (synthesizers, evaluations, the CLI) calls :func:`check_data` first, so that
 a wrong table fails early with one error that lists every problem and what to do about it.
+
+Numbers the rest of the package can compute with safely:
+
+* every number of a continuous or count column is at most ``MAX_ABS_VALUE`` (1e100) in
+  absolute value. Squares, cubes (spline terms), products of two columns and their sums over
+  any table stay finite in float64 (largest 1.8e308); beyond that, variances overflow and a
+  synthesizer fitted to the column draws values of 1e300 or ``inf``;
+* a column whose numbers are not all zero has at least one of magnitude ``MIN_ABS_SCALE``
+  (1e-100) or more; below that, squares underflow to zero and the column looks constant;
+* a count is a whole number between 0 and ``MAX_COUNT`` (2**53, about 9.0e15), the largest
+  range in which float64 holds every integer exactly, well inside int64.
 """
 
 from __future__ import annotations
+
+import datetime as _dt
+import re
 
 import numpy as np
 import pandas as pd
 
 from causalsynth.dag import DAG
-from causalsynth.errors import DataError
+from causalsynth.errors import DataError, excerpt
 
-__all__ = ["MIN_ROWS", "check_data"]
+__all__ = ["MAX_ABS_VALUE", "MAX_COUNT", "MIN_ABS_SCALE", "MIN_ROWS", "check_data"]
 
 MIN_ROWS = 10
+#: largest absolute number a continuous or count column may hold
+MAX_ABS_VALUE = 1e100
+#: a column that is not all zero needs one number at least this large in absolute value
+MIN_ABS_SCALE = 1e-100
+#: largest count: every integer up to 2**53 is exact in float64, and fits int64
+MAX_COUNT = 2**53
 _SHOW = 3  # how many offending values an error message quotes
+_SHOW_NAMES = 10  # how many column names an error message lists
+_DATETIME_TYPES = (_dt.date, _dt.time, _dt.timedelta, np.datetime64, np.timedelta64, pd.Period)
 
 
 def _examples(values) -> str:
-    vals = list(dict.fromkeys(map(repr, values)))
+    vals = list(dict.fromkeys(excerpt(_plain(v), limit=40) for v in values))
     more = f" and {len(vals) - _SHOW} more" if len(vals) > _SHOW else ""
     return ", ".join(vals[:_SHOW]) + more
+
+
+def _names(names: list[str]) -> str:
+    """A bounded list of column names, e.g. ['a', 'b'] or ['a', ..., 'j'] and 40 more."""
+    shown = "[" + ", ".join(excerpt(n) for n in names[:_SHOW_NAMES]) + "]"
+    return shown + (f" and {len(names) - _SHOW_NAMES} more" if len(names) > _SHOW_NAMES else "")
 
 
 def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
@@ -30,8 +58,12 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
 
     Dtypes: continuous -> float64, count and binary -> int64, categorical -> pandas Categorical
     with the declared categories. Problems collected together: missing or extra columns, NaN
-    or infinite values, text in a numeric column, values outside a node's type (binary not
-    0/1, negative or fractional counts, unknown categories), constant columns, too few rows.
+    or infinite values, text, dates or complex numbers in a numeric column, True/False in a
+    continuous or count column (fine for a binary one: read as 1/0), numbers too large or too
+    small to compute with (see the module notes), values outside a node's type (binary not
+    0/1, negative, fractional or too large counts, unknown categories), constant columns
+    (unless ``allow_constant``: for synthetic tables, where a constant column is a finding
+    rather than bad input), too few rows.
 
     Examples
     --------
@@ -46,18 +78,27 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     columns = [str(c) for c in data.columns]
     if len(set(columns)) != len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
-        raise DataError(f"{what} has duplicate column names {dup}; rename them")
+        raise DataError(f"{what} has duplicate column names {_names(dup)}; rename or drop the "
+                        f"copies", source=None if what == "the data" else what)
     missing = [n for n in dag.nodes if n not in columns]
     extra = [c for c in columns if c not in dag.nodes]
     if missing:
         problems.append(
-            f"column(s) {missing} are declared in the DAG {dag.name!r} but missing from "
-            f"{what}; columns present: {columns}"
+            f"column(s) {_names(missing)} are declared in the DAG {excerpt(dag.name)} but missing "
+            f"from {what}; columns present: {_names(columns)}"
         )
+    renamed = [c for c in extra if (m := re.fullmatch(r"(.+)\.(\d+)", c)) and m[1] in columns]
+    if renamed:
+        problems.append(
+            f"column(s) {_names(renamed)} look like repeated columns that the CSV reader renamed "
+            f"(a second {excerpt(renamed[0].rsplit('.', 1)[0])} column became "
+            f"{excerpt(renamed[0])}); remove the duplicate columns from the file"
+        )
+    extra = [c for c in extra if c not in renamed]
     if extra:
         problems.append(
-            f"column(s) {extra} are in {what} but not in the DAG {dag.name!r}; drop them or "
-            f"declare them as nodes"
+            f"column(s) {_names(extra)} are in {what} but not in the DAG {excerpt(dag.name)}; "
+            f"drop them or declare them as nodes"
         )
     if len(data) < min_rows:
         problems.append(
@@ -67,16 +108,16 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     for name in dag.nodes:
         if name not in columns:
             continue
-        col = data[data.columns[columns.index(name)]]
+        col = data.iloc[:, columns.index(name)]
         converted, col_problems = _convert(col, dag.node(name))
         problems += col_problems
         if converted is not None:
             out[name] = converted
             if not allow_constant and len(data) > 1 and converted.nunique(dropna=True) == 1:
                 problems.append(
-                    f"column {name!r} is constant ({_plain(converted.iloc[0])!r}); a constant "
-                    f"column carries no causal information: remove the node or give data that "
-                    f"varies"
+                    f"column {excerpt(name)} is constant ({excerpt(_plain(converted.iloc[0]))}); "
+                    f"a constant column carries no causal information: remove the node or give "
+                    f"data that varies"
                 )
     if problems:
         raise DataError(problems, source=None if what == "the data" else what)
@@ -84,43 +125,149 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
 
 
 def _convert(col: pd.Series, node) -> tuple[pd.Series | None, list[str]]:
-    name = node.name
+    name = excerpt(node.name)
     if col.isna().any():
-        return None, [f"column {name!r} has {int(col.isna().sum())} missing value(s) (NaN); "
+        return None, [f"column {name} has {int(col.isna().sum())} missing value(s) (NaN); "
                       f"drop or impute those rows first"]
     if node.type == "categorical":
-        labels = col.astype(str)
-        unknown = sorted(set(labels.unique()) - set(node.categories))
-        if unknown:
-            return None, [f"column {name!r} has value(s) {_examples(unknown)} that are not "
-                          f"declared categories {list(node.categories)}; add them to the DAG or "
-                          f"recode the data"]
-        return pd.Series(pd.Categorical(labels.to_numpy(), categories=node.categories),
-                         name=name), []
-    if pd.api.types.is_bool_dtype(col):
-        values = col.astype("int64")
-    else:
-        values = pd.to_numeric(col, errors="coerce")
-        bad = values.isna()
-        if bad.any():
-            return None, [f"column {name!r} is {node.type} but holds text such as "
-                          f"{_examples(col[bad].tolist())}; convert it to numbers"]
+        return _categorical(col, node)
+    kind = _special_kind(col)
+    if kind == "date":
+        return None, [f"column {name} holds dates or times ({_examples(col.head(_SHOW))}) but "
+                      f"is declared {node.type}; convert them to numbers (e.g. days since the "
+                      f"first date) or drop the node"]
+    if kind == "complex":
+        return None, [f"column {name} holds complex numbers ({_examples(col.head(_SHOW))}); "
+                      f"a {node.type} node needs real numbers"]
+    if kind == "bool":
+        if node.type != "binary":
+            return None, [f"column {name} holds True/False values but is declared {node.type}; "
+                          f"declare the node binary or convert the column to numbers"]
+        col = (col.astype("int64") if pd.api.types.is_bool_dtype(col.dtype)
+               else col.map(lambda v: int(v) if isinstance(v, (bool, np.bool_)) else v))
+    values = pd.to_numeric(col, errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        shown = col[bad].tolist()
+        what = "text" if all(isinstance(v, str) for v in shown) else "values that are not numbers"
+        return None, [f"column {name} is {node.type} but holds {what} such as "
+                      f"{_examples(shown)}; convert it to numbers"]
     arr = values.to_numpy(dtype="float64")
     if not np.isfinite(arr).all():
-        return None, [f"column {name!r} has {int((~np.isfinite(arr)).sum())} infinite value(s); "
+        return None, [f"column {name} has {int((~np.isfinite(arr)).sum())} infinite value(s); "
                       f"replace or drop them"]
     if node.type == "binary":
         if not np.isin(arr, (0.0, 1.0)).all():
-            return None, [f"column {name!r} is binary but holds values other than 0 and 1 "
+            return None, [f"column {name} is binary but holds values other than 0 and 1 "
                           f"({_examples(arr[~np.isin(arr, (0.0, 1.0))][:10].tolist())}); "
                           f"recode it to 0/1 or declare it continuous"]
-        return pd.Series(arr.astype("int64"), name=name), []
+        return pd.Series(arr.astype("int64"), name=node.name), []
+    problem = _magnitude_problem(arr, name, node.type)
+    if problem:
+        return None, [problem]
     if node.type == "count":
         if (arr < 0).any() or (arr != np.round(arr)).any():
-            return None, [f"column {name!r} is a count but holds negative or fractional values; "
+            return None, [f"column {name} is a count but holds negative or fractional values; "
                           f"declare it continuous or round it"]
-        return pd.Series(arr.astype("int64"), name=name), []
-    return pd.Series(arr, name=name), []
+        big = _above_max_count(values, arr)
+        if big is not None:
+            shown = f"{big:,}" if isinstance(big, int) else f"{big:.4g}"
+            return None, [f"column {name} is a count but holds {shown}, above the largest "
+                          f"count this package stores exactly (2**53, about 9.0e15); check the "
+                          f"column for a unit or parsing error, or declare it continuous"]
+        return pd.Series(arr.astype("int64"), name=node.name), []
+    return pd.Series(arr, name=node.name), []
+
+
+def _special_kind(col: pd.Series) -> str | None:
+    """'date', 'complex' or 'bool' when the column holds such values (by dtype or by element)."""
+    dtype = col.dtype
+    if (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype)):
+        return "date"
+    if pd.api.types.is_complex_dtype(dtype):
+        return "complex"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if dtype != object:
+        return None
+    kinds = {type(v) for v in col.to_numpy()}
+    if any(issubclass(k, _DATETIME_TYPES) for k in kinds):
+        return "date"
+    if any(issubclass(k, (complex, np.complexfloating)) for k in kinds):
+        return "complex"
+    if any(issubclass(k, (bool, np.bool_)) for k in kinds):
+        return "bool"
+    return None
+
+
+def _magnitude_problem(arr: np.ndarray, name: str, ntype: str) -> str | None:
+    peak = float(np.max(np.abs(arr))) if len(arr) else 0.0
+    if peak > MAX_ABS_VALUE:
+        big = arr[np.abs(arr) > MAX_ABS_VALUE]
+        return (f"column {name} holds {len(big)} number(s) beyond ±1e100 (such as "
+                f"{_examples(big.tolist())}); squares and sums of such numbers overflow, so "
+                f"fix the values (a unit or parsing error?), rescale the column or drop those rows")
+    if 0 < peak < MIN_ABS_SCALE:
+        return (f"column {name} ({ntype}) holds only numbers smaller than 1e-100 (largest "
+                f"{peak:.3g}); their squares underflow to zero: rescale the column (e.g. "
+                f"multiply it by a power of ten)")
+    return None
+
+
+def _above_max_count(values: pd.Series, arr: np.ndarray) -> int | float | None:
+    """The first count above MAX_COUNT, compared exactly for integer columns."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        ints = values.to_numpy()
+        over = ints[ints > MAX_COUNT] if len(ints) else ints
+        return int(over[0]) if len(over) else None
+    over = arr[arr > MAX_COUNT]
+    return float(over[0]) if len(over) else None
+
+
+def _categorical(col: pd.Series, node) -> tuple[pd.Series | None, list[str]]:
+    labels = col.astype(str)
+    unknown = set(labels.unique()) - set(node.categories)
+    if unknown:
+        labels = labels.map(_label_aliases(col, node.categories, unknown)).fillna(labels)
+        unknown = set(labels.unique()) - set(node.categories)
+    if unknown:
+        return None, [f"column {excerpt(node.name)} has value(s) {_examples(sorted(unknown))} "
+                      f"that are not declared categories {excerpt(list(node.categories))}; add "
+                      f"them to the DAG or recode the data"]
+    return pd.Series(pd.Categorical(labels.to_numpy(), categories=node.categories),
+                     name=node.name), []
+
+
+def _label_aliases(col: pd.Series, categories: tuple[str, ...], unknown: set[str]
+                   ) -> dict[str, str]:
+    """Data labels that mean a declared category written another way.
+
+    A CSV reader turns ``01`` into the number 1 and ``true`` into True; a category declared
+    as ``01`` or ``true`` is then matched by value (numbers) or case-insensitively (True/False),
+    when exactly one category matches.
+    """
+    aliases: dict[str, str] = {}
+    if pd.api.types.is_bool_dtype(col.dtype):
+        for label in unknown:
+            hits = [c for c in categories if c.lower() == label.lower()]
+            if len(hits) == 1:
+                aliases[label] = hits[0]
+    elif pd.api.types.is_numeric_dtype(col.dtype):
+        by_value: dict[float, list[str]] = {}
+        for c in categories:
+            try:
+                by_value.setdefault(float(c), []).append(c)
+            except ValueError:
+                continue
+        for label in unknown:
+            try:
+                hits = by_value.get(float(label), [])
+            except ValueError:
+                continue
+            if len(hits) == 1:
+                aliases[label] = hits[0]
+    return aliases
 
 
 def _plain(value):

@@ -12,16 +12,51 @@ column) the error lists all of them in ``problems`` and in its message.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 
 __all__ = [
     "CausalSynthError",
     "DAGError",
     "DataError",
+    "InvalidParameterError",
     "MissingDependencyError",
     "NotFittedError",
     "SynthesizerError",
 ]
+
+
+#: longest excerpt of a user's value that a message quotes (see :func:`excerpt`)
+EXCERPT_CHARS = 80
+#: longest single problem sentence; longer ones keep their start and their end (the fix)
+_PROBLEM_CHARS = 600
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = EXCERPT_CHARS
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdeque = 6
+_REPR.maxdict = 4
+_REPR.maxlevel = 3
+
+
+def excerpt(value, limit: int = EXCERPT_CHARS) -> str:
+    """``repr(value)``, bounded: at most ``limit`` characters, ending in '…' when cut.
+
+    Messages quote values from users' files and tables; a value can be huge (a YAML alias
+    expanding to millions of items, a 1 MB cell). :mod:`reprlib` visits only the first few
+    items of a container, so building the excerpt costs little whatever the value's size.
+
+    >>> excerpt("x" * 200, limit=12)
+    "'xxxxxxxxxx…"
+    """
+    text = _REPR.repr(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(problem: str) -> str:
+    if len(problem) <= _PROBLEM_CHARS:
+        return problem
+    tail = _PROBLEM_CHARS // 4
+    return f"{problem[: _PROBLEM_CHARS - tail - 3]} … {problem[-tail:]}"
 
 
 class CausalSynthError(Exception):
@@ -34,7 +69,8 @@ class _ProblemsError(CausalSynthError, ValueError):
     what = "input"
 
     def __init__(self, problems: str | Iterable[str], *, source: str | None = None):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [_bounded(str(p)) for p in problems]
         self.source = source
         where = f" in {source}" if source else ""
         if len(self.problems) == 1:
@@ -63,6 +99,10 @@ class NotFittedError(CausalSynthError, AttributeError):
 
 class MissingDependencyError(CausalSynthError, ImportError):
     """An optional heavy dependency (torch, plotting) is not installed."""
+
+
+class InvalidParameterError(CausalSynthError, ValueError):
+    """A parameter has a wrong type or value: "The 'n' parameter of X must be ... Got ... instead."."""
 
 
 class SynthesizerError(CausalSynthError, RuntimeError):

@@ -56,6 +56,16 @@ class MetricResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MetricResult:
+        """The inverse of ``to_dict`` (a breakdown comes back as a DataFrame)."""
+        breakdown = d.get("breakdown")
+        return cls(name=d.get("name", ""), value=d.get("value"), direction=d.get("direction"),
+                   reference=d.get("reference"),
+                   breakdown=None if breakdown is None else pd.DataFrame(breakdown),
+                   details=dict(d.get("details") or {}), error=d.get("error"),
+                   seconds=d.get("seconds"))
+
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
             "name": self.name,

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from causalsynth._io import json_text, write_text_atomic
+from causalsynth.errors import DataError
 from causalsynth.evaluate.metric import MetricResult, jsonable
+from causalsynth.evaluate.verdict import (
+    INCONCLUSIVE,
+    NOT_PRESERVED,
+    PRESERVED,
+    VERDICTS,
+    CausalComparison,
+    Margins,
+    judge_causal,
+)
 
-__all__ = ["NOT_PRESERVED", "PRESERVED", "Report"]
-
-PRESERVED = "preserved"
-NOT_PRESERVED = "not preserved"
+__all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "Report", "judge", "read_report"]
 
 
 @dataclass
@@ -26,7 +33,8 @@ class Report:
     Attributes
     ----------
     verdict : str
-        ``"preserved"`` or ``"not preserved"``: does attribution hold on the synthetic table?
+        ``"preserved"``, ``"not preserved"`` or ``"inconclusive"`` (the real table is too
+        small to tell at these margins): does attribution hold on the synthetic table?
     causal : dict
         ICI, effects and independence tables, the verdict's reasons and margins.
     fidelity, utility, privacy : dict of MetricResult
@@ -49,6 +57,22 @@ class Report:
     @property
     def preserved(self) -> bool:
         return self.verdict == PRESERVED
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.verdict == INCONCLUSIVE
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Report:
+        """A Report from ``to_dict()`` output (or a JSON report read back)."""
+        if not isinstance(d, dict) or d.get("verdict") not in VERDICTS or "causal" not in d:
+            raise DataError("not a causalsynth report: expected a mapping with 'verdict' (one "
+                            f"of {', '.join(VERDICTS)}) and 'causal'")
+        section = lambda key: {k: MetricResult.from_dict(v)  # noqa: E731
+                               for k, v in (d.get(key) or {}).items()}
+        return cls(verdict=d["verdict"], causal=dict(d["causal"]),
+                   fidelity=section("fidelity"), utility=section("utility"),
+                   privacy=section("privacy"), meta=dict(d.get("meta") or {}))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with top-level keys verdict, causal, fidelity, privacy, utility, meta."""
@@ -83,3 +107,44 @@ class Report:
     def __repr__(self) -> str:
         why = "; ".join(self.reasons[:3])
         return f"Report(verdict={self.verdict!r}{', ' + why if why else ''})"
+
+
+def read_report(path: str | Path) -> Report:
+    """Read a report written by ``Report.to_json(path)``."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read a report from {str(path)!r}: {exc}") from None
+    return Report.from_dict(data)
+
+
+def judge(report: Report | dict[str, Any] | str | Path, margins: Margins | None = None
+          ) -> Report:
+    """Re-judge a report (object, dict or JSON path) under other ``margins``, without refitting.
+
+    The stored comparison holds every difference and its noise, so the result equals what
+    ``validate(..., margins=margins)`` would give on the same tables and seed.
+
+    Examples
+    --------
+    >>> import causalsynth as cs
+    >>> report = cs.read_report("report.json")                    # doctest: +SKIP
+    >>> cs.judge(report, cs.Margins(ici_points=10)).verdict       # doctest: +SKIP
+    'preserved'
+    """
+    from causalsynth.evaluate.causal import causal_section
+
+    if isinstance(report, (str, Path)):
+        report = read_report(report)
+    elif isinstance(report, dict):
+        report = Report.from_dict(report)
+    comparison = CausalComparison.from_dict(report.causal)
+    causal = causal_section(comparison, judge_causal(comparison, margins))
+    for key in ("reference",):
+        if key in report.causal:
+            causal[key] = report.causal[key]
+    return Report(verdict=causal["verdict"], causal=causal, fidelity=dict(report.fidelity),
+                  utility=dict(report.utility), privacy=dict(report.privacy),
+                  meta=dict(report.meta))

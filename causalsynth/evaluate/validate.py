@@ -12,7 +12,13 @@ import pandas as pd
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import load_dag
 from causalsynth.data import check_data
-from causalsynth.evaluate.causal import Margins, compare_causal
+from causalsynth.evaluate.causal import (
+    Margins,
+    canonical_rows,
+    compare_causal,
+    reference_summary,
+    split_half,
+)
 from causalsynth.evaluate.report import Report
 
 __all__ = ["validate"]
@@ -33,7 +39,7 @@ def _versions() -> dict[str, str | None]:
 
 def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
              seed=0, margins: Margins | None = None, synthesizer: str | None = None,
-             n_bootstrap: int | None = None) -> Report:
+             n_bootstrap: int | None = None, reference: bool = False) -> Report:
     """Judge a synthetic table against the real one it was made from.
 
     Runs the causal comparison (ICI, treatment effects, implied independences, with a verdict)
@@ -56,12 +62,19 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     synthesizer : str, optional
         Name recorded in the report's meta.
     n_bootstrap : int, optional
-        Bootstrap resamples for ICI/effect intervals (default 30 if linear, else 10).
+        Bootstrap resamples for ICI/effect intervals (default 30 if linear or at most 2,000
+        real rows, else 10).
+    reference : bool
+        Also judge two random halves of the real table against each other (the best any
+        synthesizer could do at half the size): shown beside each figure as the split-half
+        column, under ``report.causal["reference"]``.
 
     Returns
     -------
     Report
-        ``report.verdict`` is ``"preserved"`` or ``"not preserved"``; ``report.reasons`` says why.
+        ``report.verdict`` is ``"preserved"``, ``"not preserved"`` or ``"inconclusive"``
+        (too few real rows to tell at these margins); ``report.reasons`` says why. The same
+        rows in any order give the same report.
 
     Examples
     --------
@@ -77,11 +90,14 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
 
     dag = load_dag(dag)
     # fail early, with every problem of every table, before any long computation
-    real_c = check_data(real, dag, what="the real table")
-    syn_c = check_data(synthetic, dag, what="the synthetic table")
-    hold_c = None if holdout is None else check_data(holdout, dag, what="the holdout table")
+    real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
+    syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
+                                      what="the synthetic table"), dag)
+    hold_c = None if holdout is None else canonical_rows(
+        check_data(holdout, dag, what="the holdout table"), dag)
     rng = as_generator(seed)
-    seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy")}
+    seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
+                                          "reference")}
     timings: dict[str, float] = {}
 
     def timed(name, fn, *args, **kwargs):
@@ -93,6 +109,11 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
 
     causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
                    margins=margins, n_bootstrap=n_bootstrap)
+    if reference:
+        half_a, half_b = split_half(real_c, dag, seeds["reference"])
+        ref = timed("reference", compare_causal, half_a, half_b, dag, seed=seeds["causal"],
+                    margins=margins, n_bootstrap=n_bootstrap)
+        causal["reference"] = reference_summary(ref)
     fidelity = timed("fidelity", evaluate_fidelity, real_c, syn_c, dag, holdout=hold_c,
                      seed=seeds["fidelity"])
     utility = timed("utility", evaluate_utility, real_c, syn_c, dag, holdout=hold_c,

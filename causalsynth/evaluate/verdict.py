@@ -1,0 +1,419 @@
+"""The verdict: one rule turns a causal comparison into preserved, not preserved or inconclusive.
+
+Every judged quantity — each ICI share, each judged treatment effect, each implied
+independence, each clearly ordered pair of treatments — is compared by its **difference**
+(synthetic minus real), with a standard error that carries the sampling noise of *both* tables
+(bootstrap standard deviations, the synthetic side resampled at the real table's size, plus the
+estimator's own Monte Carlo error). Then, with ``K`` judged quantities and level ``alpha``:
+
+* a quantity is **beyond** its margin when the difference is material (``|d| > margin``) *and*
+  significant: its two-sided interval at level ``alpha / K`` (Bonferroni over the family)
+  excludes zero. One quantity beyond its margin makes the verdict ``not preserved``; for a
+  perfect synthesizer (true differences all zero) this happens with probability at most
+  ``alpha``, at any table size.
+* a quantity is **within** its margin when its one-sided ``alpha`` equivalence interval
+  (``d ± t_(1-alpha) se``, the two one-sided tests of Schuirmann 1987) lies inside
+  ``[-margin, margin]``. All within: ``preserved`` (intersection-union: the whole family is
+  shown at level ``alpha``).
+* otherwise ``inconclusive``: this table is too small to tell at these margins. The smallest
+  margin each quantity *could* confirm — the equivalence half-width a perfect synthesizer
+  would get, ``t_(1-alpha) * sqrt(2) * se_real`` — is reported, so the analyst sees which
+  margins would be decidable.
+
+Standard errors from ``B`` bootstrap replicates use Student's t with ``B - 1`` degrees of
+freedom. A synthetic column that is constant where the real one varies is a lost variable:
+``not preserved``, whatever else holds.
+
+The verdict is decided here and only here; ``judge`` works from the stored comparison, so a
+saved report can be re-judged with other margins without refitting anything.
+
+References
+----------
+Schuirmann. "A comparison of the two one-sided tests procedure and the power approach for
+assessing the equivalence of average bioavailability." J. Pharmacokinet. Biopharm. 15, 1987.
+Berger, Hsu. "Bioequivalence trials, intersection-union tests and equivalence confidence sets."
+Statistical Science 11(4), 1996.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from causalsynth.errors import InvalidParameterError
+
+__all__ = [
+    "INCONCLUSIVE",
+    "NOT_PRESERVED",
+    "PRESERVED",
+    "VERDICTS",
+    "CausalComparison",
+    "Margins",
+    "Verdict",
+    "judge_causal",
+]
+
+PRESERVED = "preserved"
+NOT_PRESERVED = "not preserved"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
+
+#: per-quantity statuses
+WITHIN, BEYOND, UNCLEAR, NOT_JUDGED = "within", "beyond", "unclear", "not judged"
+
+
+@dataclass(frozen=True)
+class Margins:
+    """How far the synthetic table may drift before attribution is 'not preserved'.
+
+    Parameters
+    ----------
+    ici_points : float
+        Largest tolerated difference of an ICI share, in percentage points.
+    effect_rel : float
+        Largest tolerated difference of a treatment effect, relative to the real effect.
+    independence : float
+        Largest tolerated difference of an implied independence's effect size (residual
+        correlation weighted by unexplained variance).
+    keep_treatment_ranking : bool
+        A pair of treatments clearly ordered by ICI on both tables, in opposite orders, is a
+        failure.
+    alpha : float
+        Error rate of the rule: a perfect synthesizer is called "not preserved" at most this
+        often, and "preserved" is shown at this level.
+    zero_inflated : float
+        Treatments with at least this share of exact zeros: their per-unit GCM slope (an
+        extrapolation to the unobserved gap above zero) is reported but not judged.
+    """
+
+    ici_points: float = 5.0
+    effect_rel: float = 0.10
+    independence: float = 0.05
+    keep_treatment_ranking: bool = True
+    alpha: float = 0.05
+    zero_inflated: float = 0.05
+
+    def __post_init__(self):
+        for name in ("ici_points", "effect_rel", "independence"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                raise InvalidParameterError(
+                    f"The '{name}' margin must be a number > 0. Got {value!r} instead.")
+        if not (isinstance(self.alpha, (int, float)) and 0 < self.alpha < 0.5):
+            raise InvalidParameterError(
+                f"The 'alpha' margin must be between 0 and 0.5. Got {self.alpha!r} instead.")
+        if not (isinstance(self.zero_inflated, (int, float)) and 0 < self.zero_inflated <= 1):
+            raise InvalidParameterError(f"The 'zero_inflated' margin must be in (0, 1]. Got "
+                                        f"{self.zero_inflated!r} instead.")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Margins:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (d or {}).items() if k in known})
+
+
+#: measurement columns of each table of a comparison (what ``judge`` reads)
+_COLUMNS = {
+    "ici": ["node", "real_share", "real_low", "real_high", "synthetic_share", "synthetic_low",
+            "synthetic_high", "se_real", "se_synthetic", "mc_se_real", "mc_se_synthetic", "df"],
+    "effects": ["treatment", "outcome", "kind", "method", "real", "real_low", "real_high",
+                "synthetic", "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df",
+                "zero_share"],
+    "independences": ["x", "y", "given", "test", "real_effect", "real_p", "synthetic_effect",
+                      "synthetic_p", "real_residual_corr", "synthetic_residual_corr", "se_real",
+                      "se_synthetic"],
+    "ranking": ["a", "b", "real_gap", "synthetic_gap", "se_real", "se_synthetic", "df"],
+}
+
+
+@dataclass
+class CausalComparison:
+    """What was measured on both tables, before any judgement (typed frames, one row each).
+
+    ``ici``: one row per node (shares in percent, bootstrap and Monte Carlo standard errors);
+    ``effects``: one row per (treatment, kind, method); ``independences``: one row per implied
+    independence; ``ranking``: one row per pair of treatments (ICI share gaps). ``df`` columns
+    hold the degrees of freedom of the standard errors (bootstrap replicates - 1; inf when
+    analytic).
+    """
+
+    target: str
+    n_real: int
+    n_synthetic: int
+    ici: pd.DataFrame
+    effects: pd.DataFrame
+    independences: pd.DataFrame
+    ranking: pd.DataFrame
+    lost_columns: list[str] = field(default_factory=list)
+    method: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        for name, cols in _COLUMNS.items():
+            frame = getattr(self, name)
+            frame = pd.DataFrame(frame) if not isinstance(frame, pd.DataFrame) else frame
+            missing = [c for c in cols if c not in frame.columns]
+            if missing and len(frame):
+                raise ValueError(f"comparison table {name!r} lacks columns {missing}")
+            setattr(self, name, frame.reindex(columns=cols).reset_index(drop=True))
+
+    @classmethod
+    def from_dict(cls, causal: dict[str, Any]) -> CausalComparison:
+        """The comparison stored in a report's ``causal`` section (judged columns ignored)."""
+        ranking = causal.get("treatment_ranking") or {}
+        return cls(target=causal.get("target", ""), n_real=int(causal.get("n_real", 0)),
+                   n_synthetic=int(causal.get("n_synthetic", 0)),
+                   ici=pd.DataFrame(causal.get("ici") or []),
+                   effects=pd.DataFrame(causal.get("effects") or []),
+                   independences=pd.DataFrame(causal.get("independences") or []),
+                   ranking=pd.DataFrame(ranking.get("pairs") or []),
+                   lost_columns=list(causal.get("lost_columns") or []),
+                   method=dict(causal.get("method") or {}),
+                   seconds=float(causal.get("seconds") or 0.0))
+
+
+@dataclass
+class Verdict:
+    """The judgement of a comparison: the verdict, its reasons and per-row statuses."""
+
+    verdict: str
+    reasons: list[str]
+    margins: Margins
+    ici: pd.DataFrame
+    effects: pd.DataFrame
+    independences: pd.DataFrame
+    ranking: pd.DataFrame
+    confirmable: dict[str, Any]
+    n_judged: int
+
+
+# ---------------------------------------------------------------------------------------
+# The rule
+# ---------------------------------------------------------------------------------------
+def _quantile(p: float, df) -> np.ndarray:
+    df = np.asarray(df, float)
+    return np.where(np.isfinite(df) & (df > 0), stats.t.ppf(p, np.maximum(df, 1)),
+                    stats.norm.ppf(p))
+
+
+def _status(diff, se, margin, q_two, q_one) -> np.ndarray:
+    """Per row: beyond (significant and material), within (equivalence shown), else unclear."""
+    diff, se, margin = (np.asarray(v, float) for v in (diff, se, margin))
+    beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se)
+    within = np.abs(diff) + q_one * se <= margin
+    out = np.where(beyond, BEYOND, np.where(within, WITHIN, UNCLEAR)).astype(object)
+    out[~np.isfinite(diff) | ~np.isfinite(se)] = UNCLEAR
+    return out
+
+
+def _with_intervals(frame: pd.DataFrame, diff, se, margin, df, k: int, alpha: float,
+                    judged=None) -> pd.DataFrame:
+    out = frame.copy()
+    q_two = _quantile(1 - alpha / (2 * max(k, 1)), df)
+    q_one = _quantile(1 - alpha, df)
+    diff, se = np.asarray(diff, float), np.asarray(se, float)
+    out["diff"] = diff
+    out["se_diff"] = se
+    out["diff_low"], out["diff_high"] = diff - q_two * se, diff + q_two * se
+    out["margin"] = margin
+    status = _status(diff, se, margin, q_two, q_one)
+    if judged is not None:
+        status = np.where(np.asarray(judged, bool), status, NOT_JUDGED)
+    out["status"] = status
+    return out
+
+
+def _se(*parts) -> np.ndarray:
+    return np.sqrt(sum(np.square(np.nan_to_num(np.asarray(p, float))) for p in parts))
+
+
+def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -> Verdict:
+    """Decide the verdict of a comparison under ``margins`` (see the module docstring)."""
+    m = margins or Margins()
+    c = comparison
+    eff = c.effects
+    judged_eff = ~((eff["method"] == "gcm") & (eff["kind"] == "per_unit")
+                   & (eff["zero_share"].fillna(0).astype(float) >= m.zero_inflated))
+    real_abs = eff["real"].astype(float).abs().to_numpy()
+    ranking = c.ranking
+    q_rank = _quantile(1 - m.alpha / 2, ranking["df"]) if len(ranking) else np.array([])
+    clear_real = (ranking["real_gap"].abs() > q_rank * ranking["se_real"]).to_numpy()
+    pairs_judged = clear_real if m.keep_treatment_ranking else np.zeros(len(ranking), bool)
+    k = len(c.ici) + int(judged_eff.sum()) + len(c.independences) + int(pairs_judged.sum())
+
+    ici = _with_intervals(
+        c.ici, c.ici["synthetic_share"] - c.ici["real_share"],
+        _se(c.ici["se_real"], c.ici["se_synthetic"], c.ici["mc_se_real"],
+            c.ici["mc_se_synthetic"]), m.ici_points, c.ici["df"], k, m.alpha)
+    ici["confirmable"] = _quantile(1 - m.alpha, c.ici["df"]) * np.sqrt(2) * _se(
+        c.ici["se_real"], c.ici["mc_se_real"])
+    effects = _with_intervals(eff, eff["synthetic"] - eff["real"],
+                              _se(eff["se_real"], eff["se_synthetic"]),
+                              m.effect_rel * real_abs, eff["df"], k, m.alpha, judged_eff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for col in ("diff", "diff_low", "diff_high"):
+            effects[col.replace("diff", "rel_diff")] = effects[col] / real_abs
+        effects["confirmable_rel"] = (_quantile(1 - m.alpha, eff["df"]) * np.sqrt(2)
+                                      * eff["se_real"].astype(float) / real_abs)
+    ind = c.independences
+    independences = _with_intervals(ind, ind["synthetic_effect"] - ind["real_effect"],
+                                    _se(ind["se_real"], ind["se_synthetic"]), m.independence,
+                                    np.inf, k, m.alpha)
+    independences["confirmable"] = (stats.norm.ppf(1 - m.alpha) * np.sqrt(2)
+                                    * ind["se_real"].astype(float))
+    ranking = _judge_ranking(ranking, pairs_judged, k, m.alpha)
+
+    statuses = np.concatenate([ici["status"], effects["status"], independences["status"],
+                               ranking["status"]]).astype(str)
+    if c.lost_columns or (statuses == BEYOND).any():
+        verdict = NOT_PRESERVED
+    elif ((statuses == WITHIN) | (statuses == NOT_JUDGED)).all():
+        verdict = PRESERVED
+    else:
+        verdict = INCONCLUSIVE
+    confirmable = _confirmable(c, ici, effects, independences)
+    reasons = _reasons(verdict, c, m, ici, effects, independences, ranking, confirmable)
+    return Verdict(verdict=verdict, reasons=reasons, margins=m, ici=ici, effects=effects,
+                   independences=independences, ranking=ranking, confirmable=confirmable,
+                   n_judged=k)
+
+
+def _judge_ranking(ranking: pd.DataFrame, judged: np.ndarray, k: int, alpha: float
+                   ) -> pd.DataFrame:
+    """A pair is reversed when both tables order it clearly (Bonferroni), in opposite orders."""
+    out = ranking.copy()
+    if not len(out):
+        out["status"] = pd.Series(dtype=object)
+        return out
+    q = _quantile(1 - alpha / (2 * max(k, 1)), out["df"])
+    sure_r = out["real_gap"].abs() > q * out["se_real"]
+    sure_s = out["synthetic_gap"].abs() > q * out["se_synthetic"].fillna(0)
+    flipped = np.sign(out["real_gap"]) != np.sign(out["synthetic_gap"])
+    status = np.where(sure_r & sure_s & flipped, BEYOND,
+                      np.where(flipped, UNCLEAR, WITHIN)).astype(object)
+    out["status"] = np.where(judged, status, NOT_JUDGED)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Words
+# ---------------------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return str(x)
+    return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _effect_name(r) -> str:
+    what = "per unit" if r["kind"] == "per_unit" else "for +10%"
+    return f"effect of {r['treatment']} on {r['outcome']} {what} ({r['method']})"
+
+
+def _confirmable(c: CausalComparison, ici, effects, independences) -> dict[str, Any]:
+    """The smallest margins this real table could confirm for a perfect synthesizer."""
+    judged = effects[effects["status"] != NOT_JUDGED]
+    out: dict[str, Any] = {"n_real": c.n_real}
+    out["ici_points"] = float(ici["confirmable"].max()) if len(ici) else None
+    out["effect_rel"] = (float(judged["confirmable_rel"].replace(np.inf, np.nan).max())
+                         if len(judged) else None)
+    out["independence"] = (float(independences["confirmable"].max())
+                           if len(independences) else None)
+    out["effects"] = {f"{r['treatment']}|{r['kind']}|{r['method']}": float(r["confirmable_rel"])
+                      for _, r in judged.iterrows()}
+    out["text"] = _confirmable_text(out, judged)
+    return out
+
+
+def _confirmable_text(conf: dict[str, Any], judged: pd.DataFrame) -> str:
+    parts = []
+    if conf["ici_points"] is not None and math.isfinite(conf["ici_points"]):
+        parts.append(f"ICI shares to ±{conf['ici_points']:.1f} points")
+    gcm = judged[(judged["method"] == "gcm") & (judged["kind"] == "shift_10pct")]
+    rows = gcm if len(gcm) else judged
+    for _, r in rows.iterrows():
+        if np.isfinite(r["confirmable_rel"]):
+            parts.append(f"the effect of {r['treatment']} to ±{r['confirmable_rel']:.0%}")
+    if conf["independence"] is not None and math.isfinite(conf["independence"]):
+        parts.append(f"independence effect sizes to ±{conf['independence']:.2f}")
+    if not parts:
+        return ""
+    return f"with {conf['n_real']:,} real rows, this table can confirm " + ", ".join(parts)
+
+
+def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independences, ranking,
+             confirmable) -> list[str]:
+    fails, unclear, passes = [], [], []
+    for col in c.lost_columns:
+        fails.append(f"the synthetic table lost {col}: it is constant where the real one varies")
+    for _, r in ici.sort_values("diff", key=abs, ascending=False).iterrows():
+        text = (f"ICI share of {r['node']}: real {r['real_share']:.1f}% vs synthetic "
+                f"{r['synthetic_share']:.1f}% ({r['diff']:+.1f} points, interval "
+                f"[{r['diff_low']:+.1f}; {r['diff_high']:+.1f}]; margin ±{m.ici_points:g})")
+        if r["status"] == BEYOND:
+            fails.append(text)
+        elif r["status"] == UNCLEAR:
+            unclear.append(text + f": not decidable, this table confirms ±"
+                                  f"{r['confirmable']:.1f} at best")
+    if len(ici) and (ici["status"] == WITHIN).all():
+        worst = ici.loc[ici["diff"].abs().idxmax()]
+        passes.append(f"all {len(ici)} ICI shares within ±{m.ici_points:g} points (largest "
+                      f"difference {worst['diff']:+.1f} for {worst['node']})")
+    for _, r in effects.iterrows():
+        text = (f"{_effect_name(r)}: real {_fmt(r['real'])} vs synthetic {_fmt(r['synthetic'])}"
+                f" ({r['rel_diff']:+.0%}, interval [{r['rel_diff_low']:+.0%}; "
+                f"{r['rel_diff_high']:+.0%}]; margin ±{m.effect_rel:.0%})")
+        if r["status"] == BEYOND:
+            fails.append(text)
+        elif r["status"] == UNCLEAR:
+            unclear.append(text + f": not decidable, this table confirms ±"
+                                  f"{r['confirmable_rel']:.0%} at best")
+    judged = effects[effects["status"] != NOT_JUDGED]
+    if len(judged) and (judged["status"] == WITHIN).all():
+        passes.append(f"all {len(judged)} judged treatment effects within ±{m.effect_rel:.0%}")
+    if len(judged) < len(effects):
+        passes.append(f"{len(effects) - len(judged)} per-unit GCM slope(s) of zero-inflated "
+                      f"treatments reported but not judged (not identified at zero spend)")
+    for _, r in independences.iterrows():
+        given = f" | {', '.join(r['given'])}" if len(r["given"]) else ""
+        text = (f"independence {r['x']} ⊥ {r['y']}{given}: effect real "
+                f"{r['real_effect']:.3f} vs synthetic {r['synthetic_effect']:.3f} "
+                f"({r['diff']:+.3f}, interval [{r['diff_low']:+.3f}; {r['diff_high']:+.3f}]; "
+                f"margin ±{m.independence:g})")
+        if r["status"] == BEYOND:
+            fails.append(text)
+        elif r["status"] == UNCLEAR:
+            unclear.append(text + ": not decidable")
+    if len(independences) and (independences["status"] == WITHIN).all():
+        passes.append(f"all {len(independences)} implied independences alike on both tables "
+                      f"(effect sizes within ±{m.independence:g})")
+    for _, r in ranking[ranking["status"] == BEYOND].iterrows():
+        hi, lo = (r["a"], r["b"]) if r["real_gap"] > 0 else (r["b"], r["a"])
+        fails.append(f"treatment ranking by ICI reversed: the real table clearly has {hi} "
+                     f"above {lo}, the synthetic table clearly the reverse")
+    if not (c.ici["se_real"].fillna(0) > 0).any() and len(c.ici):
+        unclear.append("no bootstrap replicates: the intervals ignore sampling noise")
+    n_unclear = len(unclear)
+    if verdict == NOT_PRESERVED:
+        head = []
+    elif verdict == INCONCLUSIVE:
+        head = [f"inconclusive: {n_unclear} difference(s) neither shown within nor shown "
+                f"beyond their margins at {c.n_real:,} real rows"]
+    else:
+        head = []
+    tail = [confirmable["text"]] if confirmable.get("text") else []
+    return head + fails + unclear + passes + tail
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    """The judged part of a report's causal section."""
+    from causalsynth.evaluate.metric import jsonable
+
+    return jsonable({
+        "verdict": v.verdict, "reasons": v.reasons, "margins": asdict(v.margins),
+        "n_judged": v.n_judged, "confirmable": v.confirmable,
+    })
