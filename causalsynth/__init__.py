@@ -18,8 +18,8 @@ from causalsynth.errors import (
 from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
 from causalsynth.evaluate.report import Report, judge, read_report
-from causalsynth.evaluate.verdict import Margins
 from causalsynth.evaluate.validate import validate
+from causalsynth.evaluate.verdict import Margins
 from causalsynth.simulate import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
 

@@ -10,13 +10,20 @@ A and B (Jansen's pick-freeze estimator)::
 reuses the same two draws for every subset (common random numbers), so differences between
 subsets and between tables are not drowned by fresh Monte Carlo noise. The Monte Carlo error is
 estimated from batches of rows.
+
+:func:`shapley_from_costs` takes any row-wise estimate of ``E[Var(Y | N_S)]``, which lets a
+caller replace the sampled squared differences by their conditional expectations
+(Rao-Blackwellisation): :class:`Tensor` and :func:`expectation` contract discrete distributions
+exactly (``numpy.einsum``), for noise terms that can be summed out instead of sampled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
-from math import factorial
+from math import factorial, prod
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,9 +46,7 @@ def shapley_variance_shares(
     ``MAX_EXACT_PLAYERS`` players every subset is evaluated; beyond, ``n_permutations`` random
     orderings (Castro et al. 2009) share the same draws.
     """
-    k = len(players)
     y_a = np.asarray(evaluate(noise_a, frozenset(noise_a)), dtype=float)
-    n = len(y_a)
 
     def half_sq_diff(subset: frozenset) -> np.ndarray:
         """Row-wise 1/2 (Y(A) - Y(A_S, B_rest))^2, whose mean is E[Var(Y | N_S)]."""
@@ -49,36 +54,124 @@ def shapley_variance_shares(
         mixed = {name: noise_a[name] if name in from_a else noise_b[name] for name in noise_a}
         return 0.5 * (y_a - np.asarray(evaluate(mixed, from_a), dtype=float)) ** 2
 
-    # per-row contributions, so that batches of rows give a standard error
-    phi_rows = np.zeros((k, n))
+    phi_rows = shapley_from_costs(half_sq_diff, players, len(y_a), rng, n_permutations)
+    return shares_with_se(phi_rows)
+
+
+def shapley_from_costs(
+    cost: Callable[[frozenset], np.ndarray],
+    players: Sequence[str],
+    n_rows: int,
+    rng: np.random.Generator | None = None,
+    n_permutations: int = 200,
+) -> np.ndarray:
+    """Row-wise Shapley values (players x rows) of ``v(S) = Var(Y) - E[Var(Y | N_S)]``.
+
+    ``cost(S)`` returns, per row (or as one number when nothing is sampled), an unbiased
+    estimate of ``E[Var(Y | N_S)]``; the mean over rows of the result is the Shapley value.
+    Up to ``MAX_EXACT_PLAYERS`` players every subset is evaluated once; beyond,
+    ``n_permutations`` random orderings (Castro et al. 2009) share the same draws.
+    """
+    k = len(players)
+    phi_rows = np.zeros((k, n_rows))
     if k <= MAX_EXACT_PLAYERS:
         # One pass over all subsets T: h(T) enters phi_j with weight w(|T|) when j is not in T
         # and with -w(|T|-1) when it is, so each subset is evaluated once and nothing is cached.
         weights = [factorial(s) * factorial(k - s - 1) / factorial(k) for s in range(k)]
         for size in range(k + 1):
             for subset in combinations(range(k), size):
-                h = half_sq_diff(frozenset(players[j] for j in subset))
+                h = np.asarray(cost(frozenset(players[j] for j in subset)), dtype=float)
                 inside = np.zeros(k, dtype=bool)
                 inside[list(subset)] = True
                 coef = np.where(inside, -weights[size - 1] if size else 0.0,
                                 weights[size] if size < k else 0.0)
-                phi_rows += coef[:, None] * h[None, :]
+                phi_rows += coef[:, None] * h[None, ...]
     else:
         rng = rng or np.random.default_rng(0)
         for _ in range(n_permutations):
             order = rng.permutation(k)
             s: frozenset = frozenset()
-            h_prev = half_sq_diff(s)
+            h_prev = np.asarray(cost(s), dtype=float)
             for j in order:
                 s = s | {players[j]}
-                h_next = half_sq_diff(s)
+                h_next = np.asarray(cost(s), dtype=float)
                 phi_rows[j] += (h_prev - h_next) / n_permutations
                 h_prev = h_next
-    batches = np.array_split(np.arange(n), _BATCHES)
-    batch_shares = np.array([_shares(phi_rows[:, b].mean(axis=1)) for b in batches])
-    shares = _shares(phi_rows.mean(axis=1))
-    se = batch_shares.std(axis=0, ddof=1) / np.sqrt(_BATCHES)
+    return phi_rows
+
+
+def shares_with_se(phi_rows: np.ndarray, exact: np.ndarray | None = None,
+                   sampled: bool = True, n_batches: int = _BATCHES
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Shares (percent) from row-wise Shapley values, and their standard errors from batches.
+
+    ``exact``: Shapley values known without Monte Carlo error (one per row of ``phi_rows``,
+    added to it), e.g. the variance of the target's own additive noise. ``sampled=False``: the
+    row-wise values carry no Monte Carlo error (every noise term was summed out exactly).
+    ``n_batches``: consecutive groups of rows that are independent replicates of each other
+    (rows of independent draws, or the randomised quasi-Monte Carlo replicates of
+    :func:`rqmc_uniforms`); the standard error is the spread of their shares.
+    """
+    extra = np.zeros(len(phi_rows)) if exact is None else np.asarray(exact, float)
+    shares = _shares(phi_rows.mean(axis=1) + extra)
+    n = phi_rows.shape[1]
+    if not sampled:
+        return shares, np.zeros(len(shares))
+    if n < 2:
+        return shares, np.full(len(shares), np.nan)
+    n_batches = min(n_batches, n)
+    batches = np.array_split(np.arange(n), n_batches)
+    batch_shares = np.array([_shares(phi_rows[:, b].mean(axis=1) + extra) for b in batches])
+    se = batch_shares.std(axis=0, ddof=1) / np.sqrt(n_batches)
     return shares, se
+
+
+def rqmc_uniforms(nodes: Sequence[str], uniforms_a: Mapping[str, np.ndarray],
+                  uniforms_b: Mapping[str, np.ndarray], min_replicates: int = 16
+                  ) -> tuple[dict, dict, int] | None:
+    """Randomised quasi-Monte Carlo draws A and B for ``nodes``, made from the given uniforms.
+
+    ``R`` independent replicates of one Sobol' point set of ``m = 2^k`` points (the largest
+    with ``R = n // m >= min_replicates``), each randomised by a digital shift (XOR of the
+    points' binary digits) taken from row ``r`` of the given uniforms, one dimension per node
+    and draw. Every point is uniform, the replicates are independent, and the same uniforms
+    give the same points (common random numbers across tables); the points fill the space far
+    more evenly than independent rows, so smooth integrands converge much faster, and the
+    spread of the ``R`` replicates gives an honest standard error. Returns ``(A, B, R)`` with
+    ``R * m`` rows, replicate after replicate, or None when there are too few rows.
+
+    References
+    ----------
+    Owen. "Monte Carlo theory, methods and examples", ch. 17 (randomised QMC), 2013.
+    """
+    n = len(next(iter(uniforms_a.values())))
+    if not nodes or n < 4 * min_replicates:
+        return None
+    k = int(np.floor(np.log2(n / min_replicates)))
+    m = 2 ** k
+    replicates = n // m
+    base = _sobol_bits(2 * len(nodes), k)                        # (m, dims) of 32-bit ints
+    shifts = np.column_stack([
+        (np.asarray(draw[node][:replicates]) * 2.0**32).astype(np.uint64)
+        for node in nodes for draw in (uniforms_a, uniforms_b)])  # (R, dims)
+    points = ((base[None, :, :] ^ shifts[:, None, :]).astype(float) + 0.5) / 2.0**32
+    points = points.reshape(replicates * m, -1)
+    qa = {node: points[:, 2 * i] for i, node in enumerate(nodes)}
+    qb = {node: points[:, 2 * i + 1] for i, node in enumerate(nodes)}
+    return qa, qb, replicates
+
+
+_SOBOL: dict = {}
+
+
+def _sobol_bits(dims: int, k: int) -> np.ndarray:
+    """The first 2^k points of the (unscrambled) Sobol' sequence as 32-bit integers."""
+    if (dims, k) not in _SOBOL:
+        from scipy.stats import qmc
+
+        points = qmc.Sobol(dims, scramble=False).random_base2(k)
+        _SOBOL[(dims, k)] = (points * 2.0**32).astype(np.uint64)
+    return _SOBOL[(dims, k)]
 
 
 def _shares(phi: np.ndarray) -> np.ndarray:
@@ -86,3 +179,96 @@ def _shares(phi: np.ndarray) -> np.ndarray:
     if not np.isfinite(total) or total <= 0:
         return np.full(len(phi), np.nan)
     return 100.0 * phi / total
+
+
+# ---------------------------------------------------------------------------------------
+# Exact expectations over discrete variables
+# ---------------------------------------------------------------------------------------
+class TooLarge(Exception):
+    """An exact contraction would build an intermediate array above the budget."""
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """An array whose dimensions are named by increasing integer axes (``axes`` is sorted).
+
+    Axes index discrete variables (one value per position) or rows of a Monte Carlo draw;
+    arrays over different axes combine by broadcasting after :func:`align`.
+    """
+
+    array: np.ndarray
+    axes: tuple[int, ...]
+
+
+def align(*tensors: Tensor) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """The union of the tensors' axes and their arrays reshaped to broadcast over it."""
+    union = tuple(sorted(set().union(*(t.axes for t in tensors))))
+    out = []
+    for t in tensors:
+        shape = [t.array.shape[t.axes.index(ax)] if ax in t.axes else 1 for ax in union]
+        out.append(t.array.reshape(shape))
+    return union, out
+
+
+class Contractor:
+    """Sums of products of tensors by variable elimination, with the order cached by shape.
+
+    Each step multiplies the tensors that share the cheapest axis to sum out and sums it out
+    (``numpy.einsum``), so the work stays near the size of the largest table built.
+    ``budget``: the largest table (elements) a step may span; beyond it :class:`TooLarge` is
+    raised, so that the caller can sample instead of summing out.
+    """
+
+    _plans: ClassVar[dict] = {}  # shared: a plan depends only on the axes and their sizes
+
+    def __init__(self, budget: int = 4_000_000):
+        self.budget = budget
+
+    def __call__(self, tensors: Sequence[Tensor], out: tuple[int, ...]) -> np.ndarray:
+        signature = (tuple((t.axes, t.array.shape) for t in tensors), out, self.budget)
+        plan = self._plans.get(signature)
+        if plan is None:
+            if len(self._plans) > 100_000:
+                self._plans.clear()
+            plan = self._plans[signature] = _elimination_plan(tensors, out, self.budget)
+        ops = [(t.array, t.axes) for t in tensors]
+        for picked, axes in plan:
+            chosen = [ops[i] for i in picked]
+            ops = [op for i, op in enumerate(ops) if i not in picked]
+            ops.append((_einsum(chosen, axes), axes))
+        return _einsum(ops, out)
+
+
+def _einsum(ops, out) -> np.ndarray:
+    operands: list = []
+    for array, axes in ops:
+        operands += [array, list(axes)]
+    return np.einsum(*operands, list(out))
+
+
+def _elimination_plan(tensors: Sequence[Tensor], out: tuple[int, ...], budget: int) -> list:
+    """Steps (operands to multiply, axes kept) that sum out every axis not in ``out``."""
+    sizes = {ax: n for t in tensors for ax, n in zip(t.axes, t.array.shape, strict=True)}
+    current = [frozenset(t.axes) for t in tensors]
+    plan = []
+    while True:
+        free = set().union(*current) - set(out)
+        if not free:
+            break
+        best = None
+        for ax in sorted(free):
+            union = frozenset().union(*(c for c in current if ax in c))
+            cost = prod(sizes[a] for a in union)
+            if best is None or cost < best[0]:
+                best = (cost, ax, union)
+        cost, ax, union = best
+        if cost > budget:
+            raise TooLarge(f"a sum over {cost} elements")
+        picked = tuple(i for i, c in enumerate(current) if ax in c)
+        rest = [c for i, c in enumerate(current) if i not in picked]
+        kept = tuple(sorted(union & set(out).union(*rest)))
+        plan.append((picked, kept))
+        current = [*rest, frozenset(kept)]
+    if prod(sizes.get(a, 1) for a in set().union(*current)) > budget:
+        raise TooLarge("the final product")
+    return plan

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from causalsynth.errors import CausalSynthError
+from causalsynth.errors import InvalidParameterError, excerpt
 
 
-def as_generator(seed=None) -> np.random.Generator:
-    """A numpy Generator from an int, a SeedSequence, a Generator (returned as is) or None."""
+def as_generator(seed=None, *, name: str = "seed", owner: str | None = None
+                 ) -> np.random.Generator:
+    """A numpy Generator from an int >= 0, a SeedSequence, a Generator (returned as is) or None.
+
+    Anything else raises :class:`~causalsynth.errors.InvalidParameterError` naming the
+    parameter (``name``, of ``owner`` when given) and the accepted types.
+
+    Examples
+    --------
+    >>> as_generator(0).integers(10) == as_generator(0).integers(10)
+    np.True_
+    >>> as_generator("abc", name="random_state", owner="CausalSynthesizer")
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.InvalidParameterError: The 'random_state' parameter of \
+CausalSynthesizer must be an int >= 0, a numpy Generator or None. Got 'abc' (str) instead.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
-    accepted = (int, np.integer, np.random.SeedSequence)
-    if seed is None or (isinstance(seed, accepted) and not isinstance(seed, bool)):
-        if isinstance(seed, (int, np.integer)) and seed < 0:
-            raise CausalSynthError(f"The 'seed' parameter must be an int >= 0. Got {seed} instead.")
+    is_int = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+    if seed is None or isinstance(seed, np.random.SeedSequence) or (is_int and seed >= 0):
         return np.random.default_rng(seed)
-    raise CausalSynthError(
-        f"The 'seed' parameter must be an int, a numpy Generator or None. Got {seed!r} instead."
+    of = f" of {owner}" if owner else ""
+    raise InvalidParameterError(
+        f"The {name!r} parameter{of} must be an int >= 0, a numpy Generator or None. "
+        f"Got {excerpt(seed)} ({type(seed).__name__}) instead."
     )
 
 

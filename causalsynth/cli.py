@@ -59,6 +59,9 @@ _QUIET_MODULES = ("sdmetrics", "sdv", "rdt", "copulas", "ctgan", "dowhy", "econm
 app = typer.Typer(
     name="causalsynth",
     help="Causal-aware synthetic data: does attribution survive synthesis?",
+    epilog="Exit codes: 0 preserved (or success), 1 not preserved, 2 bad input or error (one "
+           "line; --debug shows the traceback), 3 inconclusive, 130 interrupted by Ctrl-C, 143 "
+           "terminated (SIGTERM). Outputs are written whole, all or none.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -280,7 +283,7 @@ def _root(
     """Causal-aware synthetic data: does attribution survive synthesis?
 
     Exit codes: 0 preserved / success, 1 not preserved, 2 bad input or error, 3 inconclusive
-    (add --debug to a command for the traceback).
+    (add --debug to a command for the traceback), 130 interrupted (Ctrl-C), 143 terminated.
     """
 
 
@@ -501,14 +504,18 @@ def check_dag(
     dag: DagOpt,
     json_path: JsonOpt = None,
     seed: SeedOpt = 0,
+    max_claims: Annotated[int | None, typer.Option(
+        "--max-claims", min=0, help="Test at most this many implied independences, the most "
+        "informative first; the rest are reported as untested (default 200; 0: all).")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Do the data contradict the DAG's conditional independences? Exit 0 if not, 1 if so."""
     _outputs([data], json_path=json_path, dag=dag)
     graph = _dag(dag)
     frame = _read(data, "the table")
+    budget = {} if max_claims is None else {"max_claims": max_claims or None}
     with _Spinner("testing the DAG's implied independences…"):
-        result = _api("check_dag")(frame, graph, seed=seed)
+        result = _api("check_dag")(frame, graph, seed=seed, **budget)
     d = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     _commit({json_path: _json(d) if json_path is not None else None})
     passed = bool(getattr(result, "passed", d.get("passed")))
@@ -662,8 +669,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     previous = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.getsignal(sig)
-            signal.signal(sig, _on_signal)
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # ignored (nohup, `&`): keep so
+                previous[sig] = signal.signal(sig, _on_signal)
     except ValueError:  # not the main thread: leave signals alone
         pass
     try:
@@ -682,6 +689,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        _SIGNALS.clear()  # the state of this run only (main may be called again in-process)
+        _WRITTEN.clear()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

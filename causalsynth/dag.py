@@ -18,7 +18,11 @@ A DAG file names every node with its type and role, and lists each node's parent
     simulation:                   # optional: how to generate data with known truth
       ...                         # see causalsynth.simulate
 
-YAML text is data: it is parsed with ``yaml.safe_load`` and never evaluated.
+YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated. On
+top of the safe loader: a key repeated in one mapping is an error (naming the key and its
+lines), names and labels are read as the text written (a category ``NO`` stays ``'NO'``, not
+False; ``01`` stays ``'01'``), and a file may hold at most ``MAX_YAML_VALUES`` values once its
+aliases are expanded (a "billion laughs" file is refused before it is built).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 import networkx as nx
 import yaml
 
-from causalsynth.errors import DAGError
+from causalsynth.errors import DAGError, excerpt
 
 __all__ = ["DAG", "NODE_TYPES", "ROLES", "Node", "builtin_dags", "load_dag"]
 
@@ -43,6 +47,15 @@ ROLES = ("spend", "treatment", "outcome", "mediator", "context")
 TREATMENT_ROLES = ("spend", "treatment")
 _TOP_KEYS = {"name", "description", "nodes", "simulation"}
 _NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit"}
+#: most values (scalars, lists, mappings) a DAG file may hold once its aliases are expanded
+MAX_YAML_VALUES = 200_000
+#: largest DAG file or YAML text read, in bytes
+MAX_YAML_BYTES = 5_000_000
+#: deepest nesting of lists and mappings a DAG file may have
+MAX_YAML_DEPTH = 50
+#: keys whose values are names or labels: read as the text written, never as bool or number
+_TEXT_KEYS = frozenset({"name", "parents", "categories", "parent", "gate", "description",
+                        "unit", "type", "role"})
 
 
 @dataclass(frozen=True)
@@ -268,14 +281,192 @@ def _read_source(source: str | Path) -> tuple[Any, str | None]:
         if not path.is_file():
             names = ", ".join(builtin) or "none found"
             raise DAGError(
-                f"no DAG file at {str(path)!r}; give a path to a YAML file or a built-in name "
-                f"({names})"
+                f"no DAG file at {str(path)!r} (looked for {str(path.resolve())!r}); give a "
+                f"path to a YAML file or a built-in name ({names})"
             )
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     try:
-        return yaml.safe_load(text), origin
-    except yaml.YAMLError as exc:
-        raise DAGError(f"the YAML cannot be parsed: {exc}", source=origin) from None
+        spec = _load_yaml(text, origin)
+    except yaml.YAMLError as exc:  # one line: where (line, column) and what, not a YAML dump
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = problem or (str(exc).splitlines() or ["unknown problem"])[0]
+        raise DAGError(f"the YAML cannot be parsed: {where}{what}", source=origin) from None
+    if path is None and "\n" not in source and not isinstance(spec, (Mapping, list)):
+        names = ", ".join(builtin) or "none found"
+        raise DAGError(  # one word or path that names nothing: not YAML text
+            f"no built-in DAG named {source!r} and no DAG file at {source!r} (looked for "
+            f"{str(Path(source).resolve())!r}); built-in names: {names}; or give a path to "
+            f"a YAML file"
+        )
+    return spec, origin
+
+
+class _DAGLoader(yaml.SafeLoader):
+    """A SafeLoader for DAG files: duplicate keys recorded, names and labels kept as text.
+
+    Mapping keys and the values of :data:`_TEXT_KEYS` (node names, parents, categories,
+    segment parents, gates) are built from their source text, so YAML 1.1's implicit types
+    (``NO`` -> False, ``01`` -> 1, ``1.0`` -> 1.0) never rename a node or a category; a plain
+    ``null`` (or nothing) stays None.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_document(self, node):
+        _check_expanded_size(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)
+        lines: dict[Any, list[int]] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+                lines.setdefault(key_node.value, []).append(key_node.start_mark.line + 1)
+        for key, at in lines.items():
+            if len(at) > 1:
+                self.duplicates.append(
+                    f"key {excerpt(key)} appears {len(at)} times in one mapping (lines "
+                    f"{', '.join(map(str, at))}); YAML keeps only the last one: merge them "
+                    f"into one entry")
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+            else:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, (str, int, float, bool, tuple)):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "found a key that is not a name", key_node.start_mark)
+            mapping[key] = (self._text(value_node) if key in _TEXT_KEYS
+                            else self.construct_object(value_node, deep=deep))
+        return mapping
+
+    def _text(self, node):
+        """A scalar as its source text (None for a plain null); lists of scalars likewise."""
+        if isinstance(node, yaml.ScalarNode):
+            if node.style is None and self.resolve(yaml.ScalarNode, node.value,
+                                                   (True, False)) == _NULL_TAG:
+                return None
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self._text(item) if isinstance(item, yaml.ScalarNode)
+                    else self.construct_object(item, deep=True) for item in node.value]
+        return self.construct_object(node, deep=True)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Refuse a document that expands to over MAX_YAML_VALUES values or MAX_YAML_DEPTH levels.
+
+    The composer shares one node among all aliases of an anchor, so a 500-byte file can
+    describe billions of values; anything that walks the built data (messages, copies, JSON)
+    would expand them. Sizes are counted once per distinct node (memoised), without recursion.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            if depth[key] > MAX_YAML_DEPTH:
+                raise _too_deep(node.start_mark.line + 1)
+            if size[key] > MAX_YAML_VALUES:
+                raise DAGError(
+                    f"the YAML value at line {node.start_mark.line + 1} expands to more than "
+                    f"{MAX_YAML_VALUES:,} values through its aliases (*name refers back to "
+                    f"&name); a DAG needs far fewer: write the repeated parts out or use fewer "
+                    f"nested aliases")
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise DAGError(f"the YAML value at line {node.start_mark.line + 1} contains an alias "
+                           f"to itself (a recursive anchor); a DAG file cannot contain itself: "
+                           f"remove that alias")
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in size)
+
+
+def _check_event_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_YAML_DEPTH from the parser's events, before composing.
+
+    The parser is a loop; the composer and constructor recurse once per level, so a file of
+    3,000 brackets would otherwise end in a slow RecursionError.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise _too_deep(event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _too_deep(line: int) -> DAGError:
+    return DAGError(f"the YAML nests lists and mappings more than {MAX_YAML_DEPTH} levels deep "
+                    f"(at line {line}); a DAG needs a few: check its brackets and indentation")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _read_text(path: Path) -> str:
+    """A DAG file's text, refusing huge, unreadable or non-UTF-8 files with one line."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise DAGError(f"the DAG file {excerpt(str(path))} has {size:,} bytes; a DAG file "
+                           f"holds at most {MAX_YAML_BYTES:,}: check that it is the right file")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DAGError(f"the DAG file {excerpt(str(path))} is not UTF-8 text (byte "
+                       f"{exc.start}); save it as UTF-8 YAML") from None
+    except OSError as exc:
+        raise DAGError(f"cannot read the DAG file {excerpt(str(path))}: "
+                       f"{exc.strerror or exc}; check the path and its permissions") from None
+
+
+def _load_yaml(text: str, origin: str | None) -> Any:
+    """Parse DAG YAML with :class:`_DAGLoader`; duplicate keys and nesting are DAGErrors."""
+    if len(text) > MAX_YAML_BYTES:
+        raise DAGError(f"the YAML text has {len(text):,} characters; a DAG holds at most "
+                       f"{MAX_YAML_BYTES:,}", source=origin)
+    loader = _DAGLoader(text)
+    try:
+        _check_event_depth(text)
+        spec = loader.get_single_data()
+    except RecursionError:
+        raise DAGError("the YAML is nested too deeply to be a DAG; check its brackets and "
+                       "indentation", source=origin) from None
+    except DAGError as exc:
+        raise DAGError(exc.problems, source=origin) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise DAGError(loader.duplicates, source=origin)
+    return spec
 
 
 def _from_spec(spec: Any, origin: str | None) -> DAG:
@@ -288,12 +479,13 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
     for key in spec:
         if key not in _TOP_KEYS:
             problems.append(
-                f"unknown top-level key {key!r}; allowed keys: {', '.join(sorted(_TOP_KEYS))}"
+                f"unknown top-level key {excerpt(key)}; allowed keys: "
+                f"{', '.join(sorted(_TOP_KEYS))}"
             )
     name = spec.get("name", Path(origin).stem if origin else "dag")
     description = spec.get("description", "") or ""
     if not isinstance(name, str):
-        problems.append(f"'name' must be text; got {name!r}")
+        problems.append(f"'name' must be text; got {excerpt(name)}")
         name = str(name)
     if not isinstance(description, str):
         problems.append("'description' must be text")
@@ -333,13 +525,13 @@ def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
     for i, item in enumerate(raw):
         where = f"node #{i + 1}"
         if not isinstance(item, Mapping):
-            problems.append(f"{where} must be a mapping with name and type; got {item!r}")
+            problems.append(f"{where} must be a mapping with name and type; got {excerpt(item)}")
             continue
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where} needs a 'name' that is non-empty text; got {name!r}")
+            problems.append(f"{where} needs a 'name' that is non-empty text; got {excerpt(name)}")
             continue
-        where = f"node {name!r}"
+        where = f"node {excerpt(name)}"
         if name in seen:
             problems.append(f"{where} is declared twice; node names must be unique")
             continue
@@ -347,21 +539,24 @@ def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
         for key in item:
             if key not in _NODE_KEYS:
                 problems.append(
-                    f"{where} has unknown key {key!r}; allowed: {', '.join(sorted(_NODE_KEYS))}"
+                    f"{where} has unknown key {excerpt(key)}; allowed: "
+                    f"{', '.join(sorted(_NODE_KEYS))}"
                 )
         ntype = item.get("type")
         if ntype not in NODE_TYPES:
             problems.append(
-                f"{where} has unknown type {ntype!r}; use one of {', '.join(NODE_TYPES)}"
+                f"{where} has unknown type {excerpt(ntype)}; use one of {', '.join(NODE_TYPES)}"
             )
         role = item.get("role", "context")
         if role not in ROLES:
-            problems.append(f"{where} has unknown role {role!r}; use one of {', '.join(ROLES)}")
+            problems.append(f"{where} has unknown role {excerpt(role)}; use one of "
+                            f"{', '.join(ROLES)}")
         parents = item.get("parents", []) or []
         if isinstance(parents, str):
             parents = [parents]
         if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-            problems.append(f"{where}: 'parents' must be a list of node names; got {parents!r}")
+            problems.append(f"{where}: 'parents' must be a list of node names; got "
+                            f"{excerpt(parents)}")
             parents = []
         if len(set(parents)) != len(parents):
             problems.append(f"{where} lists a parent twice: {parents}")
@@ -376,13 +571,14 @@ def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
             ):
                 problems.append(
                     f"{where} is categorical and needs 'categories': a list of at least two "
-                    f"distinct labels; got {categories!r}"
+                    f"distinct labels; got {excerpt(categories)}"
                 )
                 categories = None
             else:
                 categories = tuple(str(c) for c in categories)
         elif categories is not None:
-            problems.append(f"{where} has 'categories' but is not categorical (type {ntype!r})")
+            problems.append(f"{where} has 'categories' but is not categorical (type "
+                            f"{excerpt(ntype)})")
             categories = None
         for text_key in ("description", "unit"):
             if not isinstance(item.get(text_key, ""), str):
@@ -406,11 +602,12 @@ def _check_graph(nodes: list[Node], problems: list[str]) -> None:
     for n in nodes:
         for p in n.parents:
             if p == n.name:
-                problems.append(f"node {n.name!r} lists itself as a parent (a self-loop)")
+                problems.append(f"node {excerpt(n.name)} lists itself as a parent (a self-loop)")
             elif p not in names:
                 problems.append(
-                    f"edge {p!r} -> {n.name!r}: {p!r} is not a declared node; declare it or "
-                    f"remove it from the parents of {n.name!r}"
+                    f"edge {excerpt(p)} -> {excerpt(n.name)}: {excerpt(p)} is not a declared "
+                    f"node; declare it or "
+                    f"remove it from the parents of {excerpt(n.name)}"
                 )
     g = nx.DiGraph()
     g.add_nodes_from(names)

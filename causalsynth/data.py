@@ -5,12 +5,13 @@ a wrong table fails early with one error that lists every problem and what to do
 
 Numbers the rest of the package can compute with safely:
 
-* every number of a continuous or count column is at most ``MAX_ABS_VALUE`` (1e100) in
-  absolute value. Squares, cubes (spline terms), products of two columns and their sums over
-  any table stay finite in float64 (largest 1.8e308); beyond that, variances overflow and a
-  synthesizer fitted to the column draws values of 1e300 or ``inf``;
+* every number of a continuous or count column is at most ``MAX_ABS_VALUE`` (1e50) in
+  absolute value. Squares, products of two columns and fourth powers (the variance of a
+  product, as in Monte Carlo standard errors) stay finite in float64 (largest 1.8e308) summed
+  over any table; beyond that they overflow, and a synthesizer fitted to such a column draws
+  values of 1e300 or ``inf``;
 * a column whose numbers are not all zero has at least one of magnitude ``MIN_ABS_SCALE``
-  (1e-100) or more; below that, squares underflow to zero and the column looks constant;
+  (1e-50) or more; below that, fourth powers underflow to zero and the column looks constant;
 * a count is a whole number between 0 and ``MAX_COUNT`` (2**53, about 9.0e15), the largest
   range in which float64 holds every integer exactly, well inside int64.
 """
@@ -30,9 +31,9 @@ __all__ = ["MAX_ABS_VALUE", "MAX_COUNT", "MIN_ABS_SCALE", "MIN_ROWS", "check_dat
 
 MIN_ROWS = 10
 #: largest absolute number a continuous or count column may hold
-MAX_ABS_VALUE = 1e100
+MAX_ABS_VALUE = 1e50
 #: a column that is not all zero needs one number at least this large in absolute value
-MIN_ABS_SCALE = 1e-100
+MIN_ABS_SCALE = 1e-50
 #: largest count: every integer up to 2**53 is exact in float64, and fits int64
 MAX_COUNT = 2**53
 _SHOW = 3  # how many offending values an error message quotes
@@ -189,7 +190,7 @@ def _special_kind(col: pd.Series) -> str | None:
         return "complex"
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
-    if dtype != object:
+    if not pd.api.types.is_object_dtype(dtype):
         return None
     kinds = {type(v) for v in col.to_numpy()}
     if any(issubclass(k, _DATETIME_TYPES) for k in kinds):
@@ -205,11 +206,11 @@ def _magnitude_problem(arr: np.ndarray, name: str, ntype: str) -> str | None:
     peak = float(np.max(np.abs(arr))) if len(arr) else 0.0
     if peak > MAX_ABS_VALUE:
         big = arr[np.abs(arr) > MAX_ABS_VALUE]
-        return (f"column {name} holds {len(big)} number(s) beyond ±1e100 (such as "
+        return (f"column {name} holds {len(big)} number(s) beyond ±1e50 (such as "
                 f"{_examples(big.tolist())}); squares and sums of such numbers overflow, so "
                 f"fix the values (a unit or parsing error?), rescale the column or drop those rows")
     if 0 < peak < MIN_ABS_SCALE:
-        return (f"column {name} ({ntype}) holds only numbers smaller than 1e-100 (largest "
+        return (f"column {name} ({ntype}) holds only numbers smaller than 1e-50 (largest "
                 f"{peak:.3g}); their squares underflow to zero: rescale the column (e.g. "
                 f"multiply it by a power of ten)")
     return None

@@ -102,7 +102,10 @@ class MissingDependencyError(CausalSynthError, ImportError):
 
 
 class InvalidParameterError(CausalSynthError, ValueError):
-    """A parameter has a wrong type or value: "The 'n' parameter of X must be ... Got ... instead."."""
+    """A parameter has a wrong type or value.
+
+    Messages read "The 'n' parameter of X must be ... Got ... instead." (scikit-learn's form).
+    """
 
 
 class SynthesizerError(CausalSynthError, RuntimeError):

@@ -132,7 +132,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     est_seed = child_seed(rng)  # the same seed for both tables: same resampling streams
     common = dict(target=target, families=families, uniforms=uniforms, n_bootstrap=n_boot,
                   n_jobs=n_jobs)
-    flexible = any(f not in ("linear", "logistic") for f in families.values())
+    # flexible (boosted) nuisance models only where there are rows enough to fit them
+    flexible = (len(real_c) > _SMALL_TABLE
+                and any(f not in ("linear", "logistic") for f in families.values()))
     dml_seed, ind_seed = child_seed(rng), child_seed(rng)
     est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, **common)
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible)
@@ -314,7 +316,7 @@ def _dml_rows(dml_r: list[dict], dml_s: list[dict], target: str, zeros: dict[str
         s_lo, s_hi = s.get("low", np.nan), s.get("high", np.nan)
         rows.append(_effect_row(r["treatment"], target, r["kind"], "dml", r["estimate"],
                                 r["low"], r["high"], (r["high"] - r["low"]) / (2 * _Z95),
-                                s_est, s_lo, s_hi, (s_hi - s_lo) / (2 * _Z95), np.inf,
+                                s_est, s_lo, s_hi, (s_hi - s_lo) / (2 * _Z95), r["df"],
                                 zeros.get(r["treatment"], 0.0)))
     return rows
 

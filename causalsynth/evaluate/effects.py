@@ -86,9 +86,13 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
             theta = float(est.ate(T0=0, T1=1))
             lo, hi = (float(v) for v in est.ate_interval(T0=0, T1=1, alpha=0.05))
         lo, hi = theta - widen * (theta - lo), theta + widen * (hi - theta)
-        rows.append({"treatment": t, "kind": "per_unit", "estimate": theta, "low": lo, "high": hi})
+        # small-sample degrees of freedom for the interval's standard error
+        df = max(len(data) - (0 if w is None else w.shape[1]) - 2, 1)
+        rows.append({"treatment": t, "kind": "per_unit", "estimate": theta, "low": lo, "high": hi,
+                     "df": df})
         if not binary:  # constant slope: a 10% rise adds 0.1 * mean(T) units
             scale = 0.1 * float(np.mean(tr))
             rows.append({"treatment": t, "kind": "shift_10pct", "estimate": theta * scale,
-                         "low": min(lo * scale, hi * scale), "high": max(lo * scale, hi * scale)})
+                         "low": min(lo * scale, hi * scale), "high": max(lo * scale, hi * scale),
+                         "df": df})
     return rows

@@ -65,6 +65,7 @@ CSS = """
 .cs-report .verdict{border-radius:6px;padding:10px 16px;margin:12px 0;border:2px solid}
 .cs-report .verdict.ok{background:#eaf6ec;border-color:#2e7d32}
 .cs-report .verdict.bad{background:#fdecea;border-color:#c62828}
+.cs-report .verdict.unsure{background:#fff8e1;border-color:#f9a825}
 .cs-report .verdict .head{font-size:19px;font-weight:700}
 .cs-report .verdict ul{margin:6px 0 2px 18px;padding:0}
 .cs-report table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}
@@ -73,6 +74,8 @@ CSS = """
 .cs-report th{background:#f3f3f3}
 .cs-report td.l,.cs-report th.l{text-align:left}
 .cs-report tr.bad td{background:#fdecea}
+.cs-report tr.unsure td{background:#fff8e1}
+.cs-report .maybe{color:#b26a00;font-weight:600}
 .cs-report .yes{color:#2e7d32;font-weight:600}
 .cs-report .no{color:#c62828;font-weight:600}
 .cs-report .err{color:#c62828}
@@ -189,23 +192,52 @@ def _header(d: Mapping[str, Any]) -> str:
     return f"<h1>{esc(title)}</h1><p class='sub'>{' · '.join(parts)}</p>"
 
 
+#: verdict -> (CSS class of its box and rows, headline)
+_VERDICT_STYLE = {
+    "preserved": ("ok", "Attribution preserved on the synthetic table"),
+    "not preserved": ("bad", "Attribution NOT preserved on the synthetic table"),
+    "inconclusive": ("unsure", "Inconclusive: the real table is too small to tell at these "
+                               "margins"),
+}
+#: per-quantity status -> (row class, cell)
+_STATUS = {"within": ("", '<span class="yes">within</span>'),
+           "beyond": ("bad", '<span class="no">beyond</span>'),
+           "unclear": ("unsure", '<span class="maybe">undecided</span>'),
+           "not judged": ("", '<span class="note">not judged</span>')}
+
+
+def _status(r: Mapping[str, Any]) -> tuple[str, str]:
+    return _STATUS.get(str(r.get("status")), ("", "–"))
+
+
 def _verdict(d: Mapping[str, Any]) -> str:
     verdict = str(d.get("verdict", "unknown"))
     causal = d.get("causal") or {}
-    ok = verdict == "preserved"
-    head = ("Attribution preserved on the synthetic table" if ok
-            else "Attribution NOT preserved on the synthetic table"
-            if verdict == "not preserved" else f"Verdict: {verdict}")
+    cls, head = _VERDICT_STYLE.get(verdict, ("bad", f"Verdict: {verdict}"))
     reasons = causal.get("reasons") or []
     items = "".join(f"<li>{esc(r)}</li>" for r in reasons)
     margins = causal.get("margins") or {}
     mtext = ", ".join(f"{esc(k)} = {fmt(v)}" for k, v in margins.items()
                       if not isinstance(v, (dict, list)))
-    return (f'<div class="verdict {"ok" if ok else "bad"}" id="verdict">'
+    ref = causal.get("reference") or {}
+    rtext = (f"split-half reference (two halves of the real table, {fmt(ref['n_rows'][0])} "
+             f"and {fmt(ref['n_rows'][1])} rows, judged the same way): "
+             f"<b>{esc(ref['verdict'])}</b>" if ref.get("verdict") else "")
+    return (f'<div class="verdict {cls}" id="verdict">'
             f'<div class="head">{esc(head)}</div>'
             + (f"<ul>{items}</ul>" if items else "")
+            + (f'<div class="note">{rtext}</div>' if rtext else "")
             + (f'<div class="note">margins: {mtext}</div>' if mtext else "")
             + "</div>")
+
+
+def _reference_cell(causal: Mapping[str, Any], table: str, key: str, pct: bool = False
+                    ) -> list[str]:
+    """The split-half figure beside a real-vs-synthetic difference (nothing without one)."""
+    ref = (causal.get("reference") or {}).get(table)
+    if ref is None:
+        return []
+    return [fmt(ref.get(key), pct=pct)]
 
 
 def _ici(causal: Mapping[str, Any], prefix: str = "") -> str:
@@ -219,15 +251,21 @@ def _ici(causal: Mapping[str, Any], prefix: str = "") -> str:
         return "".join(out) + "<p class='note'>no ICI figures in this report</p>"
     out.append(_plot(plots.ici_bars, ici, key=f"{prefix}ici"))
     rows, classes = [], []
+    ref = ["split-half difference"] if causal.get("reference") else []
     for r in ici:
+        cls, cell = _status(r)
         rows.append([esc(r.get("node")),
                      _interval(r, "real_share", "real_low", "real_high"),
                      _interval(r, "synthetic_share", "synthetic_low", "synthetic_high"),
-                     _interval(r, "diff_pp", "diff_low", "diff_high"),
-                     _yn(r.get("within_margin")), _yn(r.get("inside_real_interval"))])
-        classes.append("" if r.get("within_margin", True) else "bad")
+                     _interval(r, "diff_pp", "diff_low", "diff_high"), cell,
+                     "±" + fmt(r.get("confirmable")),
+                     *_reference_cell(causal, "ici_diff", str(r.get("node")))])
+        classes.append(cls)
     out.append(_table(["node", "real share %", "synthetic share %", "difference (points)",
-                       "within margin", "inside real interval"], rows, row_classes=classes))
+                       "vs margin", "confirmable", *ref], rows, row_classes=classes))
+    out.append("<p class='note'>Difference intervals carry the noise of both tables "
+               "(corrected for the number of judged quantities). <i>Confirmable</i>: the "
+               "smallest margin this real table could confirm for a perfect synthesizer.</p>")
     ranking = causal.get("treatment_ranking")
     if ranking:
         real = " > ".join(esc(x) for x in ranking.get("real") or [])
@@ -248,45 +286,55 @@ def _effects(causal: Mapping[str, Any], prefix: str = "") -> str:
         return "".join(out) + "<p class='note'>no effect figures in this report</p>"
     out.append(_plot(plots.effects_forest, eff, key=f"{prefix}effects"))
     rows, classes = [], []
+    ref = ["split-half difference"] if causal.get("reference") else []
     for r in eff:
         kind = {"per_unit": "per unit", "shift_10pct": "+10% shift"}.get(
             str(r.get("kind")), r.get("kind"))
+        cls, cell = _status(r)
+        rel = fmt(r.get("rel_diff"), pct=True)
+        if _num(r.get("rel_diff_low")) is not None and _num(r.get("rel_diff_high")) is not None:
+            rel += (f' <span class="note">[{fmt(r["rel_diff_low"], pct=True)}; '
+                    f'{fmt(r["rel_diff_high"], pct=True)}]</span>')
+        key = f"{r.get('treatment')}|{r.get('kind')}|{r.get('method')}"
         rows.append([esc(r.get("treatment")), esc(r.get("outcome")), esc(kind),
                      esc(r.get("method")), _interval(r, "real", "real_low", "real_high"),
-                     _interval(r, "synthetic", "synthetic_low", "synthetic_high"),
-                     fmt(r.get("rel_diff"), pct=True), _yn(r.get("overlap")),
-                     _yn(r.get("ok"))])
-        classes.append("" if r.get("ok", True) else "bad")
+                     _interval(r, "synthetic", "synthetic_low", "synthetic_high"), rel, cell,
+                     "±" + fmt(r.get("confirmable_rel"), pct=True),
+                     *_reference_cell(causal, "effect_rel_diff", key, pct=True)])
+        classes.append(cls)
     out.append(_table(["treatment", "outcome", "kind", "method", "real", "synthetic",
-                       "relative difference", "intervals overlap", "ok"], rows, left=4,
-                      row_classes=classes))
+                       "relative difference", "vs margin", "confirmable", *ref], rows,
+                      left=4, row_classes=classes))
     return "".join(out)
 
 
 def _independences(causal: Mapping[str, Any]) -> str:
     ind = causal.get("independences") or []
-    thr = causal.get("independence_threshold")
+    margin = (causal.get("margins") or {}).get("independence")
     out = ["<h3>Conditional independences implied by the DAG</h3>",
-           "<p class='note'>Each independence is judged by its effect size"
-           + (f" (threshold {fmt(thr)})" if thr is not None else "")
-           + "; the p-value is shown beside it. <i>Broken</i>: holds on the real table but "
-             "not on the synthetic one.</p>"]
+           "<p class='note'>Each independence's effect size (residual correlation weighted by "
+           "unexplained variance) on both tables; their difference is judged"
+           + (f" against the margin ±{fmt(margin)}" if margin is not None else "")
+           + ", with an interval carrying the noise of both tables. p-values are shown "
+             "beside.</p>"]
     if not ind:
         return "".join(out) + "<p class='note'>the DAG implies no testable independence</p>"
     rows, classes = [], []
+    ref = ["split-half difference"] if causal.get("reference") else []
     for r in ind:
         given = ", ".join(str(g) for g in r.get("given") or []) or "∅"
-        rows.append([esc(r.get("x")), esc(r.get("y")), esc(given), esc(r.get("test")),
+        cls, cell = _status(r)
+        rows.append([esc(r.get("x")), esc(r.get("y")), esc(given),
                      fmt(r.get("real_effect")), fmt(r.get("real_p")),
                      fmt(r.get("synthetic_effect")), fmt(r.get("synthetic_p")),
-                     _yn(r.get("holds_real")), _yn(r.get("holds_synthetic")),
-                     _yn(r.get("broken"), good=False)])
-        classes.append("bad" if r.get("broken") else "")
-    broken = sum(bool(r.get("broken")) for r in ind)
-    out.append(f"<p>{broken} of {len(ind)} independences broken.</p>")
-    out.append(_table(["x", "y", "given", "test", "real effect", "real p",
-                       "synthetic effect", "synthetic p", "holds (real)",
-                       "holds (synthetic)", "broken"], rows, left=4, row_classes=classes))
+                     _interval(r, "diff", "diff_low", "diff_high"), cell,
+                     *_reference_cell(causal, "independence_diff", f"{r.get('x')}|{r.get('y')}")])
+        classes.append(cls)
+    beyond = sum(r.get("status") == "beyond" for r in ind)
+    out.append(f"<p>{beyond} of {len(ind)} independences differ beyond the margin.</p>")
+    out.append(_table(["x", "y", "given", "real effect", "real p", "synthetic effect",
+                       "synthetic p", "difference", "vs margin", *ref], rows, left=3,
+                      row_classes=classes))
     return "".join(out)
 
 
@@ -545,6 +593,8 @@ def _board_table(records: Sequence[Mapping[str, Any]]) -> str:
                     cells.append('<span class="no">failed</span>')
                 elif v == "preserved":
                     cells.append('<span class="yes">preserved</span>')
+                elif v == "inconclusive":
+                    cells.append('<span class="maybe">inconclusive</span>')
                 else:
                     cells.append(f'<span class="no">{esc(v)}</span>')
             elif kind == "int" and _num(v) is not None:
@@ -575,11 +625,19 @@ def render_comparison(comparison: Mapping[str, Any], links: Mapping[str, str] | 
     out = ["<h1>causalsynth comparison</h1>", f"<p class='sub'>{' · '.join(sub)}</p>"]
     if meta.get("holdout"):
         out.append(f"<p class='note'>holdout {esc(meta['holdout'])}</p>")
-    kept = [r.get("synthesizer") for r in board if r.get("verdict") == "preserved"]
-    ok = bool(kept)
-    head = (f"Attribution preserved by: {', '.join(map(str, kept))}" if ok
-            else "No synthesizer preserved attribution")
-    out.append(f'<div class="verdict {"ok" if ok else "bad"}" id="verdict">'
+    def named(verdict: str) -> list[str]:
+        return [str(r.get("synthesizer")) for r in board if r.get("verdict") == verdict
+                and r.get("synthesizer") != "split-half (real)"]
+
+    kept, unsure = named("preserved"), named("inconclusive")
+    if kept:
+        cls, head = "ok", f"Attribution preserved by: {', '.join(kept)}"
+    elif unsure:
+        cls, head = "unsure", (f"No synthesizer shown to preserve attribution; inconclusive "
+                               f"(too few real rows to tell): {', '.join(unsure)}")
+    else:
+        cls, head = "bad", "No synthesizer preserved attribution"
+    out.append(f'<div class="verdict {cls}" id="verdict">'
                f'<div class="head">{esc(head)}</div></div>')
     out.append("<h2 id='leaderboard'>Leaderboard</h2>")
     out.append("<p class='note'>max ICI diff: largest difference of an ICI share, real vs "
@@ -593,7 +651,8 @@ def render_comparison(comparison: Mapping[str, Any], links: Mapping[str, str] | 
     ykey, ylabel = (("membership_auc", "membership-inference AUC (0.5 = no leak)") if use_auc
                     else ("dcr_share", "share of synthetic rows closer to training"))
     out.append("<p class='note'>Lower-left is better: small causal damage, little leakage. "
-               "Filled circles: attribution preserved; crosses: not preserved.</p>")
+               "Green circles: attribution preserved; amber diamonds: inconclusive; crosses: not "
+               "preserved.</p>")
     out.append(_plot(plots.privacy_fidelity_scatter, board, "max_ici_diff", ykey,
                      "max ICI difference (percentage points)", ylabel))
     out.append("<h2 id='synthesizers'>Synthesizers</h2>")

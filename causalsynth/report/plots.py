@@ -326,12 +326,18 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
     return _to_svg(fig, key), skipped
 
 
+#: verdict -> (colour, marker) in the comparison scatter
+_VERDICT_MARKS = {"preserved": (HOLDOUT_COLOR, "o"), "inconclusive": ("#f9a825", "D"),
+                  "not preserved": (SYNTH_COLOR, "X")}
+
+
 def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str,
                              xlabel: str, ylabel: str, key: str = "frontier") -> str:
     """Scatter of synthesizers: causal-fidelity loss (x) against privacy risk (y).
 
     ``points`` are leaderboard rows (dicts with ``synthesizer``, ``x`` and ``y`` fields and a
-    ``verdict``). Preserved verdicts are drawn filled, the rest hollow. Lower-left is better.
+    ``verdict``). Preserved: filled circle; inconclusive: amber diamond; not preserved: cross.
+    Lower-left is better.
     """
     fig = _figure(5.6, 3.6)
     ax = fig.subplots()
@@ -340,9 +346,8 @@ def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str
         px, py = _num(p.get(x)), _num(p.get(y))
         if not (math.isfinite(px) and math.isfinite(py)):
             continue
-        ok = p.get("verdict") == "preserved"
-        ax.scatter([px], [py], s=60, color=HOLDOUT_COLOR if ok else SYNTH_COLOR,
-                   edgecolors="#333333", marker="o" if ok else "X")
+        color, marker = _VERDICT_MARKS.get(p.get("verdict"), (SYNTH_COLOR, "X"))
+        ax.scatter([px], [py], s=60, color=color, edgecolors="#333333", marker=marker)
         ax.annotate(str(p.get("synthesizer")), (px, py), textcoords="offset points",
                     xytext=(6, 4), fontsize=8)
         drawn += 1

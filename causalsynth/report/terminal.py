@@ -27,12 +27,18 @@ __all__ = ["print_leaderboard", "print_summary", "verdict_text"]
 
 
 def verdict_text(verdict: str | None) -> str:
-    """Rich markup for a verdict: green when preserved, red otherwise."""
+    """Rich markup for a verdict: green preserved, amber inconclusive, red not preserved."""
     if verdict == "preserved":
         return "[bold green]preserved[/]"
+    if verdict == "inconclusive":
+        return "[bold yellow]inconclusive[/] (too few real rows to tell)"
     if verdict is None:
         return "[dim]–[/]"
     return f"[bold red]{verdict}[/]"
+
+
+#: per-quantity status -> row style
+_STATUS_STYLE = {"beyond": "red", "unclear": "yellow"}
 
 
 def _pts(value: Any, sign: bool = False) -> str:
@@ -56,14 +62,18 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     console.print(f"{escape(title) + ': ' if title else ''}attribution {verdict_text(verdict)}")
     for reason in causal.get("reasons") or []:
         console.print(f"  • {reason}", markup=False, highlight=False)
+    ref = causal.get("reference") or {}
+    if ref.get("verdict"):
+        console.print(f"  split-half reference (real vs real, {ref['n_rows'][0]:,} and "
+                      f"{ref['n_rows'][1]:,} rows): {verdict_text(ref['verdict'])}",
+                      highlight=False)
     ici = causal.get("ici") or []
     if ici:
         t = Table(title=f"ICI on {causal.get('target', 'outcome')} (%)", title_justify="left")
         for col in ("node", "real", "synthetic", "diff (pts)"):
             t.add_column(col, justify="left" if col == "node" else "right")
         for r in ici:
-            ok = r.get("within_margin", True)
-            style = "" if ok else "red"
+            style = _STATUS_STYLE.get(r.get("status"), "")
             t.add_row(str(r.get("node")), _pts(r.get("real_share")),
                       _pts(r.get("synthetic_share")), _pts(r.get("diff_pp"), sign=True),
                       style=style)
@@ -77,13 +87,15 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
         for r in eff:
             t.add_row(str(r.get("treatment")), str(r.get("kind")), str(r.get("method")),
                       fmt(r.get("real")), fmt(r.get("synthetic")),
-                      fmt(r.get("rel_diff"), pct=True), style="" if r.get("ok", True) else "red")
+                      fmt(r.get("rel_diff"), pct=True),
+                      style=_STATUS_STYLE.get(r.get("status"), ""))
         console.print(t)
     ind = causal.get("independences") or []
     fid, priv = report.get("fidelity") or {}, report.get("privacy") or {}
     bits = []
     if ind:
-        bits.append(f"independences broken {sum(bool(r.get('broken')) for r in ind)}/{len(ind)}")
+        beyond = sum(r.get("status") == "beyond" for r in ind)
+        bits.append(f"independences differing {beyond}/{len(ind)}")
     for label, section, name, pct in (
         ("quality", fid, "quality_score", True),
         ("DCR closer to train", priv, "dcr_share_closer_to_train", True),
@@ -108,8 +120,9 @@ _LEADER_COLUMNS = [
     ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"), ("verdict", "verdict", None),
 ]
 _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
-           "difference; CI: conditional independences broken; DCR: synthetic rows closer to "
-           "training than holdout rows are; MIA: membership-inference AUC (0.5 = no leak)")
+           "difference; CI: conditional independences differing beyond the margin; DCR: "
+           "synthetic rows closer to training than holdout rows are; MIA: membership-inference "
+           "AUC (0.5 = no leak)")
 
 
 def _cell(value: Any, kind: str | None) -> str:

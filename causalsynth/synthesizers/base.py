@@ -5,7 +5,12 @@
   returns ``self``; learned state gets a trailing underscore.
 * ``sample(n, seed=...)`` calls ``_sample`` and returns a frame with the real table's columns,
   dtypes and category sets; the same seed gives the same table; before ``fit`` it raises
-  :class:`~causalsynth.errors.NotFittedError`.
+  :class:`~causalsynth.errors.NotFittedError`. ``n`` is checked before anything is allocated:
+  an int from 1 to ``max_sample_cells // n_columns`` (100 million cells, 0.8 GB as float64,
+  before the working copies a synthesizer makes); draw larger tables in batches with
+  different seeds.
+* ``seed`` and a ``random_state`` constructor parameter take an int >= 0, a numpy Generator
+  or None; anything else raises :class:`~causalsynth.errors.InvalidParameterError`.
 * ``interventions`` are accepted only by synthesizers that are causal models (``causal``).
 """
 
@@ -19,8 +24,8 @@ import pandas as pd
 
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import check_data
-from causalsynth.errors import CausalSynthError, DataError, NotFittedError
+from causalsynth.data import MAX_COUNT, check_data
+from causalsynth.errors import CausalSynthError, InvalidParameterError, NotFittedError, excerpt
 
 __all__ = ["Synthesizer"]
 
@@ -37,6 +42,8 @@ class Synthesizer:
     #: fewest real rows the method can learn from; fit refuses fewer with this number.
     min_rows: ClassVar[int] = 10
     supports_interventions: ClassVar[bool] = False
+    #: most cells (rows x columns) one ``sample`` call may draw
+    max_sample_cells: ClassVar[int] = 100_000_000
 
     # ---- parameters ----------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -53,6 +60,8 @@ class Synthesizer:
     # ---- the public template ----------------------------------------------------------
     def fit(self, data: pd.DataFrame, dag: DAG | str | dict) -> Synthesizer:
         """Learn from ``data`` (a DataFrame whose columns are the DAG's nodes); returns self."""
+        if "random_state" in self.get_params():
+            as_generator(self.random_state, name="random_state", owner=type(self).__name__)
         dag = load_dag(dag)
         clean = check_data(data, dag, min_rows=self.min_rows,
                            what=f"the training table of {self.name!r}")
@@ -69,12 +78,8 @@ class Synthesizer:
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data, dag) before sample"
             )
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise DataError(
-                f"The 'n' parameter of {type(self).__name__}.sample must be an int >= 1. "
-                f"Got {n!r} instead."
-            )
-        rng = as_generator(seed)
+        self._check_n(n)
+        rng = as_generator(seed, owner=f"{type(self).__name__}.sample")
         if interventions:
             if not self.supports_interventions:
                 raise CausalSynthError(
@@ -86,6 +91,20 @@ class Synthesizer:
             frame = self._sample(int(n), rng)
         return self._restore_dtypes(frame)
 
+    def _check_n(self, n) -> None:
+        """``n`` is an int from 1 to the most rows ``max_sample_cells`` allows for this table."""
+        limit = max(1, self.max_sample_cells // max(1, len(self.columns_)))
+        if (isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer))
+                or not 1 <= n <= limit):
+            shown = f"{n:,}" if isinstance(n, (int, np.integer)) and n > limit else excerpt(n)
+            raise InvalidParameterError(
+                f"The 'n' parameter of {type(self).__name__}.sample must be an int between 1 "
+                f"and {limit:,} (at most {self.max_sample_cells:,} cells for this "
+                f"{len(self.columns_)}-column table, {self.max_sample_cells * 8 / 1e9:.1f} GB "
+                f"as float64; draw larger tables in batches with different seeds). Got {shown} "
+                f"instead."
+            )
+
     # ---- for subclasses ----------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -94,7 +113,12 @@ class Synthesizer:
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The user's column order and dtypes; categories keep the declared set."""
+        """The user's column order and dtypes; categories keep the declared set.
+
+        Counts are rounded and clipped to 0..2**53 (the range the data check accepts) and
+        binary values to 0..1 before the integer cast, so a value drawn beyond the real range
+        can never wrap around in int64.
+        """
         out = {}
         for col in self.columns_:
             node, values, dtype = self.dag_.node(col), frame[col], self.dtypes_[col]
@@ -107,7 +131,10 @@ class Synthesizer:
             elif pd.api.types.is_bool_dtype(dtype):
                 out[col] = pd.Series(np.asarray(values, dtype=float) > 0.5)
             elif pd.api.types.is_integer_dtype(dtype) or node.type in ("binary", "count"):
-                out[col] = pd.Series(np.rint(np.asarray(values, dtype=float))).astype(
+                top = 1 if node.type == "binary" else MAX_COUNT
+                low = 0 if node.type in ("binary", "count") else -MAX_COUNT
+                whole = np.clip(np.rint(np.asarray(values, dtype=float)), low, top)
+                out[col] = pd.Series(whole).astype(
                     dtype if pd.api.types.is_integer_dtype(dtype) else "int64")
             else:
                 out[col] = pd.Series(np.asarray(values, dtype="float64"))

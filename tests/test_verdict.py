@@ -1,0 +1,172 @@
+"""The verdict rule: two-sample differences, three outcomes, re-judging, order invariance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalsynth as cs
+from causalsynth.evaluate.causal import compare_causal, split_half
+from causalsynth.evaluate.verdict import (
+    BEYOND,
+    UNCLEAR,
+    WITHIN,
+    CausalComparison,
+    judge_causal,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# The rule on hand-made comparisons (exact, no fitting)
+# ---------------------------------------------------------------------------------------
+def _comparison(diff: float, se: float, df: float = np.inf) -> CausalComparison:
+    """One ICI share: real 30%, synthetic 30% + diff, each side with standard error se."""
+    ici = pd.DataFrame([{"node": "tv", "real_share": 30.0, "real_low": 0, "real_high": 0,
+                         "synthetic_share": 30.0 + diff, "synthetic_low": 0,
+                         "synthetic_high": 0, "se_real": se, "se_synthetic": se,
+                         "mc_se_real": 0.0, "mc_se_synthetic": 0.0, "df": df}])
+    empty = pd.DataFrame()
+    return CausalComparison(target="revenue", n_real=1000, n_synthetic=1000, ici=ici,
+                            effects=empty, independences=empty, ranking=empty)
+
+
+@pytest.mark.parametrize("diff, se, expected", [
+    (0.5, 0.5, "preserved"),       # 0.5 + 1.645 * 0.71 = 1.66 < 5: shown within
+    (9.0, 1.0, "not preserved"),   # |9| > 5 and 9 > 1.96 * 1.41: significant and material
+    (6.0, 5.0, "inconclusive"),    # beyond the margin but not significant
+    (1.0, 4.0, "inconclusive"),    # small, but the table cannot confirm +-5
+])
+def test_three_outcomes_from_the_rule(diff, se, expected):
+    v = judge_causal(_comparison(diff, se))
+    assert v.verdict == expected
+    status = {"preserved": WITHIN, "not preserved": BEYOND, "inconclusive": UNCLEAR}[expected]
+    assert v.ici["status"].tolist() == [status]
+    # the confirmable margin is what a perfect synthesizer would get: 1.645 * sqrt(2) * se
+    assert v.ici["confirmable"].iloc[0] == pytest.approx(1.6449 * np.sqrt(2) * se, rel=1e-3)
+
+
+def test_few_bootstrap_replicates_widen_the_interval():
+    """Standard errors from 5 replicates use t with 4 degrees of freedom, not the normal."""
+    assert judge_causal(_comparison(2.0, 1.0)).verdict == "preserved"
+    assert judge_causal(_comparison(2.0, 1.0, df=4)).verdict == "inconclusive"
+
+
+def test_margins_are_checked():
+    with pytest.raises(cs.InvalidParameterError, match="ici_points"):
+        cs.Margins(ici_points=-1)
+    with pytest.raises(cs.InvalidParameterError, match="alpha"):
+        cs.Margins(alpha=0.7)
+
+
+def test_false_alarms_are_bounded_for_a_perfect_synthesizer():
+    """Differences drawn from the null with the stated noise: 'not preserved' <= 5%."""
+    rng = np.random.default_rng(0)
+    n_alarm = 0
+    for _ in range(400):
+        se = rng.uniform(0.5, 6.0)
+        k = 12
+        ici = pd.DataFrame({"node": [f"n{i}" for i in range(k)], "real_share": 10.0,
+                            "real_low": 0, "real_high": 0,
+                            "synthetic_share": 10.0 + rng.normal(0, se * np.sqrt(2), k),
+                            "synthetic_low": 0, "synthetic_high": 0, "se_real": se,
+                            "se_synthetic": se, "mc_se_real": 0.0, "mc_se_synthetic": 0.0,
+                            "df": np.inf})
+        empty = pd.DataFrame()
+        c = CausalComparison(target="y", n_real=100, n_synthetic=100, ici=ici, effects=empty,
+                             independences=empty, ranking=empty)
+        n_alarm += judge_causal(c).verdict == "not preserved"
+    assert n_alarm <= 0.05 * 400
+
+
+# ---------------------------------------------------------------------------------------
+# On built-in DAGs (fixed seeds)
+# ---------------------------------------------------------------------------------------
+def test_preserved_on_a_fresh_draw(acquisition):
+    out = compare_causal(acquisition.simulate(20_000, seed=1),
+                         acquisition.simulate(20_000, seed=2), acquisition, seed=0)
+    assert out["verdict"] == "preserved", out["reasons"]
+    assert "this table can confirm ICI shares to" in out["reasons"][-1]
+
+
+def test_inconclusive_on_a_tiny_table_and_what_it_can_confirm(acquisition):
+    out = compare_causal(acquisition.simulate(200, seed=1), acquisition.simulate(200, seed=2),
+                         acquisition, seed=0)
+    assert out["verdict"] == "inconclusive", out["reasons"]
+    assert out["reasons"][0].startswith("inconclusive:")
+    conf = out["confirmable"]
+    assert conf["ici_points"] > 5  # 200 rows cannot confirm the default 5-point margin
+    # a margin as wide as the table can confirm is decidable
+    wide = cs.Margins(ici_points=3 * conf["ici_points"], effect_rel=3 * conf["effect_rel"],
+                      independence=3 * conf["independence"])
+    assert cs.judge(_as_report(out), wide).verdict == "preserved"
+
+
+def test_shuffled_treatment_at_200_rows_is_never_preserved(acquisition):
+    real = acquisition.simulate(200, seed=1)
+    syn = acquisition.simulate(200, seed=2)
+    syn["tv_spend"] = np.random.default_rng(0).permutation(syn["tv_spend"].to_numpy())
+    assert compare_causal(real, syn, acquisition, seed=0)["verdict"] != "preserved"
+
+
+def test_a_lost_variable_is_a_finding_not_bad_input(acquisition):
+    real = acquisition.simulate(2_000, seed=1)
+    syn = acquisition.simulate(2_000, seed=2).assign(social_spend=500.0)
+    out = compare_causal(real, syn, acquisition, seed=0)
+    assert out["verdict"] == "not preserved"
+    assert out["lost_columns"] == ["social_spend"]
+    assert any("lost social_spend" in r for r in out["reasons"])
+    with pytest.raises(cs.DataError, match="constant"):  # still refused in the real table
+        compare_causal(syn, real, acquisition, seed=0)
+
+
+def _as_report(causal: dict) -> cs.Report:
+    return cs.Report(verdict=causal["verdict"], causal=causal)
+
+
+@pytest.mark.slow
+def test_rejudging_a_saved_report_equals_validating_again(acquisition, tmp_path):
+    real, syn = acquisition.simulate(1_000, seed=1), acquisition.simulate(1_000, seed=2)
+    wide = cs.Margins(ici_points=12, effect_rel=0.4, independence=0.15)
+    path = tmp_path / "report.json"
+    cs.validate(real, syn, acquisition, seed=0).to_json(path)
+    again = cs.validate(real, syn, acquisition, seed=0, margins=wide)
+    rejudged = cs.judge(path, wide)
+    assert rejudged.verdict == again.verdict
+    strip = lambda c: {k: v for k, v in c.items() if k != "seconds"}  # noqa: E731
+    assert strip(rejudged.causal) == strip(json.loads(again.to_json())["causal"])
+    assert cs.read_report(path).verdict == cs.Report.from_dict(
+        json.loads(path.read_text())).verdict
+
+
+@pytest.mark.slow
+def test_same_rows_in_any_order_give_the_same_report(saturation):
+    real, syn = saturation.simulate(2_000, seed=1), saturation.simulate(2_000, seed=2)
+    rng = np.random.default_rng(7)
+    shuffled = [t.iloc[rng.permutation(len(t))][list(reversed(t.columns))] for t in (real, syn)]
+    a = cs.validate(real, syn, saturation, seed=0).to_dict()
+    b = cs.validate(*shuffled, saturation, seed=0).to_dict()
+
+    def drop_timings(d):
+        if isinstance(d, dict):
+            return {k: drop_timings(v) for k, v in d.items()
+                    if k not in ("seconds", "timings", "created")}
+        if isinstance(d, list):
+            return [drop_timings(v) for v in d]
+        return d
+
+    assert drop_timings(a) == drop_timings(b)
+
+
+def test_split_half_keeps_rare_levels_in_both_halves(ad_funnel):
+    table = ad_funnel.simulate(400, seed=0)
+    a, b = split_half(table, ad_funnel, seed=3)
+    assert len(a) + len(b) == len(table) and abs(len(a) - len(b)) <= 1
+    for node in ad_funnel.nodes:
+        if not ad_funnel.node(node).is_numeric:
+            for half in (a, b):
+                assert half[node].nunique() > 1, node
+    again = split_half(table.iloc[::-1], ad_funnel, seed=3)
+    pd.testing.assert_frame_equal(a, again[0])
