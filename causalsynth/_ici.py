@@ -221,7 +221,7 @@ class Contractor:
 
     _plans: ClassVar[dict] = {}  # shared: a plan depends only on the axes and their sizes
 
-    def __init__(self, budget: int = 4_000_000):
+    def __init__(self, budget: float = 4_000_000):
         self.budget = budget
 
     def __call__(self, tensors: Sequence[Tensor], out: tuple[int, ...]) -> np.ndarray:

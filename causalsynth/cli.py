@@ -662,7 +662,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``causalsynth = causalsynth.cli:main``).
 
     Exit codes: 0 success / preserved, 1 not preserved, 3 inconclusive, 2 bad input or any
-    error (one line; with ``--debug`` the traceback), 130 interrupted by Ctrl-C, 143 terminated by SIGTERM.
+    error (one line; with ``--debug`` the traceback), 130 interrupted by Ctrl-C, 143
+    terminated by SIGTERM.
     """
     _SIGNALS.clear()
     _WRITTEN.clear()

@@ -270,7 +270,7 @@ def _read_source(source: str | Path) -> tuple[Any, str | None]:
     if isinstance(source, str) and source in builtin:
         path: Path | None = builtin[source]
     elif isinstance(source, Path) or (
-        "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).exists())
+        "\n" not in source and (source.endswith((".yaml", ".yml")) or _exists(source))
     ):
         path = Path(source)
     else:
@@ -278,10 +278,10 @@ def _read_source(source: str | Path) -> tuple[Any, str | None]:
         text = source
     if path is not None:
         origin = str(path)
-        if not path.is_file():
+        if not _exists(path, "is_file"):
             names = ", ".join(builtin) or "none found"
             raise DAGError(
-                f"no DAG file at {str(path)!r} (looked for {str(path.resolve())!r}); give a "
+                f"no DAG file at {str(path)!r} (looked for {str(path.absolute())!r}); give a "
                 f"path to a YAML file or a built-in name ({names})"
             )
         text = _read_text(path)
@@ -296,7 +296,7 @@ def _read_source(source: str | Path) -> tuple[Any, str | None]:
         names = ", ".join(builtin) or "none found"
         raise DAGError(  # one word or path that names nothing: not YAML text
             f"no built-in DAG named {source!r} and no DAG file at {source!r} (looked for "
-            f"{str(Path(source).resolve())!r}); built-in names: {names}; or give a path to "
+            f"{str(Path(source).absolute())!r}); built-in names: {names}; or give a path to "
             f"a YAML file"
         )
     return spec, origin
@@ -430,6 +430,15 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     return []
+
+
+def _exists(source: str | Path, test: str = "exists") -> bool:
+    """``Path(source).exists()`` (or ``.is_file()``), False for names the OS cannot even look
+    up (too long, NUL bytes) instead of an OSError."""
+    try:
+        return bool(getattr(Path(source), test)())
+    except (OSError, ValueError):
+        return False
 
 
 def _read_text(path: Path) -> str:

@@ -200,8 +200,8 @@ def test_demo_overwrite_replaces_the_set_and_drops_stale_reports(tmp_path, monke
     for name in ("real.csv", "ctgan.json", "ctgan.html"):
         (out / name).write_text("old\n")
     os.chmod(out / "real.csv", 0o664)
-    monkeypatch.setattr(cmp, "_run_validate",
-                        lambda r, s, d, h, seed, *a, **kw: fake_validate("preserved")(r, s, d, h, seed))
+    fake = fake_validate("preserved")
+    monkeypatch.setattr(cmp, "_run_validate", lambda r, s, d, h, seed, *a, **kw: fake(r, s, d, h))
     # the real compare() on one fast synthesizer: ctgan, tvae, gaussian_copula leave no report
     monkeypatch.setattr(cli, "_api", lambda name: lambda real, dag, specs, **kw: cmp.compare(
         real, dag, {"causal": {}}, **kw))

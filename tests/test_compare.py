@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalsynth import CausalSynthError, DataError, load_dag
+from causalsynth import CausalSynthError, DataError, Margins, load_dag
 from causalsynth.evaluate.metric import MetricResult
 from causalsynth.evaluate.report import Report
 from causalsynth.synthesizers.base import Synthesizer
@@ -60,7 +60,7 @@ class Broken(Synthesizer):
         raise RuntimeError("the model diverged\nsecond line")
 
 
-def fake_validate(real, synthetic, dag, holdout, seed):
+def fake_validate(real, synthetic, dag, holdout, seed, margins=None):
     """Stands in for causalsynth.validate: a correlation-based verdict, real figures only."""
     diff = (real.corr() - synthetic.corr()).abs().to_numpy().max()
     verdict = "preserved" if diff < 0.25 else "not preserved"
@@ -70,7 +70,8 @@ def fake_validate(real, synthetic, dag, holdout, seed):
         verdict=verdict,
         causal={"verdict": verdict, "reasons": [f"max corr diff {diff:.2f}"], "ici": ici,
                 "effects": [{"treatment": "tv_spend", "rel_diff": -diff}],
-                "independences": [{"broken": diff > 0.25}, {"broken": False}]},
+                "independences": [{"status": "beyond" if diff > 0.25 else "within"},
+                                  {"status": "within"}]},
         fidelity={"quality_score": MetricResult("quality_score", 1 - diff, "higher"),
                   "column_shapes": MetricResult("column_shapes", 0.9, "higher"),
                   "column_pair_trends": MetricResult("column_pair_trends", None,
@@ -86,7 +87,7 @@ def fake_validate(real, synthetic, dag, holdout, seed):
 def patched(monkeypatch):
     calls = []
 
-    def spy(real, synthetic, dag, holdout, seed):
+    def spy(real, synthetic, dag, holdout, seed, margins=None):
         calls.append({"n_real": len(real), "n_synth": len(synthetic),
                       "n_holdout": len(holdout), "seed": seed, "real": real, "holdout": holdout})
         return fake_validate(real, synthetic, dag, holdout, seed)
@@ -194,23 +195,30 @@ def test_json_and_html_outputs(real, patched, tmp_path):
 
 
 @pytest.mark.slow
-def test_compare_with_real_validate():
-    import causalsynth
-
-    if not hasattr(causalsynth, "validate"):
-        pytest.skip("causalsynth.validate has not landed yet")
-    big = load_dag("acquisition").simulate(4000, seed=0)  # small tables blur the verdict
-    result = cmp.compare(big, "acquisition", [LinearGaussian(), IndependentNormal()], seed=0)
+def test_compare_with_real_validate_reference_and_rejudging(tmp_path):
+    big = load_dag("acquisition").simulate(20_000, seed=0)  # small tables are inconclusive
+    result = cmp.compare(big, "acquisition", [LinearGaussian(), IndependentNormal()], seed=0,
+                         reference=True)
     by = result.leaderboard.set_index("synthesizer")
     assert by.loc["linear_gaussian", "verdict"] == "preserved"
     assert by.loc["independent_normal", "verdict"] == "not preserved"
     assert by.loc["independent_normal", "max_ici_diff"] > by.loc["linear_gaussian",
                                                                   "max_ici_diff"]
+    # the split-half reference: real against real, never called "not preserved" here
+    assert by.loc[cmp.REFERENCE, "verdict"] in ("preserved", "inconclusive")
+    assert result.reports[cmp.REFERENCE].meta["n_real"] == 8_000
+    # saved and re-judged with wider margins: nothing refitted, verdicts only move up
+    result.to_json(tmp_path / "c.json")
+    loaded = cmp.Comparison.read_json(tmp_path / "c.json")
+    assert loaded.leaderboard["verdict"].tolist() == result.leaderboard["verdict"].tolist()
+    wide = loaded.judge(Margins(ici_points=50, effect_rel=5.0, independence=0.9))
+    assert wide.leaderboard.set_index("synthesizer").loc["linear_gaussian",
+                                                          "verdict"] == "preserved"
 
 
 def test_max_effect_diff_counts_only_judged_effects():
     """A per-unit slope the verdict does not judge (zero-inflated spend) is not the headline."""
-    effects = [{"rel_diff": 0.02, "in_verdict": True}, {"rel_diff": -0.04, "in_verdict": True},
-               {"rel_diff": 0.25, "in_verdict": False}]
+    effects = [{"rel_diff": 0.02, "status": "within"}, {"rel_diff": -0.04, "status": "unclear"},
+               {"rel_diff": 0.25, "status": "not judged"}]
     row = cmp.leaderboard_row("x", {"causal": {"effects": effects, "ici": []}})
     assert row["max_effect_diff"] == pytest.approx(0.04)

@@ -482,7 +482,9 @@ class FittedGCM:
             draws = rqmc_uniforms(sampled, uniforms_a, uniforms_b)
             qa, qb, n_batches = draws if draws is not None else (uniforms_a, uniforms_b, None)
             try:
-                runs = _PairedRuns(self, target, qa, qb, frozenset(integrate))
+                # sampling every noise term builds arrays of one row each: no budget
+                runs = _PairedRuns(self, target, qa, qb, frozenset(integrate),
+                                   budget=None if integrate else np.inf)
                 phi_sampled = shapley_from_costs(runs.cost, runs.players, runs.n_rows)
             except TooLarge:
                 continue
@@ -490,7 +492,7 @@ class FittedGCM:
             phi_rows[[players.index(p) for p in runs.players]] = phi_sampled
             return shares_with_se(phi_rows, runs.exact_phi(players), sampled=runs.sampled,
                                   **({"n_batches": n_batches} if n_batches else {}))
-        raise AssertionError("unreachable: sampling every noise term never exceeds the budget")
+        raise AssertionError("unreachable: the last level has no budget")
 
     # ---- effects ------------------------------------------------------------------------
     def effects(self, target: str, uniforms: Mapping[str, np.ndarray],
@@ -690,7 +692,7 @@ class _PairedRuns:
     """
 
     def __init__(self, fitted: FittedGCM, target: str, uniforms_a, uniforms_b,
-                 integrate: frozenset, budget: int | None = None):
+                 integrate: frozenset, budget: float | None = None):
         dag = fitted.dag
         self.fitted, self.target = fitted, target
         self.order = [*dag.ancestors(target), target]

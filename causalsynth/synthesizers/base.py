@@ -25,9 +25,17 @@ import pandas as pd
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import MAX_COUNT, check_data
-from causalsynth.errors import CausalSynthError, InvalidParameterError, NotFittedError, excerpt
+from causalsynth.errors import (
+    CausalSynthError,
+    InvalidParameterError,
+    NotFittedError,
+    SynthesizerError,
+    excerpt,
+)
 
 __all__ = ["Synthesizer"]
+
+_INT64_EDGE = float(np.nextafter(2.0**63, 0))  # the largest float below 2**63: no int64 wrap
 
 
 class Synthesizer:
@@ -115,9 +123,10 @@ class Synthesizer:
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The user's column order and dtypes; categories keep the declared set.
 
-        Counts are rounded and clipped to 0..2**53 (the range the data check accepts) and
-        binary values to 0..1 before the integer cast, so a value drawn beyond the real range
-        can never wrap around in int64.
+        Counts are rounded and clipped to 0..2**53 (the range the data check accepts), binary
+        values to 0..1 and other integer columns to the int64 range before the integer cast,
+        so a value drawn beyond the real range never wraps around; a NaN or infinite draw in
+        an integer column is a :class:`~causalsynth.errors.SynthesizerError` naming it.
         """
         out = {}
         for col in self.columns_:
@@ -131,9 +140,15 @@ class Synthesizer:
             elif pd.api.types.is_bool_dtype(dtype):
                 out[col] = pd.Series(np.asarray(values, dtype=float) > 0.5)
             elif pd.api.types.is_integer_dtype(dtype) or node.type in ("binary", "count"):
-                top = 1 if node.type == "binary" else MAX_COUNT
-                low = 0 if node.type in ("binary", "count") else -MAX_COUNT
-                whole = np.clip(np.rint(np.asarray(values, dtype=float)), low, top)
+                raw = np.asarray(values, dtype=float)
+                if not np.isfinite(raw).all():
+                    raise SynthesizerError(
+                        f"{self.name!r} drew {int((~np.isfinite(raw)).sum())} NaN or infinite "
+                        f"value(s) in column {excerpt(col)}; check that column of the training "
+                        f"table for extreme values, or try another synthesizer")
+                top = {"binary": 1, "count": MAX_COUNT}.get(node.type, _INT64_EDGE)
+                low = 0 if node.type in ("binary", "count") else -_INT64_EDGE
+                whole = np.clip(np.rint(raw), low, top)
                 out[col] = pd.Series(whole).astype(
                     dtype if pd.api.types.is_integer_dtype(dtype) else "int64")
             else:
