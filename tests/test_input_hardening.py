@@ -371,7 +371,7 @@ def test_unreadable_dag_files_are_one_line_errors(tmp_path):
     with pytest.raises(DAGError, match="line 2, column 6: expected "):
         load_dag("nodes: [a, b\n  - c: d\n")
     for name in ("0" * 5000, "x" * 300 + ".yaml", "a\x00b.yaml"):  # names the OS refuses
-        with pytest.raises(DAGError, match="no (built-in )?DAG"):
+        with pytest.raises(DAGError, match=r"no (built-in )?DAG"):
             load_dag(name)
 
 

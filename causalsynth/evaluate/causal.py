@@ -328,12 +328,11 @@ def _given_columns(dag: DAG, given) -> int:
     return p + p * (p - 1) // 2 if len(given) > 1 else p
 
 
-def _effect_se(effect: float, raw: float, n: int, basis: int) -> float:
-    """Standard error of an independence effect size: that of its residual correlation
-    ((1 - r^2) / sqrt(dof)), scaled by the effect's unexplained-variance weight."""
-    dof = max(n - min(basis, n // 2) - 3, 3)
-    weight = effect / raw if raw > 1e-12 else 1.0
-    return float(weight * (1 - min(raw, 0.999) ** 2) / np.sqrt(dof))
+def _effect_se(raw: float, n: int, basis: int) -> float:
+    """Standard error of an independence effect size, bounded by that of its residual
+    correlation, (1 - r^2) / sqrt(dof) (the effect weighs the correlation by shares <= 1)."""
+    dof = max(n - basis - 3, 3)
+    return float((1 - min(raw, 0.999) ** 2) / np.sqrt(dof))
 
 
 def _independence_rows(dag: DAG, ind_r: pd.DataFrame, ind_s: pd.DataFrame | None, n_real: int,
@@ -348,8 +347,9 @@ def _independence_rows(dag: DAG, ind_r: pd.DataFrame, ind_s: pd.DataFrame | None
                      "synthetic_p": np.nan if s is None else s.p_value,
                      "real_residual_corr": r.residual_corr,
                      "synthetic_residual_corr": np.nan if s is None else s.residual_corr,
-                     "se_real": _effect_se(r.effect, r.residual_corr,
-                                           min(n_real, MAX_TEST_ROWS), basis),
+                     "se_real": _effect_se(r.residual_corr, min(n_real, MAX_TEST_ROWS), basis),
                      "se_synthetic": np.nan if s is None else _effect_se(
-                         s.effect, s.residual_corr, min(n_syn, MAX_TEST_ROWS), basis)})
+                         s.residual_corr, min(n_syn, MAX_TEST_ROWS), basis),
+                     # a basis of more columns than half the rows leaves the test powerless
+                     "testable": basis < min(n_real, MAX_TEST_ROWS) / 2})
     return pd.DataFrame(rows)

@@ -439,6 +439,20 @@ class FittedGCM:
         contrib = np.array([total[p] ** 2 * np.var(self._sorted[p]) for p in players])
         return 100.0 * contrib / contrib.sum()
 
+    def describe_mc_ici(self, target: str, n_rows: int, estimator: str | None = None) -> str:
+        """How :meth:`mc_ici` computes the shares of ``target`` from ``n_rows`` uniforms."""
+        estimator = estimator or ICI_ESTIMATOR
+        if estimator == "pick_freeze":
+            return f"Monte Carlo pick-freeze Shapley, {n_rows} rows"
+        players = [*self.dag.ancestors(target), target]
+        if self._separable_phi(target) is not None:
+            return "exact (linear mechanisms, labels at roots: separable noise terms)"
+        if all(_is_classified(self.dag, n) or (n == target and self.dag.node(n).is_numeric)
+               for n in players):
+            return "exact (discrete noise summed out of pick-freeze Shapley)"
+        return (f"Monte Carlo pick-freeze Shapley, label and outcome noise summed out, "
+                f"randomised quasi-Monte Carlo, {n_rows} rows")
+
     def mc_ici(self, target: str, uniforms_a, uniforms_b, estimator: str | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Monte Carlo shares and standard errors from two uniform draws (common random numbers).
@@ -452,7 +466,9 @@ class FittedGCM:
           additive noise) take randomised quasi-Monte Carlo points made from the uniforms
           (:func:`causalsynth._ici.rqmc_uniforms`), whose independent replicates give the
           standard error. When every noise term up to the target can be summed out, the
-          shares are exact and their standard errors 0.
+          shares are exact and their standard errors 0; so they are when the mechanisms are
+          linear and labels occur only at roots (the target is then a sum of independent
+          single-noise terms: :meth:`_separable_phi`).
         * ``"pick_freeze"``: the plain estimator, every noise term sampled from the uniforms
           row by row, the standard error from 20 batches of rows.
         """
@@ -466,6 +482,14 @@ class FittedGCM:
         if estimator != "rao_blackwell":
             raise ValueError(f"The 'estimator' parameter must be 'rao_blackwell' or "
                              f"'pick_freeze'. Got {estimator!r} instead.")
+        return self._rao_blackwell_ici(target, uniforms_a, uniforms_b)
+
+    def _rao_blackwell_ici(self, target: str, uniforms_a, uniforms_b
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        players = [*self.dag.ancestors(target), target]
+        separable = self._separable_phi(target)
+        if separable is not None:  # linear mechanisms, labels only at roots: exact
+            return 100.0 * separable / separable.sum(), np.zeros(len(players))
         labels = [n for n in players if _is_classified(self.dag, n)]
         additive = self.dag.node(target).is_numeric
         # Sum out the noise of every label when nothing else is random: exact shares. Else sum
@@ -476,7 +500,7 @@ class FittedGCM:
         exact = all(n in labels or (additive and n == target) for n in players)
         levels = [labels] if exact else []
         levels += [[n for n in labels if self.dag.parents(n)], []]
-        for integrate in levels:
+        for integrate in dict.fromkeys(map(tuple, levels)):
             sampled = [n for n in players
                        if n not in integrate and not (additive and n == target)]
             draws = rqmc_uniforms(sampled, uniforms_a, uniforms_b)
@@ -493,6 +517,53 @@ class FittedGCM:
             return shares_with_se(phi_rows, runs.exact_phi(players), sampled=runs.sampled,
                                   **({"n_batches": n_batches} if n_batches else {}))
         raise AssertionError("unreachable: the last level has no budget")
+
+    def _separable_phi(self, target: str) -> np.ndarray | None:
+        """Exact Shapley values when the target is a sum of independent single-noise terms.
+
+        That holds when every mechanism up to the target is a linear regression (``linear``
+        family) and every label among its ancestors is a root: a numeric node's noise then
+        enters as ``a_j N_j`` (``a_j`` its total path coefficient) and a root label's value
+        ``k`` as ``sum_c a_c (coef_c . encoding_c(k))`` over its children ``c``; with
+        independent terms, ``v(S)`` is the sum of their variances over S, so each Shapley value
+        is its own term's variance. None otherwise.
+        """
+        players = [*self.dag.ancestors(target), target]
+        if not self.dag.node(target).is_numeric or any(
+                self.dag.parents(n) and (_is_classified(self.dag, n)
+                                         or self.families.get(n) != "linear")
+                for n in players):
+            return None
+        blocks = {n: self._coefficient_blocks(n) for n in players if self.dag.parents(n)}
+        total = {target: 1.0}
+        for node in reversed(players[:-1]):
+            if self.dag.node(node).is_numeric:
+                total[node] = sum(float(blocks[c][node][0]) * total[c]
+                                  for c in self.dag.children(node) if c in total)
+        phi = []
+        for node in players:
+            if self.dag.node(node).is_numeric:
+                phi.append(total[node] ** 2 * float(np.var(self._sorted[node])))
+                continue
+            term = sum(total[c] * (self._tables[c][_parents(self.dag, c).index(node)]
+                                   @ blocks[c][node])
+                       for c in self.dag.children(node) if c in total)
+            codes = self._sorted[node].astype(np.intp)
+            pmf = np.bincount(codes, minlength=len(self.labels(node))) / len(codes)
+            term = np.asarray(term, float)
+            phi.append(float(pmf @ (term - pmf @ term) ** 2))
+        return np.array(phi)
+
+    def _coefficient_blocks(self, node: str) -> dict[str, np.ndarray]:
+        """A linear mechanism's slopes per parent: one for a numeric parent, one per column
+        of its encoding (the layout of ``_encode``) for a label parent."""
+        coef = self.scm.causal_mechanism(node).prediction_model.sklearn_model.coef_.ravel()
+        out, start = {}, 0
+        for parent, table in zip(_parents(self.dag, node), self._tables[node], strict=True):
+            width = 1 if table is None else table.shape[1]
+            out[parent] = coef[start:start + width]
+            start += width
+        return out
 
     # ---- effects ------------------------------------------------------------------------
     def effects(self, target: str, uniforms: Mapping[str, np.ndarray],

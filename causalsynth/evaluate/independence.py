@@ -117,7 +117,8 @@ def _progress(total: int, desc: str, progress: bool | None):
     """
     from tqdm.auto import tqdm
 
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    tty = getattr(sys.stderr, "isatty", None)
+    show = bool(tty and tty()) if progress is None else bool(progress)
     proxied = getattr(sys.stderr, "rich_proxied_file", None) is not None
     if not show or not proxied:
         return tqdm(total=total, desc=desc, disable=not show, leave=False, file=sys.stderr)

@@ -37,7 +37,6 @@ Statistical Science 11(4), 1996.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -63,8 +62,10 @@ NOT_PRESERVED = "not preserved"
 INCONCLUSIVE = "inconclusive"
 VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
 
-#: per-quantity statuses
+#: per-quantity statuses; COVERED: a DML effect left undecided while the GCM estimate of the
+#: same effect is shown within its margin (DML can veto "preserved", not block it)
 WITHIN, BEYOND, UNCLEAR, NOT_JUDGED = "within", "beyond", "unclear", "not judged"
+COVERED = "covered"
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ _COLUMNS = {
                 "zero_share"],
     "independences": ["x", "y", "given", "test", "real_effect", "real_p", "synthetic_effect",
                       "synthetic_p", "real_residual_corr", "synthetic_residual_corr", "se_real",
-                      "se_synthetic"],
+                      "se_synthetic", "testable"],
     "ranking": ["a", "b", "real_gap", "synthetic_gap", "se_real", "se_synthetic", "df"],
 }
 
@@ -244,7 +245,8 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     q_rank = _quantile(1 - m.alpha / 2, ranking["df"]) if len(ranking) else np.array([])
     clear_real = (ranking["real_gap"].abs() > q_rank * ranking["se_real"]).to_numpy()
     pairs_judged = clear_real if m.keep_treatment_ranking else np.zeros(len(ranking), bool)
-    k = len(c.ici) + int(judged_eff.sum()) + len(c.independences) + int(pairs_judged.sum())
+    testable = c.independences["testable"].fillna(True).astype(bool).to_numpy()
+    k = len(c.ici) + int(judged_eff.sum()) + int(testable.sum()) + int(pairs_judged.sum())
 
     ici = _with_intervals(
         c.ici, c.ici["synthetic_share"] - c.ici["real_share"],
@@ -255,6 +257,7 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     effects = _with_intervals(eff, eff["synthetic"] - eff["real"],
                               _se(eff["se_real"], eff["se_synthetic"]),
                               m.effect_rel * real_abs, eff["df"], k, m.alpha, judged_eff)
+    effects["status"] = _covered(effects)
     with np.errstate(divide="ignore", invalid="ignore"):
         for col in ("diff", "diff_low", "diff_high"):
             effects[col.replace("diff", "rel_diff")] = effects[col] / real_abs
@@ -263,16 +266,16 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     ind = c.independences
     independences = _with_intervals(ind, ind["synthetic_effect"] - ind["real_effect"],
                                     _se(ind["se_real"], ind["se_synthetic"]), m.independence,
-                                    np.inf, k, m.alpha)
-    independences["confirmable"] = (stats.norm.ppf(1 - m.alpha) * np.sqrt(2)
-                                    * ind["se_real"].astype(float))
+                                    np.inf, k, m.alpha, testable)
+    independences["confirmable"] = np.where(testable, stats.norm.ppf(1 - m.alpha) * np.sqrt(2)
+                                            * ind["se_real"].astype(float), np.nan)
     ranking = _judge_ranking(ranking, pairs_judged, k, m.alpha)
 
     statuses = np.concatenate([ici["status"], effects["status"], independences["status"],
                                ranking["status"]]).astype(str)
     if c.lost_columns or (statuses == BEYOND).any():
         verdict = NOT_PRESERVED
-    elif ((statuses == WITHIN) | (statuses == NOT_JUDGED)).all():
+    elif np.isin(statuses, [WITHIN, NOT_JUDGED, COVERED]).all():
         verdict = PRESERVED
     else:
         verdict = INCONCLUSIVE
@@ -281,6 +284,25 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     return Verdict(verdict=verdict, reasons=reasons, margins=m, ici=ici, effects=effects,
                    independences=independences, ranking=ranking, confirmable=confirmable,
                    n_judged=k)
+
+
+def _covered(effects: pd.DataFrame) -> np.ndarray:
+    """Undecided DML rows whose GCM sibling (same treatment and kind) is shown within.
+
+    The GCM effect is the primary estimate (the fitted model that ICI also comes from); the
+    model-light DML estimate of the same quantity is often much noisier (its controls are only
+    the treatment's parents). "Preserved" rests on the primary test, at level alpha; a DML
+    estimate shown beyond its margin still makes the verdict "not preserved".
+    """
+    status = effects["status"].to_numpy(dtype=object).copy()
+    if not len(effects):
+        return status
+    gcm_within = {(r.treatment, r.kind) for r in effects.itertuples()
+                  if r.method == "gcm" and r.status == WITHIN}
+    for i, r in enumerate(effects.itertuples()):
+        if r.method == "dml" and r.status == UNCLEAR and (r.treatment, r.kind) in gcm_within:
+            status[i] = COVERED
+    return status
 
 
 def _judge_ranking(ranking: pd.DataFrame, judged: np.ndarray, k: int, alpha: float
@@ -315,34 +337,31 @@ def _effect_name(r) -> str:
 
 
 def _confirmable(c: CausalComparison, ici, effects, independences) -> dict[str, Any]:
-    """The smallest margins this real table could confirm for a perfect synthesizer."""
-    judged = effects[effects["status"] != NOT_JUDGED]
+    """The smallest margins this real table could confirm for a perfect synthesizer.
+
+    Per effect, the better of its estimates (GCM or DML) decides; per treatment, its hardest
+    effect (per unit or +10%).
+    """
+    judged = effects[effects["status"] != NOT_JUDGED].replace(np.inf, np.nan)
+    per_effect = judged.groupby(["treatment", "kind"], sort=False)["confirmable_rel"].min()
+    per_treatment = per_effect.groupby(level=0, sort=False).max()
+    finite = lambda v: float(v) if v is not None and np.isfinite(v) else None  # noqa: E731
     out: dict[str, Any] = {"n_real": c.n_real}
-    out["ici_points"] = float(ici["confirmable"].max()) if len(ici) else None
-    out["effect_rel"] = (float(judged["confirmable_rel"].replace(np.inf, np.nan).max())
-                         if len(judged) else None)
-    out["independence"] = (float(independences["confirmable"].max())
+    out["ici_points"] = finite(ici["confirmable"].max()) if len(ici) else None
+    out["effect_rel"] = finite(per_treatment.max()) if len(per_treatment) else None
+    out["independence"] = (finite(independences["confirmable"].max())
                            if len(independences) else None)
-    out["effects"] = {f"{r['treatment']}|{r['kind']}|{r['method']}": float(r["confirmable_rel"])
-                      for _, r in judged.iterrows()}
-    out["text"] = _confirmable_text(out, judged)
-    return out
-
-
-def _confirmable_text(conf: dict[str, Any], judged: pd.DataFrame) -> str:
+    out["effects"] = {t: finite(v) for t, v in per_treatment.items()}
     parts = []
-    if conf["ici_points"] is not None and math.isfinite(conf["ici_points"]):
-        parts.append(f"ICI shares to ±{conf['ici_points']:.1f} points")
-    gcm = judged[(judged["method"] == "gcm") & (judged["kind"] == "shift_10pct")]
-    rows = gcm if len(gcm) else judged
-    for _, r in rows.iterrows():
-        if np.isfinite(r["confirmable_rel"]):
-            parts.append(f"the effect of {r['treatment']} to ±{r['confirmable_rel']:.0%}")
-    if conf["independence"] is not None and math.isfinite(conf["independence"]):
-        parts.append(f"independence effect sizes to ±{conf['independence']:.2f}")
-    if not parts:
-        return ""
-    return f"with {conf['n_real']:,} real rows, this table can confirm " + ", ".join(parts)
+    if out["ici_points"] is not None:
+        parts.append(f"ICI shares to ±{out['ici_points']:.1f} points")
+    parts += [f"the effect of {t} to ±{v:.0%}" for t, v in out["effects"].items()
+              if v is not None]
+    if out["independence"] is not None:
+        parts.append(f"independence effect sizes to ±{out['independence']:.2f}")
+    out["text"] = (f"with {c.n_real:,} real rows, this table can confirm " + ", ".join(parts)
+                   if parts else "")
+    return out
 
 
 def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independences, ranking,
@@ -373,8 +392,12 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
             unclear.append(text + f": not decidable, this table confirms ±"
                                   f"{r['confirmable_rel']:.0%} at best")
     judged = effects[effects["status"] != NOT_JUDGED]
-    if len(judged) and (judged["status"] == WITHIN).all():
-        passes.append(f"all {len(judged)} judged treatment effects within ±{m.effect_rel:.0%}")
+    if len(judged) and judged["status"].isin([WITHIN, COVERED]).all():
+        covered = int((judged["status"] == COVERED).sum())
+        passes.append(f"all {len(judged) - covered} judged treatment effects within "
+                      f"±{m.effect_rel:.0%}" + (f" ({covered} noisier DML estimate(s) of the "
+                                                f"same effects consistent but not decisive)"
+                                                if covered else ""))
     if len(judged) < len(effects):
         passes.append(f"{len(effects) - len(judged)} per-unit GCM slope(s) of zero-inflated "
                       f"treatments reported but not judged (not identified at zero spend)")
@@ -388,15 +411,21 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
             fails.append(text)
         elif r["status"] == UNCLEAR:
             unclear.append(text + ": not decidable")
-    if len(independences) and (independences["status"] == WITHIN).all():
-        passes.append(f"all {len(independences)} implied independences alike on both tables "
+    tested = independences[independences["status"] != NOT_JUDGED]
+    if len(tested) and (tested["status"] == WITHIN).all():
+        passes.append(f"all {len(tested)} tested implied independences alike on both tables "
                       f"(effect sizes within ±{m.independence:g})")
+    if len(tested) < len(independences):
+        passes.append(f"{len(independences) - len(tested)} implied independence(s) not tested "
+                      f"at {c.n_real:,} rows: their conditioning sets need more columns than "
+                      f"half the rows")
     for _, r in ranking[ranking["status"] == BEYOND].iterrows():
         hi, lo = (r["a"], r["b"]) if r["real_gap"] > 0 else (r["b"], r["a"])
         fails.append(f"treatment ranking by ICI reversed: the real table clearly has {hi} "
                      f"above {lo}, the synthetic table clearly the reverse")
     if not (c.ici["se_real"].fillna(0) > 0).any() and len(c.ici):
-        unclear.append("no bootstrap replicates: the intervals ignore sampling noise")
+        passes.append("no bootstrap replicates: ICI and GCM effect intervals ignore the "
+                      "tables' sampling noise")
     n_unclear = len(unclear)
     if verdict == NOT_PRESERVED:
         head = []

@@ -203,7 +203,8 @@ _VERDICT_STYLE = {
 _STATUS = {"within": ("", '<span class="yes">within</span>'),
            "beyond": ("bad", '<span class="no">beyond</span>'),
            "unclear": ("unsure", '<span class="maybe">undecided</span>'),
-           "not judged": ("", '<span class="note">not judged</span>')}
+           "not judged": ("", '<span class="note">not judged</span>'),
+           "covered": ("", '<span class="note">consistent (GCM decides)</span>')}
 
 
 def _status(r: Mapping[str, Any]) -> tuple[str, str]:
