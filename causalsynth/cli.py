@@ -8,8 +8,10 @@ is refused before any work starts.
 Exit codes: 0 when attribution is preserved (or the command succeeded), 1 when it is not
 preserved (``validate``; ``compare`` when no synthesizer preserves it; ``check-dag`` when the
 data contradict the DAG), 3 when the verdict is inconclusive (the real table is too small to
-tell at these margins; ``compare``: none preserved, some inconclusive), 2 on bad input or any
-error, with the error in one line (``--debug`` shows the traceback).
+tell at these margins; ``compare``: none preserved, some inconclusive), 4 when the privacy
+gate finds that the synthetic table copies real rows (``validate``; ``compare`` when every
+synthesizer that ran does), whatever the causal verdict, 2 on bad input or any error, with
+the error in one line (``--debug`` shows the traceback).
 An interrupted run exits 130 (Ctrl-C, SIGINT) or 143 (SIGTERM) with one line and writes none
 of its outputs: the outputs of one command are written as a set, all or none.
 
@@ -52,6 +54,7 @@ from causalsynth.errors import CausalSynthError, DAGError, DataError
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_NOT_PRESERVED, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+EXIT_COPIES = 4  # the privacy gate: the synthetic table copies real rows
 EXIT_SIGINT, EXIT_SIGTERM = 128 + 2, 128 + 15  # the shell's convention: 128 + signal number
 _QUIET_MODULES = ("sdmetrics", "sdv", "rdt", "copulas", "ctgan", "dowhy", "econml", "sklearn",
                   "statsmodels", "torch", "joblib")
@@ -60,8 +63,9 @@ app = typer.Typer(
     name="causalsynth",
     help="Causal-aware synthetic data: does attribution survive synthesis?",
     epilog="Exit codes: 0 preserved (or success), 1 not preserved, 2 bad input or error (one "
-           "line; --debug shows the traceback), 3 inconclusive, 130 interrupted by Ctrl-C, 143 "
-           "terminated (SIGTERM). Outputs are written whole, all or none.",
+           "line; --debug shows the traceback), 3 inconclusive, 4 the synthetic table copies "
+           "real rows (privacy gate), 130 interrupted by Ctrl-C, 143 terminated (SIGTERM). "
+           "Outputs are written whole, all or none.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -282,8 +286,9 @@ def _root(
 ) -> None:
     """Causal-aware synthetic data: does attribution survive synthesis?
 
-    Exit codes: 0 preserved / success, 1 not preserved, 2 bad input or error, 3 inconclusive
-    (add --debug to a command for the traceback), 130 interrupted (Ctrl-C), 143 terminated.
+    Exit codes: 0 preserved / success, 1 not preserved, 2 bad input or error, 3 inconclusive,
+    4 copies real rows (add --debug to a command for the traceback), 130 interrupted (Ctrl-C),
+    143 terminated.
     """
 
 
@@ -380,7 +385,8 @@ def validate(
 ) -> None:
     """Does the synthetic table tell the same causal story?
 
-    Exit 0 preserved, 1 not preserved, 3 inconclusive (too few real rows to tell).
+    Exit 0 preserved, 1 not preserved, 3 inconclusive (too few real rows to tell), 4 the
+    synthetic table copies real rows (privacy gate).
     """
     from causalsynth.report.terminal import print_summary
 
@@ -398,7 +404,7 @@ def validate(
     for p, what in ((html, "HTML report"), (json_path, "JSON report")):
         if p is not None:
             _out().print(f"{what}: {p}")
-    raise typer.Exit(verdict_exit(report.verdict))
+    raise typer.Exit(EXIT_COPIES if report.copies_real_rows else verdict_exit(report.verdict))
 
 
 @app.command()
@@ -449,7 +455,10 @@ def compare(
     from causalsynth.compare import REFERENCE
 
     board = result.leaderboard[result.leaderboard["synthesizer"] != REFERENCE]
-    raise typer.Exit(best_exit(board["verdict"]))
+    safe = board[board["copies_real_rows"] != True]  # noqa: E712 (None: failed row)
+    if len(board) and not len(safe):
+        raise typer.Exit(EXIT_COPIES)
+    raise typer.Exit(best_exit(safe["verdict"]))
 
 
 def verdict_exit(verdict: str | None) -> int:
@@ -661,9 +670,9 @@ def _interrupted_code() -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``causalsynth = causalsynth.cli:main``).
 
-    Exit codes: 0 success / preserved, 1 not preserved, 3 inconclusive, 2 bad input or any
-    error (one line; with ``--debug`` the traceback), 130 interrupted by Ctrl-C, 143
-    terminated by SIGTERM.
+    Exit codes: 0 success / preserved, 1 not preserved, 3 inconclusive, 4 copies real rows,
+    2 bad input or any error (one line; with ``--debug`` the traceback), 130 interrupted by
+    Ctrl-C, 143 terminated by SIGTERM.
     """
     _SIGNALS.clear()
     _WRITTEN.clear()

@@ -46,7 +46,8 @@ __all__ = ["LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare", "leaderb
 
 LEADERBOARD_COLUMNS = [
     "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
-    "max_effect_diff", "independences_broken", "dcr_share", "membership_auc", "verdict", "error",
+    "max_effect_diff", "independences_broken", "dcr_share", "membership_auc", "copies_real_rows",
+    "verdict", "error",
 ]
 
 SynthSpec = (Iterable[str | Synthesizer] | Mapping[str, Mapping[str, Any]])
@@ -63,7 +64,7 @@ class Comparison:
         max_ici_diff`` (points), ``max_effect_diff`` (relative, 0.1 = 10%, over the effects
         the verdict judges: per-unit GCM slopes of zero-inflated spend are reported in the
         report but not identified, so not counted), ``independences_broken, dcr_share,
-        membership_auc, verdict, error``.
+        membership_auc, copies_real_rows`` (the privacy gate), ``verdict, error``.
     reports : dict of Report
         The full validation report of every synthesizer that ran.
     meta : dict
@@ -176,6 +177,8 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
                                  if ind is not None else math.nan),
         "dcr_share": _value(priv, "dcr_share_closer_to_train"),
         "membership_auc": _value(priv, "membership_inference_auc"),
+        "copies_real_rows": (bool((report.get("privacy_gate") or {}).get("flagged"))
+                             if report else None),
         "verdict": report.get("verdict"),
         "error": error,
     }

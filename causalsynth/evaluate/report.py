@@ -41,6 +41,9 @@ class Report:
         Standard figures, each with a direction, a reference and a breakdown.
     meta : dict
         Versions, seed, timings, table sizes.
+    privacy_gate : dict
+        Does the synthetic table copy real rows? ``flagged``, ``assessed``, ``reason`` (see
+        :mod:`causalsynth.evaluate.gate`); shown beside the verdict, exit code 4 when flagged.
     """
 
     verdict: str
@@ -49,6 +52,7 @@ class Report:
     utility: dict[str, MetricResult] = field(default_factory=dict)
     privacy: dict[str, MetricResult] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    privacy_gate: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reasons(self) -> list[str]:
@@ -57,6 +61,11 @@ class Report:
     @property
     def preserved(self) -> bool:
         return self.verdict == PRESERVED
+
+    @property
+    def copies_real_rows(self) -> bool:
+        """The privacy gate: does the synthetic table copy real rows beyond chance?"""
+        return bool(self.privacy_gate.get("flagged"))
 
     @property
     def inconclusive(self) -> bool:
@@ -72,13 +81,15 @@ class Report:
                                for k, v in (d.get(key) or {}).items()}
         return cls(verdict=d["verdict"], causal=dict(d["causal"]),
                    fidelity=section("fidelity"), utility=section("utility"),
-                   privacy=section("privacy"), meta=dict(d.get("meta") or {}))
+                   privacy=section("privacy"), meta=dict(d.get("meta") or {}),
+                   privacy_gate=dict(d.get("privacy_gate") or {}))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with top-level keys verdict, causal, fidelity, privacy, utility, meta."""
+        """JSON-ready dict: verdict, privacy_gate, causal, fidelity, privacy, utility, meta."""
         section = lambda d: {k: v.to_dict() for k, v in d.items()}  # noqa: E731
         return jsonable({
             "verdict": self.verdict,
+            "privacy_gate": self.privacy_gate,
             "causal": self.causal,
             "fidelity": section(self.fidelity),
             "privacy": section(self.privacy),
@@ -147,4 +158,4 @@ def judge(report: Report | dict[str, Any] | str | Path, margins: Margins | None 
             causal[key] = report.causal[key]
     return Report(verdict=causal["verdict"], causal=causal, fidelity=dict(report.fidelity),
                   utility=dict(report.utility), privacy=dict(report.privacy),
-                  meta=dict(report.meta))
+                  meta=dict(report.meta), privacy_gate=dict(report.privacy_gate))

@@ -19,6 +19,7 @@ from causalsynth.evaluate.causal import (
     reference_summary,
     split_half,
 )
+from causalsynth.evaluate.gate import check_holdout, privacy_gate
 from causalsynth.evaluate.report import Report
 
 __all__ = ["validate"]
@@ -95,6 +96,8 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
                                       what="the synthetic table"), dag)
     hold_c = None if holdout is None else canonical_rows(
         check_data(holdout, dag, what="the holdout table"), dag)
+    if hold_c is not None:
+        check_holdout(real_c, hold_c, dag)
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
                                           "reference")}
@@ -131,5 +134,8 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         "timings": timings,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    return Report(verdict=causal["verdict"], causal=causal, fidelity=fidelity, utility=utility,
+    copies = privacy.get("exact_copies")
+    gate = privacy_gate(None if copies is None else copies.to_dict(), dag)
+    return Report(verdict=causal["verdict"], causal=causal, privacy_gate=gate,
+                  fidelity=fidelity, utility=utility,
                   privacy=privacy, meta=meta)

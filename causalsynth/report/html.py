@@ -224,8 +224,18 @@ def _verdict(d: Mapping[str, Any]) -> str:
     rtext = (f"split-half reference (two halves of the real table, {fmt(ref['n_rows'][0])} "
              f"and {fmt(ref['n_rows'][1])} rows, judged the same way): "
              f"<b>{esc(ref['verdict'])}</b>" if ref.get("verdict") else "")
+    gate = d.get("privacy_gate") or {}
+    gtext = ""
+    if gate.get("reason"):
+        style = "no" if gate.get("flagged") else "note"
+        gtext = (f'<div class="head {style}" id="privacy-gate">Privacy gate: '
+                 f'{esc(gate["reason"])}</div>' if gate.get("flagged")
+                 else f'<div class="note" id="privacy-gate">privacy gate: '
+                      f'{esc(gate["reason"])}</div>')
+    if gate.get("flagged"):
+        cls = "bad"
     return (f'<div class="verdict {cls}" id="verdict">'
-            f'<div class="head">{esc(head)}</div>'
+            f'<div class="head">{esc(head)}</div>' + gtext
             + (f"<ul>{items}</ul>" if items else "")
             + (f'<div class="note">{rtext}</div>' if rtext else "")
             + (f'<div class="note">margins: {mtext}</div>' if mtext else "")
@@ -574,7 +584,8 @@ _BOARD = [("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
           ("max_effect_diff", "max effect diff", "pct"),
           ("independences_broken", "independences broken", "int"),
           ("dcr_share", "DCR closer to train", "pct"),
-          ("membership_auc", "membership AUC", None), ("verdict", "verdict", None)]
+          ("membership_auc", "membership AUC", None),
+          ("copies_real_rows", "copies real rows", "flag"), ("verdict", "verdict", None)]
 
 
 def _anchor(name: Any) -> str:
@@ -598,6 +609,9 @@ def _board_table(records: Sequence[Mapping[str, Any]]) -> str:
                     cells.append('<span class="maybe">inconclusive</span>')
                 else:
                     cells.append(f'<span class="no">{esc(v)}</span>')
+            elif kind == "flag":
+                cells.append("–" if v is None else '<span class="no">YES</span>' if v
+                             else "no")
             elif kind == "int" and _num(v) is not None:
                 cells.append(f"{int(_num(v))}")
             else:

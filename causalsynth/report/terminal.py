@@ -60,8 +60,14 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     causal = report.get("causal") or {}
     verdict = report.get("verdict")
     console.print(f"{escape(title) + ': ' if title else ''}attribution {verdict_text(verdict)}")
+    gate = report.get("privacy_gate") or {}
+    if gate.get("flagged"):
+        console.print(f"PRIVACY GATE: {escape(gate['reason'])}", style="bold red",
+                      highlight=False)
     for reason in causal.get("reasons") or []:
         console.print(f"  • {reason}", markup=False, highlight=False)
+    if gate.get("reason") and not gate.get("flagged"):
+        console.print(f"  privacy gate: {gate['reason']}", markup=False, highlight=False)
     ref = causal.get("reference") or {}
     if ref.get("verdict"):
         console.print(f"  split-half reference (real vs real, {ref['n_rows'][0]:,} and "
@@ -117,17 +123,20 @@ _LEADER_COLUMNS = [
     ("synthesizer", "synthesizer", None), ("fit_s", "fit s", "s"),
     ("quality", "quality", "pct"), ("max_ici_diff", "ICI Δ", "pts"),
     ("max_effect_diff", "effect Δ", "pct"), ("independences_broken", "CI", "int"),
-    ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"), ("verdict", "verdict", None),
+    ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"),
+    ("copies_real_rows", "copies", "flag"), ("verdict", "verdict", None),
 ]
 _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
            "difference; CI: conditional independences differing beyond the margin; DCR: "
            "synthetic rows closer to training than holdout rows are; MIA: membership-inference "
-           "AUC (0.5 = no leak)")
+           "AUC (0.5 = no leak); copies: the privacy gate flags copied real rows")
 
 
 def _cell(value: Any, kind: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if kind == "flag":
+        return "[bold red]YES[/]" if value else "no"
     if kind == "int":
         return f"{int(value):,}"
     if kind in ("s", "pts"):

@@ -1,0 +1,86 @@
+"""The privacy gate: does the synthetic table copy real rows? Decided beside the causal verdict.
+
+A synthetic table that emits real customers' rows is a security problem whatever its causal
+fidelity, so the gate is shown next to the verdict (HTML verdict box, terminal summary, JSON
+``privacy_gate``) and has its own exit code. It reads the ``exact_copies`` metric of the
+report (it recomputes nothing):
+
+* with a holdout, the synthetic table's share of rows equal to a training row is compared with
+  the holdout's share (what a table drawn like the real one shows: tables of labels repeat
+  rows by nature). Copying is flagged when the synthetic share exceeds it by at least one
+  percentage point *and* by more than three standard errors of the difference of two
+  proportions.
+* without a holdout, copying can only be judged where rows cannot repeat by chance: when the
+  DAG has a continuous node, more than 1% of synthetic rows equal to training rows is flagged;
+  otherwise the gate says it could not judge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causalsynth.dag import DAG
+from causalsynth.errors import DataError
+from causalsynth.evaluate._tabular import row_hashes
+
+__all__ = ["check_holdout", "privacy_gate"]
+
+#: copy shares must exceed the reference by at least this much to be flagged
+MIN_EXCESS = 0.01
+
+
+def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, Any]:
+    """``{"flagged", "assessed", "copy_share", "reference_share", "reason"}`` from the
+    ``exact_copies`` metric (a ``MetricResult.to_dict()``)."""
+    m = dict(exact_copies or {})
+    details = m.get("details") or {}
+    if m.get("error") or m.get("value") is None or "share" not in details:
+        return {"flagged": False, "assessed": False, "copy_share": None,
+                "reference_share": None,
+                "reason": "copying not assessed: the exact-copy metric did not run"
+                          + (f" ({m['error']})" if m.get("error") else "")}
+    share, n_syn = float(details["share"]), int(details.get("n_synthetic") or 0)
+    ref = details.get("holdout_share")
+    rows = m.get("breakdown") or []
+    n_hold = next((int(r["rows"]) for r in rows if r.get("table") == "holdout"), 0)
+    if ref is not None and n_hold:
+        ref = float(ref)
+        se = math.sqrt(ref * (1 - ref) / n_hold + share * (1 - share) / max(n_syn, 1))
+        flagged = share - ref >= MIN_EXCESS and share - ref > 3 * se
+        basis = f"a table drawn like the holdout repeats {ref:.1%} of training rows"
+    elif any(dag.node_type(n) == "continuous" for n in dag.nodes):
+        ref, flagged = None, share > MIN_EXCESS
+        basis = "continuous columns do not repeat exactly by chance (no holdout given)"
+    else:
+        return {"flagged": False, "assessed": False, "copy_share": share,
+                "reference_share": None,
+                "reason": f"{share:.1%} of synthetic rows equal a training row; without a "
+                          f"holdout this label-only table cannot tell copying from chance "
+                          f"repeats: pass a holdout"}
+    verb = "COPIES REAL ROWS" if flagged else "no copying beyond chance"
+    reason = (f"{verb}: {share:.1%} of synthetic rows ({round(share * n_syn):,}) equal a "
+              f"training row; {basis}")
+    return {"flagged": bool(flagged), "assessed": True, "copy_share": share,
+            "reference_share": ref, "reason": reason}
+
+
+def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, dag: DAG) -> None:
+    """Refuse a holdout that overlaps the training rows (typed tables of one DAG).
+
+    A holdout must be real rows the synthesizer never saw; sharing rows with the training
+    table turns every privacy reference into nonsense. Where rows cannot repeat by chance (a
+    continuous node), more than 1% shared rows is refused; in label-only tables, only a
+    holdout made entirely of training rows.
+    """
+    shared = np.isin(row_hashes(holdout), row_hashes(train))
+    continuous = any(dag.node_type(n) == "continuous" for n in dag.nodes)
+    if (continuous and shared.sum() >= 2 and shared.mean() > MIN_EXCESS) or shared.all():
+        raise DataError(
+            f"the holdout shares {int(shared.sum()):,} of its {len(holdout):,} rows with the "
+            f"real (training) table; a holdout must be real rows the synthesizer never saw: "
+            f"split them off before fitting (compare() does this for you)")
