@@ -10,9 +10,9 @@ report (it recomputes nothing):
   rows by nature). Copying is flagged when the synthetic share exceeds it by at least one
   percentage point *and* by more than three standard errors of the difference of two
   proportions.
-* without a holdout, copying can only be judged where rows cannot repeat by chance: when the
-  DAG has a continuous node, more than 1% of synthetic rows equal to training rows is flagged;
-  otherwise the gate says it could not judge.
+* without a holdout, the reference is the training table's own repeat rate (the share of its
+  rows equal to another of its rows), with the same rule; when that rate is not recorded the
+  gate says it could not judge.
 """
 
 from __future__ import annotations
@@ -53,15 +53,18 @@ def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, 
         se = math.sqrt(ref * (1 - ref) / n_hold + share * (1 - share) / max(n_syn, 1))
         flagged = share - ref >= MIN_EXCESS and share - ref > 3 * se
         basis = f"a table drawn like the holdout repeats {ref:.1%} of training rows"
-    elif any(dag.node_type(n) == "continuous" for n in dag.nodes):
-        ref, flagged = None, share > MIN_EXCESS
-        basis = "continuous columns do not repeat exactly by chance (no holdout given)"
+    elif details.get("training_repeat_share") is not None:
+        ref = float(details["training_repeat_share"])
+        n_train = int(details.get("n_training") or 0)
+        se = math.sqrt(ref * (1 - ref) / max(n_train, 1) + share * (1 - share) / max(n_syn, 1))
+        flagged = share - ref >= MIN_EXCESS and share - ref > 3 * se
+        basis = (f"the training table repeats {ref:.1%} of its own rows (no holdout given; "
+                 f"pass one for a firmer reference)")
     else:
         return {"flagged": False, "assessed": False, "copy_share": share,
                 "reference_share": None,
-                "reason": f"{share:.1%} of synthetic rows equal a training row; without a "
-                          f"holdout this label-only table cannot tell copying from chance "
-                          f"repeats: pass a holdout"}
+                "reason": f"{share:.1%} of synthetic rows equal a training row; no reference "
+                          f"rate to tell copying from chance repeats: pass a holdout"}
     verb = "COPIES REAL ROWS" if flagged else "no copying beyond chance"
     reason = (f"{verb}: {share:.1%} of synthetic rows ({round(share * n_syn):,}) equal a "
               f"training row; {basis}")

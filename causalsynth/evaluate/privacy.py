@@ -225,7 +225,12 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None
     train = row_hashes(t["real"])
     syn_copy = np.isin(row_hashes(t["synthetic"]), train)
     n_syn = len(syn_copy)
+    hashes = pd.Series(train)
     details: dict[str, Any] = {"share": float(syn_copy.mean()), "n_synthetic": n_syn,
+                               # chance repeats: training rows equal to another training row
+                               "training_repeat_share": float(hashes.duplicated(keep=False)
+                                                              .mean()),
+                               "n_training": len(train),
                                "n_distinct_copied": int(np.unique(
                                    row_hashes(t["synthetic"])[syn_copy]).size)}
     rows = [{"table": "synthetic", "copies": int(syn_copy.sum()), "rows": n_syn,
