@@ -30,28 +30,31 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import causalsynth as cs  # noqa: E402
-from causalsynth.datasets import load_example  # noqa: E402
-from causalsynth.evaluate.causal import compare_causal, split_half  # noqa: E402
+import causalsynth as cs
+from causalsynth.datasets import load_example
+from causalsynth.evaluate.causal import compare_causal, split_half
 
 RESULTS = Path(__file__).parent / "results" / "verdict_calibration.jsonl"
 REAL_TABLES = ("robyn_weekly", "meridian_national", "online_shop")
 SIMULATED = ("acquisition", "saturation", "ad_funnel")
 
-#: how each built-in DAG is broken: (treatment to shuffle, cut edge, halved effect)
+#: how each built-in DAG is broken: the treatment to shuffle, and the simulation edits
+#: (node, key, sub-key, new value; None removes the key) of a cut edge and a halved effect
 BREAKS = {
+    # TV acts through both click channels (0.5 each): halving both halves its effect
     "acquisition": {"treatment": "tv_spend",
-                    "cut": ("revenue", "coefficients", "social_clicks", 0.0),
-                    "halved": ("social_clicks", "coefficients", "tv_spend", 0.25)},
+                    "cut": [("revenue", "coefficients", "social_clicks", 0.0)],
+                    "halved": [("social_clicks", "coefficients", "tv_spend", 0.25),
+                               ("organic_clicks", "coefficients", "tv_spend", 0.25)]},
     "saturation": {"treatment": "tv_spend",
-                   "cut": ("revenue", "coefficients", "brand_searches", 0.0),
-                   "halved": ("brand_searches", "coefficients", "tv_spend", 200.0)},
+                   "cut": [("revenue", "coefficients", "brand_searches", 0.0)],
+                   "halved": [("brand_searches", "coefficients", "tv_spend", 200.0)]},
     # exposure gates clicks: cutting the gate removes exposure -> click; lowering the click
     # intercept by 0.8 roughly halves the click rate of exposed users, so the effect
-    "ad_funnel": {"treatment": "exposure", "cut": ("click", "gate", None, None),
-                  "halved": ("click", "intercept", None, -2.4)},
+    "ad_funnel": {"treatment": "exposure", "cut": [("click", "gate", None, None)],
+                  "halved": [("click", "intercept", None, -2.4)]},
 }
 
 
@@ -62,15 +65,15 @@ def broken_table(dag: cs.DAG, case: str, n: int, seed: int):
         t = spec["treatment"]
         table[t] = np.random.default_rng(seed).permutation(table[t].to_numpy())
         return table
-    node, key, sub, value = spec[case]
     d = dag.to_dict()
-    block = d["simulation"][node]
-    if value is None:
-        block.pop(key)
-    elif sub is None:
-        block[key] = value
-    else:
-        block[key][sub] = value
+    for node, key, sub, value in spec[case]:
+        block = d["simulation"][node]
+        if value is None:
+            block.pop(key)
+        elif sub is None:
+            block[key] = value
+        else:
+            block[key][sub] = value
     return cs.load_dag(d).simulate(n, seed=seed)
 
 
@@ -134,6 +137,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--sizes", default="200,1000,20000")
     ap.add_argument("--tables", default=",".join(REAL_TABLES + SIMULATED))
+    ap.add_argument("--cases", default="shuffled,cut,halved")
+    ap.add_argument("--dags", default=",".join(SIMULATED), help="DAGs of the power part")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
     if args.summary:
@@ -143,11 +148,11 @@ def main() -> None:
     if args.part == "false_alarm":
         false_alarms(args.reps, sizes, args.tables.split(","))
     elif args.part == "power":
+        cases, dags = args.cases.split(","), args.dags.split(",")
         plan = [(d, n, c) for d in ("acquisition", "saturation") for n in (1000, 20000)
-                for c in ("shuffled", "cut", "halved") if n in sizes]
-        plan += [("ad_funnel", 20000, c) for c in ("shuffled", "cut", "halved")
-                 if 20000 in sizes]
-        plan += [(d, 200, "shuffled") for d in SIMULATED if 200 in sizes]
+                for c in cases if n in sizes and d in dags]
+        plan += [("ad_funnel", 20000, c) for c in cases if 20000 in sizes and "ad_funnel" in dags]
+        plan += [(d, 200, "shuffled") for d in SIMULATED if 200 in sizes and d in dags]
         power(args.reps, plan)
     summary()
 
