@@ -26,12 +26,13 @@ from causalsynth.report.html import fmt
 __all__ = ["print_leaderboard", "print_summary", "verdict_text"]
 
 
-def verdict_text(verdict: str | None) -> str:
+def verdict_text(verdict: str | None, short: bool = False) -> str:
     """Rich markup for a verdict: green preserved, amber inconclusive, red not preserved."""
     if verdict == "preserved":
         return "[bold green]preserved[/]"
     if verdict == "inconclusive":
-        return "[bold yellow]inconclusive[/] (too few real rows to tell)"
+        return "[bold yellow]inconclusive[/]" + ("" if short else
+                                                  " (too few real rows to tell)")
     if verdict is None:
         return "[dim]–[/]"
     return f"[bold red]{verdict}[/]"
@@ -124,12 +125,12 @@ _LEADER_COLUMNS = [
     ("quality", "quality", "pct"), ("max_ici_diff", "ICI Δ", "pts"),
     ("max_effect_diff", "effect Δ", "pct"), ("independences_broken", "CI", "int"),
     ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"),
-    ("copies_real_rows", "copies", "flag"), ("verdict", "verdict", None),
+    ("copies_real_rows", "copy", "flag"), ("verdict", "verdict", None),
 ]
 _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
            "difference; CI: conditional independences differing beyond the margin; DCR: "
            "synthetic rows closer to training than holdout rows are; MIA: membership-inference "
-           "AUC (0.5 = no leak); copies: the privacy gate flags copied real rows")
+           "AUC (0.5 = no leak); copy: the privacy gate flags copied real rows")
 
 
 def _cell(value: Any, kind: str | None) -> str:
@@ -137,6 +138,8 @@ def _cell(value: Any, kind: str | None) -> str:
         return "–"
     if kind == "flag":
         return "[bold red]YES[/]" if value else "no"
+    if isinstance(value, bool):
+        return str(value)
     if kind == "int":
         return f"{int(value):,}"
     if kind in ("s", "pts"):
@@ -166,7 +169,7 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
         for key, _, kind in cols:
             if key == "verdict":
                 cells.append("[bold red]failed[/]" if rec.get("error")
-                             else verdict_text(rec.get("verdict")))
+                             else verdict_text(rec.get("verdict"), short=True))
             elif key == "synthesizer":
                 cells.append(escape(str(rec.get(key))))
             else:
