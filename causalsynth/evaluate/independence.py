@@ -373,7 +373,8 @@ def check_dag(data: pd.DataFrame, dag, seed=None, threshold: float = DEFAULT_THR
     so that its p-values are not driven by sample size alone. DoWhy's test re-tests every
     claim of the DAG in each of ``n_permutations`` permuted graphs, so it is skipped (and the
     summary says so) when the DAG implies more than ``falsify_max_claims`` independences
-    (``None``: always run): 100 claims take about 20 s on two cores, 250 about a minute.
+    (``None``: always run). Measured on 5,000 rows, two shared cores: a 16-node DAG with 95
+    claims takes 29 s with it; a 25-node DAG with 256 claims 139 s with it and 9 s without.
     ``progress``: a tqdm bar on stderr (None: only when stderr is a terminal).
 
     Examples
