@@ -80,7 +80,7 @@ def _estimate(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, effect_uni
         shares, se, method = fitted.exact_ici(target), None, "exact (linear additive noise)"
     else:
         shares, se = fitted.mc_ici(target, uniforms_a, uniforms_b)
-        method = f"Monte Carlo pick-freeze Shapley, {len(next(iter(uniforms_a.values())))} rows"
+        method = fitted.describe_mc_ici(target, len(next(iter(uniforms_a.values()))))
     if se is None:
         se = np.zeros(len(shares))
     effects = fitted.effects(target, effect_uniforms, treatments)
