@@ -216,7 +216,8 @@ def test_validate_with_the_real_api(tables, tmp_path):
     report = json.loads(js.read_text())
     assert res.exit_code == {"preserved": 0, "inconclusive": 3}.get(report["verdict"], 1)
     assert f"attribution {report['verdict']}" in res.output
-    assert set(report) == {"verdict", "causal", "fidelity", "privacy", "utility", "meta"}
+    assert set(report) == {"verdict", "privacy_gate", "causal", "fidelity", "privacy", "utility",
+                           "meta"}
 
 
 # ---- compare ----------------------------------------------------------------------------------
@@ -318,7 +319,7 @@ def test_demo_quick_writes_every_report(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     names = ["gaussian_copula", "ctgan", "tvae", "causal"]
     board = json.loads((out / "comparison.json").read_text())["leaderboard"]
-    assert [r["synthesizer"] for r in board] == names
+    assert [r["synthesizer"] for r in board] == [*names, cmp.REFERENCE]
     for name in names:
         if not next(r for r in board if r["synthesizer"] == name)["error"]:
             assert (out / f"{name}.json").is_file() and (out / f"{name}.html").is_file()

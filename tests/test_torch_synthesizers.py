@@ -19,7 +19,7 @@ import pytest
 
 from causalsynth import load_dag
 from causalsynth.data import check_data
-from causalsynth.errors import DataError, SynthesizerError
+from causalsynth.errors import DataError, InvalidParameterError, SynthesizerError
 from causalsynth.synthesizers import make_synthesizer
 from causalsynth.synthesizers._torch import TabularEncoder
 
@@ -251,7 +251,7 @@ def test_bad_parameters_are_named(name):
     real = _real("acquisition", 60)
     with pytest.raises(SynthesizerError, match=r"'epochs' parameter .* int >= 1\. Got 0"):
         make_synthesizer(name, epochs=0).fit(real, dag)
-    with pytest.raises(SynthesizerError, match="random_state"):
+    with pytest.raises(InvalidParameterError, match="random_state"):
         make_synthesizer(name, epochs=1, random_state=-1).fit(real, dag)
 
 

@@ -137,7 +137,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                 and any(f not in ("linear", "logistic") for f in families.values()))
     dml_seed, ind_seed = child_seed(rng), child_seed(rng)
     est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, **common)
-    dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible)
+    dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
+    dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
+                        n_bootstrap=dml_boot)
     ind_r = independence_tests(real_c, dag, seed=ind_seed)
     if lost:  # a lost variable decides the verdict; its model may not even be fittable
         est_s, dml_s, ind_s = None, [], None
@@ -145,7 +147,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         est_s = table_estimates(syn_c, dag, n_resample=min(len(syn_c), len(real_c)),
                                 seed=est_seed, **common)
         dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
-                            n_reference=len(real_c))
+                            n_reference=len(real_c), n_bootstrap=dml_boot)
         ind_s = independence_tests(syn_c, dag, seed=ind_seed)
     zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
