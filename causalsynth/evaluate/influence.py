@@ -113,10 +113,11 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     n = len(data)
     m = n if n_resample is None else int(n_resample)
     jobs = [(rng.integers(0, n, m), child_seed(rng)) for _ in range(n_bootstrap)]
-    # replicates of the Monte Carlo path use a quarter of the rows: their extra Monte Carlo
-    # noise widens the intervals a little (conservative) and keeps 10 replicates affordable
+    # replicates of the Monte Carlo path use 1,000 rows: their extra Monte Carlo noise (small
+    # with the quasi-random estimator) widens the intervals a little (conservative) and keeps
+    # 30 replicates of a small table affordable
     rows_a = len(next(iter(uniforms_a.values())))
-    keep = max(rows_a // 4, min(rows_a, 1000))
+    keep = min(rows_a, 1000)
     boot_a = {k: v[:keep] for k, v in uniforms_a.items()}
     boot_b = {k: v[:keep] for k, v in uniforms_b.items()}
     reps = Parallel(n_jobs=n_jobs)(
