@@ -364,6 +364,16 @@ def _confirmable(c: CausalComparison, ici, effects, independences) -> dict[str, 
     return out
 
 
+def _file(status: str, text: str, confirmable: str | None, fails: list, unclear: list) -> None:
+    """A quantity's sentence goes to the failures or to the undecided (with what the table
+    could confirm); those within their margins are summarised, not listed."""
+    if status == BEYOND:
+        fails.append(text)
+    elif status == UNCLEAR:
+        unclear.append(text + ": not decidable" + (f", this table confirms {confirmable} at "
+                                                     f"best" if confirmable else ""))
+
+
 def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independences, ranking,
              confirmable) -> list[str]:
     fails, unclear, passes = [], [], []
@@ -373,11 +383,7 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
         text = (f"ICI share of {r['node']}: real {r['real_share']:.1f}% vs synthetic "
                 f"{r['synthetic_share']:.1f}% ({r['diff']:+.1f} points, interval "
                 f"[{r['diff_low']:+.1f}; {r['diff_high']:+.1f}]; margin ±{m.ici_points:g})")
-        if r["status"] == BEYOND:
-            fails.append(text)
-        elif r["status"] == UNCLEAR:
-            unclear.append(text + f": not decidable, this table confirms ±"
-                                  f"{r['confirmable']:.1f} at best")
+        _file(r["status"], text, f"±{r['confirmable']:.1f}", fails, unclear)
     if len(ici) and (ici["status"] == WITHIN).all():
         worst = ici.loc[ici["diff"].abs().idxmax()]
         passes.append(f"all {len(ici)} ICI shares within ±{m.ici_points:g} points (largest "
@@ -386,11 +392,7 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
         text = (f"{_effect_name(r)}: real {_fmt(r['real'])} vs synthetic {_fmt(r['synthetic'])}"
                 f" ({r['rel_diff']:+.0%}, interval [{r['rel_diff_low']:+.0%}; "
                 f"{r['rel_diff_high']:+.0%}]; margin ±{m.effect_rel:.0%})")
-        if r["status"] == BEYOND:
-            fails.append(text)
-        elif r["status"] == UNCLEAR:
-            unclear.append(text + f": not decidable, this table confirms ±"
-                                  f"{r['confirmable_rel']:.0%} at best")
+        _file(r["status"], text, f"±{r['confirmable_rel']:.0%}", fails, unclear)
     judged = effects[effects["status"] != NOT_JUDGED]
     if len(judged) and judged["status"].isin([WITHIN, COVERED]).all():
         covered = int((judged["status"] == COVERED).sum())
@@ -407,10 +409,7 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
                 f"{r['real_effect']:.3f} vs synthetic {r['synthetic_effect']:.3f} "
                 f"({r['diff']:+.3f}, interval [{r['diff_low']:+.3f}; {r['diff_high']:+.3f}]; "
                 f"margin ±{m.independence:g})")
-        if r["status"] == BEYOND:
-            fails.append(text)
-        elif r["status"] == UNCLEAR:
-            unclear.append(text + ": not decidable")
+        _file(r["status"], text, None, fails, unclear)
     tested = independences[independences["status"] != NOT_JUDGED]
     if len(tested) and (tested["status"] == WITHIN).all():
         passes.append(f"all {len(tested)} tested implied independences alike on both tables "
