@@ -161,6 +161,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         lost_columns=lost,
         method={"ici": est_r.method, "families": families, "n_bootstrap": n_boot,
                 "bootstrap_rows_synthetic": None if est_s is None else est_s.n_resample,
+                "bootstrap_failed": {"real": est_r.bootstrap_failed,
+                                     "synthetic": None if est_s is None
+                                     else est_s.bootstrap_failed},
                 "effects": ["gcm: intervention on the fitted DoWhy GCM, common random numbers",
                             "dml: EconML LinearDML, controls = treatment's parents (backdoor)"],
                 "independence_test": "residual correlation (GCM); the difference of effect "

@@ -42,6 +42,7 @@ class TableEstimates:
     families: dict[str, str]
     n_rows: int
     n_resample: int
+    bootstrap_failed: int = 0               # resamples that could not be fitted
 
 
 @dataclass
@@ -89,7 +90,13 @@ def _estimate(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, effect_uni
 
 def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, uniforms_a,
                uniforms_b, effect_uniforms, treatments):
-    fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families, seed=seed)
+    """One bootstrap replicate; None when the resample cannot be fitted (e.g. a rare class
+    of a small table is missing from it)."""
+    try:
+        fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
+                         seed=seed)
+    except ValueError:
+        return None
     shares, _, effects, _ = _estimate(fitted, target, uniforms_a, uniforms_b, effect_uniforms,
                                       treatments)
     return shares, effects
@@ -124,10 +131,15 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
         delayed(_replicate)(data, dag, families, target, idx, s, boot_a, boot_b,
                             effect_uniforms, treatments) for idx, s in jobs)
     players = [*dag.ancestors(target), target]
+    failed = sum(r is None for r in reps)
+    reps = [r for r in reps if r is not None]
+    if n_bootstrap >= 2 and len(reps) < 2:  # no noise estimate: undecidable, not certain
+        reps = [(np.full(len(players), np.nan), dict.fromkeys(effects, np.nan))] * 2
     boot = np.array([r[0] for r in reps]) if reps else np.empty((0, len(players)))
     return TableEstimates(target=target, players=players, shares=shares, mc_se=se,
                           boot_shares=boot, effects=effects, boot_effects=[r[1] for r in reps],
-                          method=method, families=dict(families), n_rows=n, n_resample=m)
+                          method=method, families=dict(families), n_rows=n, n_resample=m,
+                          bootstrap_failed=failed)
 
 
 def common_uniforms(dag: DAG, shares_rows: int, effect_rows: int, rng) -> tuple:
