@@ -48,14 +48,14 @@ def causal_comparison(real: pd.DataFrame, syn: pd.DataFrame, dag, seed: int) -> 
     out = compare_causal(real, syn, dag, seed=seed)
     ici = pd.DataFrame(out["ici"])
     eff = pd.DataFrame(out["effects"])
-    judged = eff[eff["in_verdict"]] if len(eff) else eff  # as the leaderboard counts them
-    broken = sum(bool(r["broken"]) for r in out["independences"])
+    judged = eff[eff["status"] != "not judged"] if len(eff) else eff  # as the leaderboard
+    broken = sum(r["status"] == "beyond" for r in out["independences"])
     return {"evaluator": "compare_causal", "verdict": out["verdict"],
             "max_ici_pp": float(ici["diff_pp"].abs().max()),
             "max_effect_rel": float(judged["rel_diff"].abs().max()) if len(judged) else np.nan,
             "broken_independences": broken, "ici": ici,
             "effects": eff[[c for c in ("treatment", "kind", "method", "real", "synthetic",
-                                        "rel_diff", "in_verdict", "ok") if c in eff.columns]],
+                                        "rel_diff", "status") if c in eff.columns]],
             "reasons": out["reasons"]}
 
 

@@ -8,7 +8,8 @@ draws a real table and an equally large holdout from the DAG, then ``causalsynth
 each synthesizer, samples as many rows as it trained on, and validates: fit and sample time,
 SDMetrics quality, max ICI difference (points), max effect difference (over the effects the
 verdict judges), independences broken, privacy figures and the verdict. ``robyn_weekly`` has no
-simulation block: it runs on the 208 real weeks shipped in ``examples/data`` (42 held out).
+simulation block: it runs on the 208 real weeks shipped in ``examples/data`` (42 held out),
+with the split-half reference row (two halves of the training weeks judged the same way).
 
 The first row, ``fresh draw``, is not a synthesizer: it is another independent draw from the
 DAG, measured the same way. It is the yardstick for the privacy figures (what an honest sample
@@ -35,7 +36,6 @@ import causalsynth as cs
 from causalsynth.synthesizers.base import Synthesizer
 
 SIZES = {"acquisition": 20_000, "saturation": 20_000, "ad_funnel": 10_000}
-ROBYN = Path(__file__).resolve().parent.parent / "examples" / "data" / "dt_simulated_weekly.csv"
 COLUMNS = ["synthesizer", "fit_s", "sample_s", "quality", "max_ici_diff", "max_effect_diff",
            "independences_broken", "closer_to_train", "copies", "verbatim", "membership_auc",
            "verdict"]
@@ -94,10 +94,11 @@ def main() -> None:
             synths = [FreshDraw()] + [cs.make_synthesizer(n, **budgets.get(n, {}))
                                       for n in names]
         else:  # real weeks: no DAG simulation, so no fresh draw; compare holds 20% out
-            real, holdout = pd.read_csv(ROBYN).drop(columns=["DATE"]), None
+            real, holdout = cs.load_example(dag_name), None
             synths = [cs.make_synthesizer(n, **budgets.get(n, {})) for n in names]
         start = time.perf_counter()
-        board = cs.compare(real, dag, synthesizers=synths, holdout=holdout, seed=0)
+        board = cs.compare(real, dag, synthesizers=synths, holdout=holdout, seed=0,
+                           reference=dag_name not in SIZES)  # real data: split-half row
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             board.to_json(args.out / f"{dag_name}.json")

@@ -170,3 +170,12 @@ def test_split_half_keeps_rare_levels_in_both_halves(ad_funnel):
                 assert half[node].nunique() > 1, node
     again = split_half(table.iloc[::-1], ad_funnel, seed=3)
     pd.testing.assert_frame_equal(a, again[0])
+
+
+def test_small_table_with_rare_classes_is_judged_not_crashed(ad_funnel):
+    """200 ad_funnel rows hold about 10 conversions: some bootstrap resamples hold none and
+    cannot be fitted; they are skipped and counted, and the verdict stays honest."""
+    out = compare_causal(ad_funnel.simulate(200, seed=1000), ad_funnel.simulate(200, seed=2000),
+                         ad_funnel, seed=0)
+    assert out["verdict"] == "inconclusive"
+    assert out["method"]["bootstrap_failed"]["real"] >= 1
