@@ -204,7 +204,7 @@ _STATUS = {"within": ("", '<span class="yes">within</span>'),
            "beyond": ("bad", '<span class="no">beyond</span>'),
            "unclear": ("unsure", '<span class="maybe">undecided</span>'),
            "not judged": ("", '<span class="note">not judged</span>'),
-           "covered": ("", '<span class="note">consistent (GCM decides)</span>')}
+           "covered": ("", '<span class="note">consistent (the other estimate decides)</span>')}
 
 
 def _status(r: Mapping[str, Any]) -> tuple[str, str]:
