@@ -117,6 +117,8 @@ def power(reps: int, plan: list[tuple[str, int, str]]) -> None:
 
 def summary() -> None:
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+    # one result per comparison: a rerun of the same (case, table, rows, rep) replaces it
+    rows = list({(r["kind"], r["dag"], r["n"], r["rep"]): r for r in rows}.values())
     groups: dict[tuple, Counter] = {}
     secs: dict[tuple, list] = {}
     for r in rows:
