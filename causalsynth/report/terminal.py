@@ -38,6 +38,8 @@ def verdict_text(verdict: str | None, short: bool = False) -> str:
     return f"[bold red]{verdict}[/]"
 
 
+#: undecided differences listed on the terminal (the reports list all)
+_UNDECIDED_SHOWN = 3
 #: per-quantity status -> row style
 _STATUS_STYLE = {"beyond": "red", "unclear": "yellow"}
 
@@ -65,8 +67,16 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     if gate.get("flagged"):
         console.print(f"PRIVACY GATE: {escape(gate['reason'])}", style="bold red",
                       highlight=False)
+    undecided = 0
     for reason in causal.get("reasons") or []:
+        if ": not decidable" in reason:  # long lists on small tables: the first few suffice
+            undecided += 1
+            if undecided > _UNDECIDED_SHOWN:
+                continue
         console.print(f"  • {reason}", markup=False, highlight=False)
+    if undecided > _UNDECIDED_SHOWN:
+        console.print(f"  … and {undecided - _UNDECIDED_SHOWN} more undecided differences "
+                      f"(all in the JSON and HTML reports)", markup=False, highlight=False)
     if gate.get("reason") and not gate.get("flagged"):
         console.print(f"  privacy gate: {gate['reason']}", markup=False, highlight=False)
     ref = causal.get("reference") or {}
