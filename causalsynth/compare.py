@@ -353,7 +353,9 @@ def _reference(train, holdout, dag, root, split_seed, margins, advance):
         raise
     except Exception as exc:  # e.g. a half too small or constant: say so in the row
         advance(REFERENCE, "failed", done=True)
-        return None, _error_text(exc)
+        return None, (f"no split-half reference for these {len(train):,} training rows: "
+                      f"{_error_text(exc)} (a label level that occurs once cannot be in both "
+                      f"halves)")
     report.meta["synthesizer"] = REFERENCE
     advance(REFERENCE, "done", done=True)
     return report, None

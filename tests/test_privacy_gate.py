@@ -85,3 +85,16 @@ def test_a_holdout_overlapping_the_training_rows_is_refused():
     mixed = real.iloc[:100].copy()
     with pytest.raises(cs.DataError, match="holdout shares 100"):
         cs.validate(real, dag.simulate(300, seed=2), dag, holdout=mixed)
+
+
+def test_a_label_table_holdout_is_judged_against_chance_repeats():
+    """ad_funnel rows repeat by nature (92% of a fresh table's rows are in the training
+    table): a fresh holdout is accepted, the training rows themselves are refused."""
+    from causalsynth.data import check_data
+    from causalsynth.evaluate.gate import check_holdout
+
+    dag = cs.load_dag("ad_funnel")
+    train = check_data(dag.simulate(5_000, seed=1), dag)
+    check_holdout(train, check_data(dag.simulate(2_000, seed=2), dag), dag)
+    with pytest.raises(cs.DataError, match="chance repeats would explain"):
+        check_holdout(train, train.iloc[:2_000], dag)

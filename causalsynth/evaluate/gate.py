@@ -76,14 +76,21 @@ def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, dag: DAG) -> None:
     """Refuse a holdout that overlaps the training rows (typed tables of one DAG).
 
     A holdout must be real rows the synthesizer never saw; sharing rows with the training
-    table turns every privacy reference into nonsense. Where rows cannot repeat by chance (a
-    continuous node), more than 1% shared rows is refused; in label-only tables, only a
-    holdout made entirely of training rows.
+    table turns every privacy reference into nonsense. Rows repeat by chance where the table
+    is made of labels or zero-inflated values, so the share of holdout rows found in the
+    training table is compared with the training table's own repeat rate (the share of its
+    rows equal to another of its rows): at least 1 point more, and more than 3 standard
+    errors, is refused.
     """
-    shared = np.isin(row_hashes(holdout), row_hashes(train))
-    continuous = any(dag.node_type(n) == "continuous" for n in dag.nodes)
-    if (continuous and shared.sum() >= 2 and shared.mean() > MIN_EXCESS) or shared.all():
+    train_hashes = row_hashes(train)
+    shared = np.isin(row_hashes(holdout), train_hashes)
+    chance = float(pd.Series(train_hashes).duplicated(keep=False).mean())
+    excess = float(shared.mean()) - chance
+    se = math.sqrt(chance * (1 - chance) / len(train) + shared.mean() * (1 - shared.mean())
+                   / len(holdout))
+    if shared.sum() >= 2 and excess >= MIN_EXCESS and excess > 3 * se:
         raise DataError(
             f"the holdout shares {int(shared.sum()):,} of its {len(holdout):,} rows with the "
-            f"real (training) table; a holdout must be real rows the synthesizer never saw: "
-            f"split them off before fitting (compare() does this for you)")
+            f"real (training) table, where chance repeats would explain {chance:.0%}; a "
+            f"holdout must be real rows the synthesizer never saw: split them off before "
+            f"fitting (compare() does this for you)")
