@@ -287,12 +287,19 @@ def test_a_swallowed_interrupt_still_ends_the_run_with_130_and_no_outputs(work, 
         return fake_validate("preserved")(*args, **kwargs)
 
     monkeypatch.setattr(cli, "_api", lambda name: swallowing_validate)
+    # a test run started in the background (`cmd &`) inherits SIGINT ignored, which main()
+    # rightly keeps; this test is about a terminal's Ctrl-C, so give SIGINT Python's handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     handler = signal.getsignal(signal.SIGINT)
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["validate", str(work / "real.csv"), str(work / "synth.csv"), "--dag",
-                  "acquisition", "--json", str(work / "r.json"), "--html", str(work / "r.html")])
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["validate", str(work / "real.csv"), str(work / "synth.csv"), "--dag",
+                      "acquisition", "--json", str(work / "r.json"), "--html",
+                      str(work / "r.html")])
+        assert signal.getsignal(signal.SIGINT) is handler  # main() put the old handler back
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert exit_info.value.code == 130
-    assert signal.getsignal(signal.SIGINT) is handler  # main() put the old handler back
     assert_one_line_error(capsys.readouterr().err, "interrupted (Ctrl-C, SIGINT)",
                           "no outputs were written")
     assert not (work / "r.json").exists() and not (work / "r.html").exists()
