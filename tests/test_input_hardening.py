@@ -48,7 +48,7 @@ def file_sum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def refused(df: pd.DataFrame, dag, *fragments: str, error=DataError, **kwargs) -> str:
+def assert_refused(df: pd.DataFrame, dag, *fragments: str, error=DataError, **kwargs) -> str:
     """check_data refuses ``df`` with ``error``; message holds the fragments; df unchanged."""
     before, copy = checksum(df), df.copy(deep=True)
     with pytest.raises(error) as info:
@@ -77,14 +77,14 @@ def acq(acquisition):
 def test_count_beyond_exact_range_is_refused(sat, saturation, value):
     df = sat.assign(brand_searches=sat["brand_searches"].astype(float))
     df.loc[7, "brand_searches"] = value
-    msg = refused(df, saturation, "column 'brand_searches' is a count but holds", "2**53")
+    msg = assert_refused(df, saturation, "column 'brand_searches' is a count but holds", "2**53")
     assert f"{value:.4g}" in msg
 
 
 def test_int64_count_just_above_exact_range_is_refused(sat, saturation):
     df = sat.copy()
     df.loc[3, "brand_searches"] = MAX_COUNT + 1  # exact in int64, not in float64
-    refused(df, saturation, "column 'brand_searches'", f"{MAX_COUNT + 1:,}")
+    assert_refused(df, saturation, "column 'brand_searches'", f"{MAX_COUNT + 1:,}")
 
 
 def test_largest_exact_count_is_kept_exactly(sat, saturation):
@@ -98,7 +98,7 @@ def test_largest_exact_count_is_kept_exactly(sat, saturation):
 def test_uint64_count_is_refused_not_wrapped(sat, saturation):
     df = sat.assign(brand_searches=sat["brand_searches"].astype("uint64"))
     df.loc[0, "brand_searches"] = np.uint64(2**64 - 1)
-    refused(df, saturation, "column 'brand_searches' is a count")
+    assert_refused(df, saturation, "column 'brand_searches' is a count")
 
 
 def test_fit_refuses_a_wrapping_count_before_training(sat, saturation):
@@ -115,13 +115,13 @@ def test_fit_refuses_a_wrapping_count_before_training(sat, saturation):
 def test_overflowing_value_is_refused_up_front(acq, acquisition, value):
     df = acq.copy()
     df.loc[5, "tv_spend"] = value
-    refused(df, acquisition, "column 'tv_spend' holds 1 number(s) beyond ±1e50",
+    assert_refused(df, acquisition, "column 'tv_spend' holds 1 number(s) beyond ±1e50",
             f"{value!r}", "rescale the column")
 
 
 def test_tiny_column_is_refused(acq, acquisition):
     df = acq.assign(revenue=acq["revenue"] * 1e-300)
-    refused(df, acquisition, "column 'revenue'", "smaller than 1e-50", "rescale")
+    assert_refused(df, acquisition, "column 'revenue'", "smaller than 1e-50", "rescale")
 
 
 def test_bound_is_inclusive_and_all_zero_is_not_tiny(acq, acquisition):
@@ -240,7 +240,7 @@ nodes:
 ], ids=["datetime64", "tz-aware", "timedelta", "Timestamp-objects"])
 def test_datetime_column_in_a_numeric_node_is_an_error(acq, acquisition, make):
     df = acq.assign(demand=make(len(acq)))
-    refused(df, acquisition, "column 'demand' holds dates or times", "declared continuous",
+    assert_refused(df, acquisition, "column 'demand' holds dates or times", "declared continuous",
             "convert them to numbers")
 
 
@@ -254,28 +254,28 @@ def test_bool_column_is_binary_but_not_continuous_or_count(ad_funnel, saturation
     mixed = table.assign(click=table["click"].astype(object).where(table.index % 2 == 0,
                                                                     table["click"] == 1))
     assert (check_data(mixed, ad_funnel)["click"] == out["click"]).all()
-    refused(acq.assign(revenue=acq["revenue"] > acq["revenue"].median()), acquisition,
+    assert_refused(acq.assign(revenue=acq["revenue"] > acq["revenue"].median()), acquisition,
             "column 'revenue' holds True/False values but is declared continuous")
-    refused(sat.assign(brand_searches=sat["brand_searches"] > 200), saturation,
+    assert_refused(sat.assign(brand_searches=sat["brand_searches"] > 200), saturation,
             "column 'brand_searches' holds True/False values but is declared count")
 
 
 def test_complex_and_object_columns_are_named(acq, acquisition):
-    refused(acq.assign(demand=acq["demand"].astype(complex)), acquisition,
+    assert_refused(acq.assign(demand=acq["demand"].astype(complex)), acquisition,
             "column 'demand' holds complex numbers")
     objects = acq.assign(demand=pd.Series([[1, 2]] * len(acq), dtype=object))
-    refused(objects, acquisition, "column 'demand' is continuous but holds values that are "
+    assert_refused(objects, acquisition, "column 'demand' is continuous but holds values that are "
                                   "not numbers")
 
 
 def test_duplicated_csv_column_is_named_as_a_duplicate(acq, acquisition):
     df = acq.assign(**{"tv_spend.1": acq["tv_spend"]})
-    refused(df, acquisition, "'tv_spend.1'", "renamed", "remove the duplicate columns")
+    assert_refused(df, acquisition, "'tv_spend.1'", "renamed", "remove the duplicate columns")
 
 
 def test_allow_constant(acq, acquisition):
     df = acq.assign(revenue=2.5)
-    refused(df, acquisition, "column 'revenue' is constant (2.5)")
+    assert_refused(df, acquisition, "column 'revenue' is constant (2.5)")
     assert check_data(df, acquisition, allow_constant=True)["revenue"].eq(2.5).all()
 
 
@@ -359,7 +359,7 @@ def test_excerpt_is_cheap_on_shared_structures():
 def test_long_cell_values_are_cut_in_data_messages(acq, acquisition):
     df = acq.assign(demand=acq["demand"].astype(object))
     df.loc[2, "demand"] = "y" * 50_000
-    msg = refused(df, acquisition, "column 'demand' is continuous but holds text")
+    msg = assert_refused(df, acquisition, "column 'demand' is continuous but holds text")
     assert len(msg) < 400
 
 

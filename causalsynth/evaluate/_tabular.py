@@ -84,6 +84,11 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
+def repeat_share(hashes: np.ndarray) -> float:
+    """Share of rows equal to another row of the same table: the rate of chance repeats."""
+    return float(pd.Series(hashes).duplicated(keep=False).mean()) if len(hashes) else 0.0
+
+
 @dataclass
 class MixedEncoder:
     """Encode typed tables of one DAG into a numeric matrix for distances.

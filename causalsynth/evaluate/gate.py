@@ -26,12 +26,19 @@ import pandas as pd
 
 from causalsynth.dag import DAG
 from causalsynth.errors import DataError
-from causalsynth.evaluate._tabular import row_hashes
+from causalsynth.evaluate._tabular import repeat_share, row_hashes
 
-__all__ = ["check_holdout", "privacy_gate"]
+__all__ = ["beyond_chance", "check_holdout", "privacy_gate"]
 
 #: copy shares must exceed the reference by at least this much to be flagged
 MIN_EXCESS = 0.01
+
+
+def beyond_chance(share: float, n: int, chance: float, n_chance: int) -> bool:
+    """Is ``share`` (of ``n`` rows) at least a point above the ``chance`` rate (measured on
+    ``n_chance`` rows) and more than 3 standard errors of the difference of two proportions?"""
+    se = math.sqrt(chance * (1 - chance) / max(n_chance, 1) + share * (1 - share) / max(n, 1))
+    return share - chance >= MIN_EXCESS and share - chance > 3 * se
 
 
 def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, Any]:
@@ -50,14 +57,11 @@ def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, 
     n_hold = next((int(r["rows"]) for r in rows if r.get("table") == "holdout"), 0)
     if ref is not None and n_hold:
         ref = float(ref)
-        se = math.sqrt(ref * (1 - ref) / n_hold + share * (1 - share) / max(n_syn, 1))
-        flagged = share - ref >= MIN_EXCESS and share - ref > 3 * se
+        flagged = beyond_chance(share, n_syn, ref, n_hold)
         basis = f"a table drawn like the holdout repeats {ref:.1%} of training rows"
     elif details.get("training_repeat_share") is not None:
         ref = float(details["training_repeat_share"])
-        n_train = int(details.get("n_training") or 0)
-        se = math.sqrt(ref * (1 - ref) / max(n_train, 1) + share * (1 - share) / max(n_syn, 1))
-        flagged = share - ref >= MIN_EXCESS and share - ref > 3 * se
+        flagged = beyond_chance(share, n_syn, ref, int(details.get("n_training") or 0))
         basis = (f"the training table repeats {ref:.1%} of its own rows (no holdout given; "
                  f"pass one for a firmer reference)")
     else:
@@ -84,11 +88,9 @@ def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, dag: DAG) -> None:
     """
     train_hashes = row_hashes(train)
     shared = np.isin(row_hashes(holdout), train_hashes)
-    chance = float(pd.Series(train_hashes).duplicated(keep=False).mean())
-    excess = float(shared.mean()) - chance
-    se = math.sqrt(chance * (1 - chance) / len(train) + shared.mean() * (1 - shared.mean())
-                   / len(holdout))
-    if shared.sum() >= 2 and excess >= MIN_EXCESS and excess > 3 * se:
+    chance = repeat_share(train_hashes)
+    if shared.sum() >= 2 and beyond_chance(float(shared.mean()), len(holdout), chance,
+                                           len(train)):
         raise DataError(
             f"the holdout shares {int(shared.sum()):,} of its {len(holdout):,} rows with the "
             f"real (training) table, where chance repeats would explain {chance:.0%}; a "

@@ -59,6 +59,7 @@ from causalsynth.evaluate._tabular import (
     MixedEncoder,
     codes,
     nearest,
+    repeat_share,
     row_hashes,
     typed_tables,
 )
@@ -225,11 +226,9 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None
     train = row_hashes(t["real"])
     syn_copy = np.isin(row_hashes(t["synthetic"]), train)
     n_syn = len(syn_copy)
-    hashes = pd.Series(train)
     details: dict[str, Any] = {"share": float(syn_copy.mean()), "n_synthetic": n_syn,
                                # chance repeats: training rows equal to another training row
-                               "training_repeat_share": float(hashes.duplicated(keep=False)
-                                                              .mean()),
+                               "training_repeat_share": repeat_share(train),
                                "n_training": len(train),
                                "n_distinct_copied": int(np.unique(
                                    row_hashes(t["synthetic"])[syn_copy]).size)}
