@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 import time
@@ -91,8 +92,19 @@ HoldoutOpt = Annotated[Path | None, typer.Option(
     "--holdout", help="Real rows kept out of training (CSV/Parquet), for the privacy figures.")]
 
 
+class _Stdout(Console):
+    """The terminal summary. A reader that stops reading (``| head``) does not change the
+    exit code: rich's default turns a broken pipe into exit 1, which here means "not
+    preserved"; the rest of the summary goes to /dev/null instead."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def _out() -> Console:
-    return Console(highlight=False)
+    return _Stdout(highlight=False)
 
 
 def _err() -> Console:

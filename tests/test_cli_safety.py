@@ -516,3 +516,23 @@ def test_load_dag_with_an_unknown_name_lists_the_builtins_and_the_path_tried(tmp
     assert all(name in message for name in builtin_dags())
     assert str(tmp_path / "weekly_mmm") in message
     assert "mapping" not in message
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_reading_does_not_change_the_exit_code(tmp_path):
+    """`causalsynth validate ... | head -1`: rich's default exit 1 on a broken pipe would read
+    as "not preserved"; the verdict's own code must come back."""
+    dag = load_dag("acquisition")
+    dag.simulate(300, seed=1).to_csv(tmp_path / "real.csv", index=False)
+    dag.simulate(300, seed=2).to_csv(tmp_path / "synth.csv", index=False)
+    proc = subprocess.Popen([sys.executable, "-m", "causalsynth", "validate", "real.csv",
+                             "synth.csv", "--dag", "acquisition", "--json", "r.json"],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, like `| head -1`
+    proc.wait(timeout=300)
+    proc.stderr.close()
+    verdict = json.loads((tmp_path / "r.json").read_text())["verdict"]
+    assert b"attribution" in first
+    assert proc.returncode == {"preserved": 0, "inconclusive": 3}.get(verdict, 1)
