@@ -4,7 +4,7 @@ Run by hand:  python benchmarks/bench_synthesizers.py [--epochs 100] [--only cau
               [--dags acquisition,saturation,ad_funnel,robyn_weekly] [--out DIR]
 
 For each simulated DAG (acquisition and saturation at 20,000 rows, ad_funnel at 10,000) it
-draws a real table and an equally large holdout from the DAG, then ``causalsynth.compare`` fits
+draws a real table and an equally large holdout from the DAG, then ``causalsynth.comparison`` fits
 each synthesizer, samples as many rows as it trained on, and validates: fit and sample time,
 SDMetrics quality, max ICI difference (points), max effect difference (over the effects the
 verdict judges), independences broken, privacy figures and the verdict. ``robyn_weekly`` has no

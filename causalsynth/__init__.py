@@ -4,7 +4,7 @@ Declare a marketing DAG, synthesize a shareable table, and check that attributio
 causal influence, treatment effects, conditional independences) still holds on it.
 """
 
-from causalsynth.compare import Comparison, compare
+from causalsynth.comparison import Comparison, compare
 from causalsynth.dag import DAG, load_dag
 from causalsynth.datasets import load_example
 from causalsynth.errors import (
@@ -21,7 +21,7 @@ from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
 from causalsynth.evaluate.report import Report, judge, read_report
 from causalsynth.evaluate.validate import validate
 from causalsynth.evaluate.verdict import Margins
-from causalsynth.simulate import GroundTruth, simulate
+from causalsynth.simulation import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
 
 __version__ = "0.1.0"

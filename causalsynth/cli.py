@@ -113,13 +113,9 @@ def _err() -> Console:
 
 def _api(name: str) -> Callable[..., Any]:
     """The API function behind a command, imported when used (the evaluation stack is heavy)."""
-    if name == "compare":  # from its module: `causalsynth.compare` may name the module
-        from causalsynth.compare import compare
-
-        return compare
     import causalsynth
 
-    if name not in ("validate", "check_dag"):  # pragma: no cover - programming error
+    if name not in ("validate", "check_dag", "compare"):  # pragma: no cover - programming error
         raise KeyError(name)
     return getattr(causalsynth, name)
 
@@ -400,7 +396,7 @@ def validate(
     Exit 0 preserved, 1 not preserved, 3 inconclusive (too few real rows to tell), 4 the
     synthetic table copies real rows (privacy gate).
     """
-    from causalsynth.report.terminal import print_summary
+    from causalsynth.render.terminal import print_summary
 
     _outputs([real, synthetic, holdout], html=html, json_path=json_path, dag=dag)
     graph = _dag(dag)
@@ -445,7 +441,7 @@ def compare(
     Exit 0 when at least one synthesizer preserves attribution, 3 when none does but some
     verdict is inconclusive, 1 when every verdict is "not preserved".
     """
-    from causalsynth.report.terminal import print_leaderboard
+    from causalsynth.render.terminal import print_leaderboard
 
     _outputs([real, holdout], html=html, json_path=json_path, dag=dag)
     graph = _dag(dag)
@@ -464,7 +460,7 @@ def compare(
     for p, what in ((html, "HTML comparison"), (json_path, "JSON comparison")):
         if p is not None:
             out.print(f"{what}: {p}")
-    from causalsynth.compare import REFERENCE
+    from causalsynth.comparison import REFERENCE
 
     board = result.leaderboard[result.leaderboard["synthesizer"] != REFERENCE]
     safe = board[board["copies_real_rows"] != True]  # noqa: E712 (None: failed row)
@@ -548,7 +544,7 @@ def _print_check(d: dict[str, Any], passed: bool, result: Any) -> None:
     """Generic rendering: the verdict, then the result's summary or its first table."""
     from rich.table import Table
 
-    from causalsynth.report.html import fmt
+    from causalsynth.render.html import fmt
 
     out = _out()
     out.print("[bold green]the data do not contradict the DAG[/]" if passed
@@ -594,7 +590,7 @@ def demo(
     synthesizer into the output folder (default ./causalsynth-demo) and prints the
     leaderboard. Files already there are not replaced unless --overwrite is given.
     """
-    from causalsynth.report.terminal import print_leaderboard
+    from causalsynth.render.terminal import print_leaderboard
 
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")

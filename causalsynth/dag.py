@@ -16,7 +16,7 @@ A DAG file names every node with its type and role, and lists each node's parent
         role: outcome
         parents: [demand, tv_spend]
     simulation:                   # optional: how to generate data with known truth
-      ...                         # see causalsynth.simulate
+      ...                         # see causalsynth.simulation
 
 YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated. On
 top of the safe loader: a key repeated in one mapping is an error (naming the key and its
@@ -179,20 +179,20 @@ class DAG:
             write_text_atomic(Path(path), text)
         return text
 
-    # ---- simulation and truth (see causalsynth.simulate) -----------------------------
+    # ---- simulation and truth (see causalsynth.simulation) -----------------------------
     def simulate(self, n: int, seed=None, interventions: Mapping[str, Any] | None = None):
         """Draw ``n`` rows from the declared ``simulation`` block; same seed, same frame.
 
         ``interventions`` maps a node to a value (``{"tv_spend": 120000}``) or a shift
         (``"+10%"``, ``"+1000"``), replacing its mechanism.
         """
-        from causalsynth.simulate import simulate
+        from causalsynth.simulation import simulate
 
         return simulate(self, n, seed=seed, interventions=interventions)
 
     def ground_truth(self, **kwargs):
         """True ICI shares on the outcome and true treatment effects (see simulate.ground_truth)."""
-        from causalsynth.simulate import ground_truth
+        from causalsynth.simulation import ground_truth
 
         return ground_truth(self, **kwargs)
 
@@ -513,7 +513,7 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
     dag = DAG(name=name, description=description.strip(), node_specs=tuple(nodes),
               simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None)
     if simulation is not None:
-        from causalsynth.simulate import check_simulation
+        from causalsynth.simulation import check_simulation
 
         sim_problems = check_simulation(dag)
         if sim_problems:

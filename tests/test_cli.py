@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -12,13 +11,13 @@ from test_report_html import example_report  # a realistic report dict (validate
 from typer.testing import CliRunner
 
 import causalsynth.cli as cli
+
+# the package exports the function compare(); the module is reached through sys.modules
+import causalsynth.comparison as cmp
 from causalsynth import load_dag
 from causalsynth.data import check_data
 from causalsynth.evaluate.metric import MetricResult
 from causalsynth.evaluate.report import Report
-
-# the package exports the function compare(); the module is reached through sys.modules
-cmp = importlib.import_module("causalsynth.compare")
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent

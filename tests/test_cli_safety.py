@@ -11,7 +11,6 @@ and that no ``.part`` file is left.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -29,13 +28,13 @@ from test_cli import fake_validate as _fake_validate  # a fast validate(), reali
 from typer.testing import CliRunner
 
 import causalsynth.cli as cli
+import causalsynth.comparison as cmp
 from causalsynth import load_dag
 from causalsynth._io import read_table, write_outputs, write_table_atomic, write_text_atomic
 from causalsynth.dag import builtin_dags
 from causalsynth.errors import DAGError, DataError
 from causalsynth.evaluate.report import Report
 
-cmp = importlib.import_module("causalsynth.compare")
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

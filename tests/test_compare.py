@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+# the package exports the function compare(); the module is reached through sys.modules
+import causalsynth.comparison as cmp
 from causalsynth import CausalSynthError, DataError, Margins, load_dag
 from causalsynth.evaluate.metric import MetricResult
 from causalsynth.evaluate.report import Report
 from causalsynth.synthesizers.base import Synthesizer
-
-# the package exports the function compare(); the module is reached through sys.modules
-cmp = importlib.import_module("causalsynth.compare")
 
 
 class IndependentNormal(Synthesizer):

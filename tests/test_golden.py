@@ -36,7 +36,7 @@ def assert_same(got, want, path=()):
             assert_same(got[key], want[key], (*path, key))
     elif isinstance(want, list):
         assert isinstance(got, list) and len(got) == len(want), where
-        for i, (g, w) in enumerate(zip(got, want)):
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
             assert_same(g, w, (*path, i))
     elif isinstance(want, float) and isinstance(got, (int, float)):
         if math.isnan(want):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from causalsynth import load_dag
-from causalsynth.report.html import fmt, render_report
+from causalsynth.render.html import fmt, render_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from causalsynth import DAGError, load_dag
-from causalsynth.simulate import _Simulator
+from causalsynth.simulation import _Simulator
 
 EXACT_ACQUISITION = {"demand": 30.1, "tv_spend": 17.5, "social_spend": 24.7,
                      "organic_clicks": 0.2, "social_clicks": 27.3, "revenue": 0.2}

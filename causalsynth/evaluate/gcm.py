@@ -55,7 +55,7 @@ from causalsynth._ici import (
 )
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
-from causalsynth.simulate import parse_intervention
+from causalsynth.simulation import parse_intervention
 
 __all__ = ["FittedGCM", "choose_families", "fit_gcm", "to_model_frame"]
 

@@ -1,7 +1,7 @@
 """The Report: one object holding every evaluation of a synthetic table, and its verdict.
 
 A Report only holds results; rendering (HTML, notebook, terminal) lives in
-``causalsynth.report`` and works from ``to_dict()``, so a JSON file renders the same way.
+``causalsynth.render`` and works from ``to_dict()``, so a JSON file renders the same way.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Report:
 
     def to_html(self, path: str | Path | None = None) -> str:
         """A self-contained HTML page (aggregates only, no real rows); written to ``path``."""
-        from causalsynth.report.html import render_report
+        from causalsynth.render.html import render_report
 
         html = render_report(self.to_dict())
         if path is not None:
@@ -111,7 +111,7 @@ class Report:
         return html
 
     def _repr_html_(self) -> str:
-        from causalsynth.report.html import render_report
+        from causalsynth.render.html import render_report
 
         return render_report(self.to_dict(), fragment=True)
 

@@ -56,7 +56,7 @@ from threadpoolctl import threadpool_limits
 from causalsynth._random import child_seed
 from causalsynth.dag import DAG, Node
 from causalsynth.errors import CausalSynthError, DAGError, SynthesizerError
-from causalsynth.simulate import parse_intervention
+from causalsynth.simulation import parse_intervention
 from causalsynth.synthesizers.base import Synthesizer
 
 __all__ = ["CausalSynthesizer"]

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from causalsynth.report.html import fmt
+from causalsynth.render.html import fmt
 
 __all__ = ["print_leaderboard", "print_summary", "verdict_text"]
 

@@ -7,7 +7,7 @@ HTML-escaped; numbers are rounded for display. Rendering never recomputes a figu
 
 Examples
 --------
->>> from causalsynth.report.html import render_report
+>>> from causalsynth.render.html import render_report
 >>> page = render_report({"verdict": "preserved", "causal": {"reasons": []}, "meta": {}})
 >>> page.startswith("<!DOCTYPE html>")
 True
@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from causalsynth.report import plots
+from causalsynth.render import plots
 
 __all__ = [
     "CSS", "esc", "fmt", "metric_table", "page", "render_comparison", "render_report",
@@ -565,7 +565,7 @@ def render_report(report: Mapping[str, Any], fragment: bool = False) -> str:
 
     Examples
     --------
-    >>> import json, causalsynth.report.html as h
+    >>> import json, causalsynth.render.html as h
     >>> text = h.render_report(json.load(open("report.json")))   # doctest: +SKIP
     """
     body = report_body(report, fold=fragment)

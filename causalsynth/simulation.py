@@ -242,7 +242,7 @@ class _Simulator:
     def __init__(self, dag):
         if dag.simulation is None:
             raise DAGError(f"DAG {dag.name!r} has no 'simulation' block, so it cannot be "
-                           f"simulated; add one (see causalsynth.simulate) or load data instead")
+                           f"simulated; add one (see causalsynth.simulation) or load data instead")
         self.dag = dag
         self.sim = dag.simulation
 

@@ -4,7 +4,7 @@ Everything here is a pure function of a report dict (``Report.to_dict()`` or its
 rendering never recomputes a figure and never sees a table row.
 """
 
-from causalsynth.report.html import render_report
-from causalsynth.report.terminal import print_leaderboard, print_summary
+from causalsynth.render.html import render_report
+from causalsynth.render.terminal import print_leaderboard, print_summary
 
 __all__ = ["print_leaderboard", "print_summary", "render_report"]
