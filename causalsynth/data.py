@@ -27,7 +27,20 @@ import pandas as pd
 from causalsynth.dag import DAG
 from causalsynth.errors import DataError, excerpt
 
-__all__ = ["MAX_ABS_VALUE", "MAX_COUNT", "MIN_ABS_SCALE", "MIN_ROWS", "check_data"]
+__all__ = [
+    "MAX_ABS_VALUE",
+    "MAX_COUNT",
+    "MIN_ABS_SCALE",
+    "MIN_ROWS",
+    "check_data",
+    "code_matrix",
+    "from_codes",
+    "label_codes",
+    "sdmetrics_metadata",
+    "sdv_metadata",
+    "to_codes",
+    "to_plain_frame",
+]
 
 MIN_ROWS = 10
 #: largest absolute number a continuous or count column may hold
@@ -274,3 +287,112 @@ def _label_aliases(col: pd.Series, categories: tuple[str, ...], unknown: set[str
 def _plain(value):
     """A numpy scalar as the Python value it holds (so messages show 1.0, not np.float64(1.0))."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+# ---------------------------------------------------------------------------------------
+# The one typed-table converter. A typed table (from check_data) holds floats for continuous
+# nodes, int64 for binary and count nodes and pandas Categoricals with the declared categories;
+# the computing parts of the package work on "codes": one float array per node, a category as
+# its index into the node's declared categories.
+# ---------------------------------------------------------------------------------------
+def to_codes(data: pd.DataFrame, dag: DAG) -> dict[str, np.ndarray]:
+    """A typed table as ``{node: float array}``; categories become their integer codes.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("ad_funnel")
+    >>> sorted(to_codes(dag.simulate(4, seed=0), dag)) == sorted(dag.nodes)
+    True
+    """
+    out = {}
+    for name in dag.nodes:
+        col = data[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            out[name] = col.cat.codes.to_numpy(dtype="float64")
+        else:
+            out[name] = col.to_numpy(dtype="float64")
+    return out
+
+
+def code_matrix(data: pd.DataFrame, dag: DAG) -> np.ndarray:
+    """:func:`to_codes` as one float matrix, columns in the DAG's node order."""
+    values = to_codes(data, dag)
+    return (np.column_stack([values[n] for n in dag.nodes]) if values
+            else np.empty((len(data), 0)))
+
+
+def from_codes(values, dag: DAG) -> pd.DataFrame:
+    """The inverse of :func:`to_codes`: a typed table from ``{node: float array}``.
+
+    Binary and count values are rounded to integers; categorical codes are rounded and kept
+    within the declared categories.
+    """
+    columns = {}
+    for name in dag.nodes:
+        node, v = dag.node(name), np.asarray(values[name])
+        if node.type == "categorical":
+            codes = np.clip(np.rint(v).astype(int), 0, len(node.categories) - 1)
+            columns[name] = pd.Categorical.from_codes(codes, categories=list(node.categories))
+        elif node.type in ("binary", "count"):
+            columns[name] = np.rint(v).astype("int64")
+        else:
+            columns[name] = v.astype("float64")
+    return pd.DataFrame(columns)
+
+
+def label_codes(node, labels) -> np.ndarray:
+    """Text labels of a binary (``"0"``/``"1"``) or categorical node as float codes; a numeric
+    node's values as floats. Unknown labels get code -1."""
+    if node.is_numeric:
+        return np.asarray(labels, dtype="float64")
+    known = ["0", "1"] if node.type == "binary" else list(node.categories)
+    codes = pd.Categorical(np.asarray(labels).astype(str), categories=known).codes
+    return codes.astype("float64")
+
+
+def to_plain_frame(data: pd.DataFrame, dag: DAG) -> pd.DataFrame:
+    """A copy with categorical columns as plain text labels (object dtype): what SDV's
+    synthesizers and SDMetrics' metrics accept (they refuse or mishandle pandas Categoricals)."""
+    out = data.copy()
+    for name in dag.nodes:
+        if name in out and dag.node(name).type == "categorical":
+            out[name] = out[name].astype(str).astype(object)
+    return out
+
+
+def sdmetrics_metadata(dag: DAG, multi_table: bool = False) -> dict:
+    """SDMetrics metadata from the DAG's node types: continuous -> numerical (Float), count ->
+    numerical (Int64), binary -> boolean, categorical -> categorical. ``multi_table`` wraps it
+    as the one table ``"table"`` (SDMetrics' privacy metrics want that form).
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> sdmetrics_metadata(load_dag("acquisition"))["columns"]["revenue"]
+    {'sdtype': 'numerical', 'computer_representation': 'Float'}
+    """
+    kinds = {"continuous": {"sdtype": "numerical", "computer_representation": "Float"},
+             "count": {"sdtype": "numerical", "computer_representation": "Int64"},
+             "binary": {"sdtype": "boolean"}, "categorical": {"sdtype": "categorical"}}
+    single = {"columns": {n: dict(kinds[dag.node(n).type]) for n in dag.nodes}}
+    return {"tables": {"table": single}} if multi_table else single
+
+
+def sdv_metadata(dag: DAG, table: str = "table") -> dict:
+    """SDV 2.x metadata (as a dict) from the DAG's node types alone: it holds no data value.
+    Binary and categorical nodes are categorical (one-hot in CTGAN/TVAE, frequency-encoded in
+    the copulas); counts are numbers without decimals.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> sdv_metadata(load_dag("acquisition"))["tables"]["table"]["columns"]["revenue"]
+    {'sdtype': 'numerical'}
+    """
+    kinds = {"continuous": {"sdtype": "numerical"},
+             "count": {"sdtype": "numerical", "decimal_places": 0},
+             "binary": {"sdtype": "categorical"}, "categorical": {"sdtype": "categorical"}}
+    columns = {n: dict(kinds[dag.node(n).type]) for n in dag.nodes}
+    return {"METADATA_SPEC_VERSION": "V2", "tables": {table: {"columns": columns}},
+            "relationships": []}
