@@ -35,9 +35,10 @@ import numpy as np
 import causalsynth as cs
 from causalsynth.data import check_data
 from causalsynth.datasets import load_example
-from causalsynth.evaluate import gcm
+from causalsynth.evaluate import gcm_ici, influence
 from causalsynth.evaluate.causal import compare_causal
 from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
+from causalsynth.evaluate.gcm_ici import describe_mc_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.influence import DEFAULT_MC_ROWS
 
 ESTIMATORS = ("pick_freeze", "rao_blackwell")
@@ -53,10 +54,10 @@ def tables(name: str, rows: int):
 
 
 class _Timed:
-    """Seconds spent inside ``FittedGCM.mc_ici`` (the estimator's part of compare_causal)."""
+    """Seconds spent inside ``mc_ici`` (the estimator's part of compare_causal)."""
 
     def __init__(self):
-        self.seconds, self.calls, self._orig = 0.0, 0, gcm.FittedGCM.mc_ici
+        self.seconds, self.calls, self._orig = 0.0, 0, influence.mc_ici
 
     def __enter__(self):
         orig = self._orig
@@ -69,11 +70,11 @@ class _Timed:
                 self.seconds += time.perf_counter() - start
                 self.calls += 1
 
-        gcm.FittedGCM.mc_ici = timed
+        influence.mc_ici = timed
         return self
 
     def __exit__(self, *exc):
-        gcm.FittedGCM.mc_ici = self._orig
+        influence.mc_ici = self._orig
 
 
 def causal_run(dag, real, synthetic, truth) -> dict:
@@ -90,14 +91,14 @@ def causal_run(dag, real, synthetic, truth) -> dict:
 
 def spread_run(fitted, dag, seeds: int, estimator: str) -> dict:
     target = dag.outcome
-    if fitted.is_linear_upto(target):
+    if is_linear_upto(fitted, target):
         return {"sd": 0.0, "se_at": 0.0, "node": "-", "seconds": 0.0}
     shares, ses = [], []
     start = time.perf_counter()
     for s in range(seeds):
         rng = np.random.default_rng(10_000 + s)
         a, b = draw_uniforms(dag, DEFAULT_MC_ROWS, rng), draw_uniforms(dag, DEFAULT_MC_ROWS, rng)
-        share, se = fitted.mc_ici(target, a, b, estimator=estimator)
+        share, se = mc_ici(fitted, target, a, b, estimator=estimator)
         shares.append(share)
         ses.append(se)
     sd = np.std(shares, axis=0, ddof=1)
@@ -123,18 +124,18 @@ def main() -> None:
         dag, real, synthetic, truth = tables(name, args.rows)
         fitted = fit_gcm(check_data(real, dag), dag, seed=0)
         for estimator in ESTIMATORS:
-            gcm.ICI_ESTIMATOR = estimator
+            gcm_ici.ICI_ESTIMATOR = estimator
             try:
                 c = causal_run(dag, real, synthetic, truth)
                 s = spread_run(fitted, dag, args.seeds, estimator)
             finally:
-                gcm.ICI_ESTIMATOR = "rao_blackwell"
+                gcm_ici.ICI_ESTIMATOR = "rao_blackwell"
             line = (f"{name:13s} {estimator:14s} {c['seconds']:9.1f} {c['ici_seconds']:8.1f} "
                     f"{c['max_se']:7.3f} {s['sd']:9.3f} {s['se_at']:8.3f} {s['node']:18s} "
                     f"{s['seconds']:8.2f} {c['max_err']:7.2f}")
             lines.append(line)
-            method = ("exact (linear additive noise)" if fitted.is_linear_upto(dag.outcome)
-                      else fitted.describe_mc_ici(dag.outcome, DEFAULT_MC_ROWS, estimator))
+            method = ("exact (linear additive noise)" if is_linear_upto(fitted, dag.outcome)
+                      else describe_mc_ici(fitted, dag.outcome, DEFAULT_MC_ROWS, estimator))
             print(f"{line}  [{method}; {c['calls']} mc_ici calls]", flush=True)
     print("\n" + header)
     print("\n".join(lines))

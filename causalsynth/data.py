@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from causalsynth.dag import DAG
 from causalsynth.errors import DataError, excerpt
+
+if TYPE_CHECKING:  # the DAG module imports the simulation, which imports this module
+    from causalsynth.dag import DAG
 
 __all__ = [
     "MAX_ABS_VALUE",

@@ -34,10 +34,8 @@ only through the intervention.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,9 +44,12 @@ from scipy import special
 
 from causalsynth._ici import shapley_variance_shares
 from causalsynth._random import as_generator
+from causalsynth.data import from_codes
 from causalsynth.errors import DAGError
+from causalsynth.scm import parse_interventions, propagate
 
-__all__ = ["GroundTruth", "check_simulation", "ground_truth", "parse_intervention", "simulate"]
+__all__ = ["DeclaredMechanism", "GroundTruth", "check_simulation", "declared_mechanisms",
+           "draw_noise", "ground_truth", "simulate"]
 
 _ROOT_DISTRIBUTIONS = {
     "normal": ("mean", "sd"),
@@ -234,53 +235,34 @@ def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------
-# The simulator: uniforms in, values out
+# Declared mechanisms: uniforms in, values out
 # ---------------------------------------------------------------------------------------
-class _Simulator:
-    """Evaluates a DAG's mechanisms on given uniforms; categorical values as integer codes."""
+class DeclaredMechanism:
+    """One node's mechanism as declared in the ``simulation`` block (a :class:`~causalsynth.scm.
+    Mechanism`); its noise is two uniforms per row (value, zero inflation)."""
 
-    def __init__(self, dag):
-        if dag.simulation is None:
-            raise DAGError(f"DAG {dag.name!r} has no 'simulation' block, so it cannot be "
-                           f"simulated; add one (see causalsynth.simulation) or load data instead")
-        self.dag = dag
-        self.sim = dag.simulation
+    def __init__(self, dag, name: str):
+        self.dag, self.node, self.spec = dag, dag.node(name), dag.simulation[name]
 
-    def draw_noise(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-        return {name: rng.random((n, 2)) for name in self.dag.nodes}
-
-    def run(self, noise: Mapping[str, np.ndarray], interventions: Mapping[str, Any] | None = None,
-            upto: str | None = None) -> dict[str, np.ndarray]:
-        interventions = interventions or {}
-        needed = self.dag.nodes if upto is None else [*self.dag.ancestors(upto), upto]
-        values: dict[str, np.ndarray] = {}
-        for name in needed:
-            natural = self._node(name, values, noise[name])
-            if name in interventions:
-                natural = _apply_intervention(self.dag.node(name), natural, interventions[name])
-            values[name] = natural
-        return values
-
-    def _node(self, name: str, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
-        node, spec = self.dag.node(name), self.sim[name]
-        x = self._root(node, spec, u[:, 0]) if not node.parents else self._child(
-            node, spec, values, u[:, 0])
+    def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
+        node, spec = self.node, self.spec
+        x = self._root(noise[:, 0]) if not node.parents else self._child(parents, noise[:, 0])
         if spec.get("zero_share"):
-            x = np.where(u[:, 1] < spec["zero_share"], 0.0, x)
+            x = np.where(noise[:, 1] < spec["zero_share"], 0.0, x)
         if "min" in spec:
             x = np.maximum(x, spec["min"])
         return x
 
-    @staticmethod
-    def _root(node, spec: Mapping, u: np.ndarray) -> np.ndarray:
+    def _root(self, u: np.ndarray) -> np.ndarray:
+        node, spec = self.node, self.spec
         if node.type == "categorical":
             probs = np.array([float(spec["probabilities"].get(c, 0)) for c in node.categories])
             return np.searchsorted(np.cumsum(probs / probs.sum()), u, side="right").clip(
                 0, len(probs) - 1).astype(float)
         return _inverse_cdf(spec["distribution"], spec, u)
 
-    def _child(self, node, spec: Mapping, values: Mapping[str, np.ndarray],
-               u: np.ndarray) -> np.ndarray:
+    def _child(self, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        node, spec = self.node, self.spec
         eta = np.full(len(u), float(spec.get("intercept", 0.0)))
         sat = spec.get("saturation", {}) or {}
         for parent, coef in (spec.get("coefficients", {}) or {}).items():
@@ -314,6 +296,19 @@ class _Simulator:
         if spec.get("gate"):
             y = y * values[spec["gate"]]
         return y
+
+
+def declared_mechanisms(dag) -> dict[str, DeclaredMechanism]:
+    """The mechanisms of the DAG's ``simulation`` block, one per node."""
+    if dag.simulation is None:
+        raise DAGError(f"DAG {dag.name!r} has no 'simulation' block, so it cannot be "
+                       f"simulated; add one (see causalsynth.simulation) or load data instead")
+    return {name: DeclaredMechanism(dag, name) for name in dag.nodes}
+
+
+def draw_noise(dag, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Two uniforms per node and row, drawn node by node in the DAG's order."""
+    return {name: rng.random((n, 2)) for name in dag.nodes}
 
 
 def _inverse_cdf(dist: str, p: Mapping, u: np.ndarray) -> np.ndarray:
@@ -350,61 +345,8 @@ def _poisson_ppf(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------
-# Interventions
-# ---------------------------------------------------------------------------------------
-_SHIFT = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d*)?|\.\d+)\s*(%?)\s*$")
-
-
-def parse_intervention(node, value: Any):
-    """Turn ``120000``, ``"+10%"`` or ``"-500"`` into a function natural -> intervened.
-
-    Numbers set the node to that value; a signed string shifts it (relative with ``%``).
-    Binary nodes take 0 or 1, categorical nodes one of their categories (set only).
-    """
-    if callable(value):
-        return value
-    if isinstance(value, str) and (m := _SHIFT.match(value)):
-        if not node.is_numeric:
-            raise DAGError(f"intervention {value!r} on {node.name!r}: shifts apply to "
-                           f"continuous and count nodes; set a {node.type} node to a value")
-        sign = 1.0 if m.group(1) == "+" else -1.0
-        amount = sign * float(m.group(2))
-        if m.group(3):
-            return lambda x: x * (1.0 + amount / 100.0)
-        return lambda x: x + amount
-    if node.type == "categorical":
-        if str(value) not in node.categories:
-            raise DAGError(f"intervention on {node.name!r}: {value!r} is not one of its "
-                           f"categories {list(node.categories)}")
-        code = float(node.categories.index(str(value)))
-        return lambda x: np.full(len(x), code)
-    if not _is_number(value) or (node.type == "binary" and value not in (0, 1)):
-        raise DAGError(f"intervention on {node.name!r}: {value!r} is neither a value nor a "
-                       f"shift like '+10%' or '+1000'" + ("; binary nodes take 0 or 1"
-                                                        if node.type == "binary" else ""))
-    return lambda x: np.full(len(x), float(value))
-
-
-def _apply_intervention(node, natural: np.ndarray, value: Any) -> np.ndarray:
-    return parse_intervention(node, value)(natural)
-
-
-# ---------------------------------------------------------------------------------------
 # Public functions
 # ---------------------------------------------------------------------------------------
-def _to_frame(dag, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    columns = {}
-    for name in dag.nodes:
-        node, v = dag.node(name), values[name]
-        if node.type == "categorical":
-            columns[name] = pd.Categorical.from_codes(v.astype(int), categories=node.categories)
-        elif node.type in ("binary", "count"):
-            columns[name] = np.rint(v).astype("int64")
-        else:
-            columns[name] = v.astype("float64")
-    return pd.DataFrame(columns)
-
-
 def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = None
              ) -> pd.DataFrame:
     """Draw ``n`` rows from the DAG's ``simulation`` block.
@@ -418,7 +360,7 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     seed : int or numpy.random.Generator, optional
         The same seed gives the same frame.
     interventions : mapping, optional
-        ``{node: value or shift}``; see :func:`parse_intervention`.
+        ``{node: value, shift or schedule}``; see :func:`causalsynth.scm.parse_intervention`.
 
     Examples
     --------
@@ -428,11 +370,10 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DAGError(f"The 'n' parameter of simulate must be an int >= 1. Got {n!r} instead.")
-    sim = _Simulator(dag)
-    for name, value in (interventions or {}).items():
-        parse_intervention(dag.node(name), value)  # validate before drawing
-    rng = as_generator(seed)
-    return _to_frame(dag, sim.run(sim.draw_noise(rng, int(n)), interventions))
+    mechanisms = declared_mechanisms(dag)
+    parse_interventions(dag, interventions)  # every problem before anything is drawn
+    noise = draw_noise(dag, as_generator(seed), int(n))
+    return from_codes(propagate(dag, mechanisms, noise, interventions), dag)
 
 
 @dataclass(frozen=True)
@@ -471,15 +412,20 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
     Janzing, Blöbaum, Minorics, Mastakouri, Wenzel. "Quantifying intrinsic causal contributions
     via structure preserving interventions." AISTATS 2024.
     """
-    return _ground_truth_cached(dag.to_yaml(), target or dag.outcome, int(n_samples), seed)
+    target = target or dag.outcome
+    key = (dag.to_yaml(), target, int(n_samples), seed)
+    if key not in _TRUTHS:
+        if len(_TRUTHS) >= 32:  # a small cache: the Monte Carlo truth takes seconds
+            _TRUTHS.pop(next(iter(_TRUTHS)))
+        _TRUTHS[key] = _ground_truth(dag, target, int(n_samples), seed)
+    return _TRUTHS[key]
 
 
-@lru_cache(maxsize=32)
-def _ground_truth_cached(dag_yaml: str, target: str, n_samples: int, seed: int) -> GroundTruth:
-    from causalsynth.dag import load_dag
+_TRUTHS: dict[tuple, GroundTruth] = {}
 
-    dag = load_dag(dag_yaml)
-    sim = _Simulator(dag)
+
+def _ground_truth(dag, target: str, n_samples: int, seed: int) -> GroundTruth:
+    mechanisms = declared_mechanisms(dag)
     dag.node(target)
     players = [*dag.ancestors(target), target]
     exact = _linear_gaussian_ici(dag, target, players)
@@ -488,12 +434,13 @@ def _ground_truth_cached(dag_yaml: str, target: str, n_samples: int, seed: int) 
         ici = pd.DataFrame({"node": players, "share": exact, "se": 0.0})
         method = "exact (linear-Gaussian)"
     else:
-        noise_a, noise_b = sim.draw_noise(rng, n_samples), sim.draw_noise(rng, n_samples)
+        noise_a, noise_b = draw_noise(dag, rng, n_samples), draw_noise(dag, rng, n_samples)
         shares, se = shapley_variance_shares(
-            lambda noise, _: sim.run(noise, upto=target)[target], noise_a, noise_b, players)
+            lambda noise, _: propagate(dag, mechanisms, noise, upto=target)[target],
+            noise_a, noise_b, players)
         ici = pd.DataFrame({"node": players, "share": shares, "se": se})
         method = f"Monte Carlo pick-freeze Shapley, {n_samples} rows"
-    effects = _true_effects(dag, sim, target, rng, n_samples)
+    effects = _true_effects(dag, mechanisms, target, rng, n_samples)
     return GroundTruth(target=target, ici=ici, effects=effects, method=method)
 
 
@@ -524,27 +471,31 @@ def _linear_gaussian_ici(dag, target: str, players: list[str]) -> np.ndarray | N
     return 100.0 * contrib / contrib.sum()
 
 
-def _true_effects(dag, sim: _Simulator, target: str, rng: np.random.Generator,
-                  n_samples: int) -> pd.DataFrame:
+def _true_effects(dag, mechanisms: Mapping[str, DeclaredMechanism], target: str,
+                  rng: np.random.Generator, n_samples: int) -> pd.DataFrame:
     rows = []
     ancestors = set(dag.ancestors(target))
-    noise = sim.draw_noise(rng, n_samples)
-    base = sim.run(noise, upto=target)
+    noise = draw_noise(dag, rng, n_samples)
+
+    def run(interventions=None):
+        return propagate(dag, mechanisms, noise, interventions, upto=target)
+
+    base = run()
     for t in dag.treatments:
         node = dag.node(t)
         if t not in ancestors:
             rows.append((t, target, 0.0, 0.0 if node.is_numeric else np.nan))
             continue
         if node.type == "binary":
-            y1 = sim.run(noise, {t: 1}, upto=target)[target]
-            y0 = sim.run(noise, {t: 0}, upto=target)[target]
+            y1 = run({t: 1})[target]
+            y0 = run({t: 0})[target]
             rows.append((t, target, float(np.mean(y1 - y0)), np.nan))
             continue
         if node.type == "categorical":
             continue  # effects of categorical treatments are contrasts, not a per-unit number
         delta = 0.01 * float(np.std(base[t])) or 1.0
-        y_unit = sim.run(noise, {t: lambda x, d=delta: x + d}, upto=target)[target]
-        y_shift = sim.run(noise, {t: "+10%"}, upto=target)[target]
+        y_unit = run({t: lambda x, d=delta: x + d})[target]
+        y_shift = run({t: "+10%"})[target]
         y0 = base[target]
         rows.append((t, target, float(np.mean(y_unit - y0)) / delta, float(np.mean(y_shift - y0))))
     return pd.DataFrame(rows, columns=["treatment", "outcome", "per_unit", "shift_10pct"])

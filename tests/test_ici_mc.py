@@ -19,8 +19,10 @@ from causalsynth import load_dag
 from causalsynth._ici import rqmc_uniforms, shapley_variance_shares
 from causalsynth.data import check_data
 from causalsynth.datasets import load_example
-from causalsynth.evaluate import gcm
-from causalsynth.evaluate.gcm import _parents, draw_uniforms, fit_gcm
+from causalsynth.evaluate import gcm_ici
+from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
+from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, mc_ici
+from causalsynth.evaluate.gcm_models import model_parents
 
 AD_FUNNEL_TRUTH_ROWS = 50_000  # as in test_causal_eval: the truth is cached per process
 TARGET_SE = 0.5                # points: the largest Monte Carlo se allowed on built-in DAGs
@@ -69,7 +71,7 @@ def _brute_force_shares(fitted, target: str) -> np.ndarray:
     cells, weights = [], []  # per player: uniforms that pick each cell, and the cells' mass
     for node in players:
         if not dag.parents(node):
-            codes = fitted._sorted[node]
+            codes = fitted.noise_values[node]
             starts = np.searchsorted(codes, np.arange(len(fitted.labels(node))))
             counts = np.bincount(codes.astype(int), minlength=len(starts))
             keep = counts > 0
@@ -79,10 +81,10 @@ def _brute_force_shares(fitted, target: str) -> np.ndarray:
             cells.append(np.array([0.5]))  # its additive noise is added back below
             weights.append(np.array([1.0]))
         else:
-            parents = _parents(dag, node)
+            parents = model_parents(dag, node)
             grid = list(product(*[range(len(fitted.labels(p))) for p in parents]))
             columns = [np.array([g[i] for g in grid], float) for i in range(len(parents))]
-            cdf = np.cumsum(fitted._predict(node, columns), axis=1)
+            cdf = np.cumsum(fitted.predict(node, columns), axis=1)
             cuts = np.unique(np.concatenate([[0.0, 1.0], np.clip(cdf.ravel(), 0, 1)]))
             cells.append(0.5 * (cuts[1:] + cuts[:-1]))
             weights.append(np.diff(cuts))
@@ -90,7 +92,7 @@ def _brute_force_shares(fitted, target: str) -> np.ndarray:
     uniforms = {node: m.ravel() for node, m in zip(players, mesh, strict=True)}
     y = fitted.run(uniforms, target)
     if dag.node(target).is_numeric:
-        y = y - fitted._noise(target, uniforms[target])
+        y = y - fitted.noise(target, uniforms[target])
     y = y.reshape(mesh[0].shape)
     w = np.ones(y.shape)
     for i, wi in enumerate(weights):
@@ -114,7 +116,7 @@ def _brute_force_shares(fitted, target: str) -> np.ndarray:
                 weight = factorial(size) * factorial(k - size - 1) / factorial(k)
                 phi[j] += weight * (v(set(s) | {j}) - v(set(s)))
     if dag.node(target).is_numeric:
-        phi[-1] += float(np.var(fitted._sorted[target]))
+        phi[-1] += float(np.var(fitted.noise_values[target]))
     return 100 * phi / phi.sum()
 
 
@@ -130,8 +132,8 @@ def test_label_noise_sums_equal_brute_force_enumeration(tiny, target):
     equal to a plain enumeration of the same fitted model to 1e-8 points, for a numeric and a
     binary target, whatever the uniforms."""
     dag, fitted = tiny
-    shares, se = fitted.mc_ici(target, *_draws(dag, 500, 0))
-    again, _ = fitted.mc_ici(target, *_draws(dag, 700, 1))
+    shares, se = mc_ici(fitted, target, *_draws(dag, 500, 0))
+    again, _ = mc_ici(fitted, target, *_draws(dag, 700, 1))
     np.testing.assert_allclose(shares, _brute_force_shares(fitted, target), atol=1e-8)
     np.testing.assert_array_equal(shares, again)
     assert np.all(se == 0)
@@ -145,8 +147,8 @@ def test_hybrid_model_is_unbiased_and_far_steadier():
     dag = load_dag(HYBRID)
     fitted = fit_gcm(check_data(dag.simulate(5_000, seed=0), dag), dag, seed=0)
     a, b = _draws(dag, 100_000, 3)
-    plain, plain_se = fitted.mc_ici("y", a, b, estimator="pick_freeze")
-    rb, rb_se = fitted.mc_ici("y", a, b, estimator="rao_blackwell")
+    plain, plain_se = mc_ici(fitted, "y", a, b, estimator="pick_freeze")
+    rb, rb_se = mc_ici(fitted, "y", a, b, estimator="rao_blackwell")
     assert np.all(np.abs(plain - rb) <= 4 * np.hypot(plain_se, rb_se) + 1e-6)
     assert np.all(rb_se > 0) and rb_se.max() <= plain_se.max() / 10
 
@@ -159,8 +161,8 @@ def test_ad_funnel_is_exact_and_close_to_truth(ad_funnel):
     Monte Carlo error at 50,000 rows (se up to about 0.7 points)."""
     real = check_data(ad_funnel.simulate(20_000, seed=1), ad_funnel)
     fitted = fit_gcm(real, ad_funnel, seed=0)
-    shares, se = fitted.mc_ici("revenue", *_draws(ad_funnel, 2_000, 0))
-    other, _ = fitted.mc_ici("revenue", *_draws(ad_funnel, 3_000, 1))
+    shares, se = mc_ici(fitted, "revenue", *_draws(ad_funnel, 2_000, 0))
+    other, _ = mc_ici(fitted, "revenue", *_draws(ad_funnel, 3_000, 1))
     assert se.max() <= TARGET_SE and np.all(se == 0)
     np.testing.assert_allclose(shares, other, atol=1e-9)
     truth = ad_funnel.ground_truth(n_samples=AD_FUNNEL_TRUTH_ROWS).shares()
@@ -174,9 +176,9 @@ def test_sampling_fallback_beyond_the_exact_budget(ad_funnel, monkeypatch):
     real = check_data(ad_funnel.simulate(5_000, seed=1), ad_funnel)
     fitted = fit_gcm(real, ad_funnel, seed=0)
     a, b = _draws(ad_funnel, 4_000, 0)
-    exact, _ = fitted.mc_ici("revenue", a, b)
-    monkeypatch.setattr(gcm, "EXACT_BUDGET", 50)
-    sampled, se = fitted.mc_ici("revenue", a, b)
+    exact, _ = mc_ici(fitted, "revenue", a, b)
+    monkeypatch.setattr(gcm_ici, "EXACT_BUDGET", 50)
+    sampled, se = mc_ici(fitted, "revenue", a, b)
     assert se.max() > 0
     assert np.all(np.abs(sampled - exact) <= 4 * se + 0.1)
 
@@ -188,7 +190,7 @@ def test_saturation_se_is_small_and_honest(saturation):
     shares are within 2 points of the truth (5,000-row table: fitting error included)."""
     real = check_data(saturation.simulate(5_000, seed=1), saturation)
     fitted = fit_gcm(real, saturation, seed=0)
-    runs = [fitted.mc_ici("revenue", *_draws(saturation, 2_048, 100 + s)) for s in range(8)]
+    runs = [mc_ici(fitted, "revenue", *_draws(saturation, 2_048, 100 + s)) for s in range(8)]
     shares = np.array([r[0] for r in runs])
     ses = np.array([r[1] for r in runs])
     assert ses.max() <= TARGET_SE
@@ -210,15 +212,15 @@ def test_plain_estimator_stays_reachable(saturation):
     cache: dict = {}
     expected = shapley_variance_shares(
         lambda noise, key: fitted.run(noise, "revenue", cache=cache, key=key), a, b, players)
-    got = fitted.mc_ici("revenue", a, b, estimator="pick_freeze")
+    got = mc_ici(fitted, "revenue", a, b, estimator="pick_freeze")
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
-    assert gcm.ICI_ESTIMATOR == "rao_blackwell"
-    assert fitted.describe_mc_ici("revenue", 1_000).startswith("Monte Carlo")
-    assert fitted.describe_mc_ici("revenue", 1_000, "pick_freeze") == (
+    assert gcm_ici.ICI_ESTIMATOR == "rao_blackwell"
+    assert describe_mc_ici(fitted, "revenue", 1_000).startswith("Monte Carlo")
+    assert describe_mc_ici(fitted, "revenue", 1_000, "pick_freeze") == (
         "Monte Carlo pick-freeze Shapley, 1000 rows")
     with pytest.raises(ValueError, match="'estimator' parameter"):
-        fitted.mc_ici("revenue", a, b, estimator="sobol")
+        mc_ici(fitted, "revenue", a, b, estimator="sobol")
 
 
 def test_rqmc_uniforms_are_uniform_replicated_and_common():
@@ -248,13 +250,14 @@ def test_separable_linear_models_are_exact(acquisition, acquisition_real, monkey
     dag = load_dag("robyn_weekly")
     fitted = fit_gcm(check_data(load_example("robyn_weekly"), dag), dag, seed=0)
     a, b = _draws(dag, 4_000, 0)
-    exact, exact_se = fitted.mc_ici("revenue", a, b)
+    exact, exact_se = mc_ici(fitted, "revenue", a, b)
     assert np.all(exact_se == 0) and exact.sum() == pytest.approx(100)
-    assert fitted.describe_mc_ici("revenue", 4_000).startswith("exact")
-    monkeypatch.setattr(gcm.FittedGCM, "_separable_phi", lambda self, target: None)
-    sampled, se = fitted.mc_ici("revenue", a, b)
+    assert describe_mc_ici(fitted, "revenue", 4_000).startswith("exact")
+    monkeypatch.setattr(gcm_ici, "_separable_phi", lambda fitted, target: None)
+    sampled, se = mc_ici(fitted, "revenue", a, b)
     assert np.all(np.abs(sampled - exact) <= 4 * se + 0.02)
     monkeypatch.undo()
     linear = fit_gcm(check_data(acquisition_real, acquisition), acquisition, seed=0)
-    phi = linear._separable_phi("revenue")
-    np.testing.assert_allclose(100 * phi / phi.sum(), linear.exact_ici("revenue"), atol=1e-9)
+    shares, se = mc_ici(linear, "revenue", *_draws(acquisition, 1_000, 0))  # exact: no MC error
+    assert np.all(se == 0)
+    np.testing.assert_allclose(shares, exact_ici(linear, "revenue"), atol=1e-9)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from causalsynth import DAGError, load_dag
-from causalsynth.simulation import _Simulator
+from causalsynth.scm import propagate
+from causalsynth.simulation import declared_mechanisms, draw_noise
 
 EXACT_ACQUISITION = {"demand": 30.1, "tv_spend": 17.5, "social_spend": 24.7,
                      "organic_clicks": 0.2, "social_clicks": 27.3, "revenue": 0.2}
@@ -86,11 +87,11 @@ def test_monte_carlo_path_matches_exact_shares(acquisition):
     """The pick-freeze Shapley estimator, forced on a linear DAG, finds the exact shares."""
     from causalsynth._ici import shapley_variance_shares
 
-    sim = _Simulator(acquisition)
+    mechanisms = declared_mechanisms(acquisition)
     rng = np.random.default_rng(0)
-    a, b = sim.draw_noise(rng, 100_000), sim.draw_noise(rng, 100_000)
-    shares, se = shapley_variance_shares(lambda n, _: sim.run(n)["revenue"], a, b,
-                                         acquisition.nodes)
+    a, b = draw_noise(acquisition, rng, 100_000), draw_noise(acquisition, rng, 100_000)
+    shares, se = shapley_variance_shares(
+        lambda n, _: propagate(acquisition, mechanisms, n)["revenue"], a, b, acquisition.nodes)
     for node, s, e in zip(acquisition.nodes, shares, se, strict=True):
         assert s == pytest.approx(EXACT_ACQUISITION[node], abs=max(0.15, 4 * e))
 
@@ -118,7 +119,7 @@ def test_gated_cause_has_analytic_shares():
 
 def _nested_shapley(dag, target, outer=4000, inner=25, seed=0):
     """Independent check: v(S) = Var(E[Y | N_S]) by a double loop, then exact Shapley weights."""
-    sim = _Simulator(dag)
+    mechanisms = declared_mechanisms(dag)
     rng = np.random.default_rng(seed)
     players = [*dag.ancestors(target), target]
     k = len(players)
@@ -126,10 +127,10 @@ def _nested_shapley(dag, target, outer=4000, inner=25, seed=0):
     def v(subset):
         if not subset:
             return 0.0
-        fixed = sim.draw_noise(rng, outer)
+        fixed = draw_noise(dag, rng, outer)
         noise = {n: np.repeat(fixed[n], inner, axis=0) if n in subset else rng.random(
             (outer * inner, 2)) for n in dag.nodes}
-        y = sim.run(noise, upto=target)[target].reshape(outer, inner)
+        y = propagate(dag, mechanisms, noise, upto=target)[target].reshape(outer, inner)
         means, within = y.mean(axis=1), y.var(axis=1, ddof=1).mean()
         return float(means.var(ddof=1) - within / inner)  # unbiased for Var(E[Y | N_S])
 

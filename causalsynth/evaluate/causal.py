@@ -27,7 +27,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.evaluate.effects import dml_effects
-from causalsynth.evaluate.gcm import choose_families
+from causalsynth.evaluate.gcm_models import choose_families
 from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
 from causalsynth.evaluate.influence import (
     DEFAULT_MC_ROWS,

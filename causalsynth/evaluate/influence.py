@@ -18,7 +18,9 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import DAGError
-from causalsynth.evaluate.gcm import FittedGCM, choose_families, draw_uniforms, fit_gcm
+from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
+from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
+from causalsynth.evaluate.gcm_models import choose_families
 
 __all__ = ["ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates"]
 
@@ -80,11 +82,11 @@ class ICIResult:
 
 def _estimate(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, effect_uniforms,
               treatments) -> tuple[np.ndarray, np.ndarray, dict, str]:
-    if fitted.is_linear_upto(target):
-        shares, se, method = fitted.exact_ici(target), None, "exact (linear additive noise)"
+    if is_linear_upto(fitted, target):
+        shares, se, method = exact_ici(fitted, target), None, "exact (linear additive noise)"
     else:
-        shares, se = fitted.mc_ici(target, uniforms_a, uniforms_b)
-        method = fitted.describe_mc_ici(target, len(next(iter(uniforms_a.values()))))
+        shares, se = mc_ici(fitted, target, uniforms_a, uniforms_b)
+        method = describe_mc_ici(fitted, target, len(next(iter(uniforms_a.values()))))
     if se is None:
         se = np.zeros(len(shares))
     effects = fitted.effects(target, effect_uniforms, treatments)
