@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -120,7 +121,7 @@ class FittedGCM:
             return self.class_codes[node][idx].astype(float)
         return out + noise
 
-    @property
+    @cached_property
     def mechanisms(self) -> dict[str, GCMMechanism]:
         """The fitted mechanisms, one per node, for :func:`causalsynth.scm.propagate`."""
         return {node: GCMMechanism(self, node) for node in self.dag.nodes}

@@ -1,0 +1,194 @@
+"""The ``simulation`` block of a DAG file: its vocabulary and the check that lists every
+problem in it (the mechanisms themselves are in :mod:`causalsynth.simulation`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LINKS", "check_simulation", "is_number"]
+
+_ROOT_DISTRIBUTIONS = {
+    "normal": ("mean", "sd"),
+    "lognormal": ("mu", "sigma"),
+    "uniform": ("low", "high"),
+    "poisson": ("rate",),
+    "bernoulli": ("p",),
+}
+_NOISE_DISTRIBUTIONS = {"normal": ("sd",), "lognormal": ("mu", "sigma"), "uniform": ("low", "high")}
+_ROOT_KEYS = {"distribution", "probabilities", "zero_share", "min",
+              "mean", "sd", "mu", "sigma", "low", "high", "rate", "p"}
+_CHILD_KEYS = {"intercept", "coefficients", "saturation", "segment", "gate", "link", "noise",
+               "zero_share", "min"}
+LINKS = {"continuous": ("identity",), "count": ("identity", "log"),
+          "binary": ("logistic", "identity")}
+
+
+# ---------------------------------------------------------------------------------------
+# Validation of the simulation block
+# ---------------------------------------------------------------------------------------
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+
+
+def check_simulation(dag) -> list[str]:
+    """Every problem of ``dag.simulation``, as sentences (empty when it is valid)."""
+    sim = dag.simulation
+    problems: list[str] = []
+    names = set(dag.nodes)
+    for key in sim:
+        if key not in names:
+            problems.append(f"simulation: {key!r} is not a declared node")
+    for name in dag.nodes:
+        node = dag.node(name)
+        spec = sim.get(name)
+        where = f"simulation of {name!r}"
+        if spec is None:
+            problems.append(f"{where} is missing; every node needs a mechanism")
+            continue
+        if not isinstance(spec, Mapping):
+            problems.append(f"{where} must be a mapping; got {spec!r}")
+            continue
+        if node.parents:
+            problems += _check_child(node, spec, dag, where)
+        else:
+            problems += _check_root(node, spec, where)
+        zero = spec.get("zero_share", 0)
+        if not is_number(zero) or not 0 <= zero < 1:
+            problems.append(f"{where}: zero_share must be a number in [0, 1); got {zero!r}")
+        elif zero and not node.is_numeric:
+            problems.append(f"{where}: zero_share only applies to continuous and count nodes")
+        if "min" in spec and not is_number(spec["min"]):
+            problems.append(f"{where}: min must be a number; got {spec['min']!r}")
+    return problems
+
+
+def _check_root(node, spec: Mapping, where: str) -> list[str]:
+    problems = [f"{where}: unknown key {k!r} for a root node; allowed: "
+                f"{', '.join(sorted(_ROOT_KEYS))}" for k in spec if k not in _ROOT_KEYS]
+    if node.type == "categorical":
+        probs = spec.get("probabilities")
+        if not isinstance(probs, Mapping):
+            return [*problems, f"{where}: a categorical root needs 'probabilities': "
+                               f"{{category: probability}}"]
+        unknown = [str(k) for k in probs if str(k) not in node.categories]
+        if unknown:
+            problems.append(f"{where}: probabilities name unknown categories {unknown}; "
+                            f"declared: {list(node.categories)}")
+        values = list(probs.values())
+        if not all(is_number(v) and v >= 0 for v in values) or not np.isclose(sum(values), 1):
+            problems.append(f"{where}: probabilities must be non-negative numbers summing to 1")
+        return problems
+    dist = spec.get("distribution")
+    allowed = {"continuous": ("normal", "lognormal", "uniform"), "count": ("poisson",),
+               "binary": ("bernoulli",)}[node.type]
+    if dist not in allowed:
+        return [*problems, f"{where}: distribution {dist!r} does not fit a {node.type} node; "
+                           f"use one of {', '.join(allowed)}"]
+    for param in _ROOT_DISTRIBUTIONS[dist]:
+        if not is_number(spec.get(param)):
+            problems.append(f"{where}: {dist} needs a number {param!r}")
+    problems += _check_params(dist, spec, where)
+    return problems
+
+
+def _check_params(dist: str, spec: Mapping, where: str) -> list[str]:
+    get = spec.get
+    bad = {
+        "sd": is_number(get("sd")) and get("sd") <= 0,
+        "sigma": is_number(get("sigma")) and get("sigma") <= 0,
+        "rate": is_number(get("rate")) and get("rate") <= 0,
+        "p": is_number(get("p")) and not 0 < get("p") < 1,
+        "high": is_number(get("low")) and is_number(get("high")) and get("high") <= get("low"),
+    }
+    return [f"{where}: {dist} parameter {k!r} is out of range ({get(k)!r})"
+            for k in _ROOT_DISTRIBUTIONS.get(dist, ()) + _NOISE_DISTRIBUTIONS.get(dist, ())
+            if bad.get(k)]
+
+
+def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
+    problems = [f"{where}: unknown key {k!r}; allowed: {', '.join(sorted(_CHILD_KEYS))}"
+                for k in spec if k not in _CHILD_KEYS]
+    if node.type == "categorical":
+        return [*problems, f"{where}: categorical nodes can only be roots in a simulation"]
+    parents = set(node.parents)
+    used: set[str] = set()
+    if "intercept" in spec and not is_number(spec["intercept"]):
+        problems.append(f"{where}: intercept must be a number")
+    coefs = spec.get("coefficients", {}) or {}
+    if not isinstance(coefs, Mapping):
+        problems.append(f"{where}: coefficients must be a mapping parent -> number")
+        coefs = {}
+    for parent, coef in coefs.items():
+        used.add(parent)
+        if parent not in parents:
+            problems.append(f"{where}: coefficient for {parent!r}, which is not a parent")
+            continue
+        ptype = dag.node(parent).type
+        if ptype == "categorical":
+            if not isinstance(coef, Mapping) or not all(is_number(v) for v in coef.values()):
+                problems.append(f"{where}: categorical parent {parent!r} needs per-category "
+                                f"coefficients {{category: number}}")
+            elif unknown := [str(k) for k in coef if str(k) not in dag.node(parent).categories]:
+                problems.append(f"{where}: coefficients of {parent!r} name unknown "
+                                f"categories {unknown}")
+        elif not is_number(coef):
+            problems.append(f"{where}: coefficient of {parent!r} must be a number; got {coef!r}")
+    sat = spec.get("saturation", {}) or {}
+    if not isinstance(sat, Mapping):
+        problems.append(f"{where}: saturation must be a mapping parent -> {{half, shape}}")
+        sat = {}
+    for parent, hill in sat.items():
+        if parent not in coefs:
+            problems.append(f"{where}: saturation of {parent!r} needs a coefficient for it too")
+        if not isinstance(hill, Mapping) or not all(
+            is_number(hill.get(k)) and hill.get(k) > 0 for k in ("half", "shape")
+        ):
+            problems.append(f"{where}: saturation of {parent!r} needs positive 'half' and 'shape'")
+    segment = spec.get("segment")
+    if segment is not None:
+        seg_parent = segment.get("parent") if isinstance(segment, Mapping) else None
+        mult = segment.get("multipliers") if isinstance(segment, Mapping) else None
+        if seg_parent not in parents or dag.node(seg_parent).type != "categorical":
+            problems.append(f"{where}: segment.parent must be a categorical parent; "
+                            f"got {seg_parent!r}")
+        elif not isinstance(mult, Mapping) or set(map(str, mult)) != set(
+            dag.node(seg_parent).categories
+        ) or not all(is_number(v) for v in mult.values()):
+            problems.append(f"{where}: segment.multipliers must give a number for every "
+                            f"category of {seg_parent!r}: {list(dag.node(seg_parent).categories)}")
+        else:
+            used.add(seg_parent)
+    gate = spec.get("gate")
+    if gate is not None:
+        if gate not in parents or dag.node(gate).type != "binary":
+            problems.append(f"{where}: gate must be a binary parent; got {gate!r}")
+        else:
+            used.add(gate)
+    link = spec.get("link", LINKS[node.type][0])
+    if link not in LINKS[node.type]:
+        problems.append(f"{where}: link {link!r} does not fit a {node.type} node; use one of "
+                        f"{', '.join(LINKS[node.type])}")
+    noise = spec.get("noise")
+    if noise is not None:
+        if node.type != "continuous":
+            problems.append(f"{where}: noise applies to continuous nodes only ({node.type} "
+                            f"nodes draw from their own distribution)")
+        elif not isinstance(noise, Mapping) or (
+                noise.get("distribution") not in _NOISE_DISTRIBUTIONS):
+            problems.append(f"{where}: noise needs a distribution among "
+                            f"{', '.join(_NOISE_DISTRIBUTIONS)}")
+        else:
+            dist = noise["distribution"]
+            for param in _NOISE_DISTRIBUTIONS[dist]:
+                if not is_number(noise.get(param)):
+                    problems.append(f"{where}: {dist} noise needs a number {param!r}")
+            problems += _check_params(dist, noise, where)
+    for parent in sorted(parents - used):
+        problems.append(f"{where}: parent {parent!r} has no term (coefficient, segment or gate); "
+                        f"add one or drop the edge")
+    return problems
+
+
