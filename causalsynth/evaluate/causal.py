@@ -108,18 +108,23 @@ def default_bootstrap(n_rows: int, linear: bool) -> int:
 
 def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                    target: str | None = None, n_bootstrap: int | None = None,
-                   mc_rows: int = DEFAULT_MC_ROWS, n_jobs: int = 1) -> CausalComparison:
+                   mc_rows: int = DEFAULT_MC_ROWS, n_jobs: int = 1,
+                   checked: bool = False) -> CausalComparison:
     """ICI, effects, independences and treatment orderings of both tables, with their noise.
 
     ``n_bootstrap`` defaults to 30 when the fitted mechanisms are linear (exact ICI: cheap) or
-    the real table is small (at most 2,000 rows), else 10.
+    the real table is small (at most 2,000 rows), else 10. ``checked``: the tables are already
+    typed by ``check_data`` and in canonical row order (``validate`` prepares them once).
     """
     start = time.perf_counter()
     dag = load_dag(dag)
     target = check_target(dag, target)
-    real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
-    syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
-                                      what="the synthetic table"), dag)
+    if checked:
+        real_c, syn_c = real, synthetic
+    else:
+        real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
+        syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
+                                          what="the synthetic table"), dag)
     lost = lost_columns(real_c, syn_c)
     rng = as_generator(seed)
     families = choose_families(real_c, dag, child_seed(rng))
@@ -203,8 +208,10 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
 def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                    margins: Margins | None = None, target: str | None = None,
                    n_bootstrap: int | None = None, mc_rows: int = DEFAULT_MC_ROWS,
-                   n_jobs: int = 1) -> dict[str, Any]:
+                   n_jobs: int = 1, checked: bool = False) -> dict[str, Any]:
     """The causal section of a report: ICI, effects, independences and the verdict with reasons.
+
+    ``checked``: see :func:`measure_causal`.
 
     Examples
     --------
@@ -215,7 +222,8 @@ def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     True
     """
     comparison = measure_causal(real, synthetic, dag, seed=seed, target=target,
-                                n_bootstrap=n_bootstrap, mc_rows=mc_rows, n_jobs=n_jobs)
+                                n_bootstrap=n_bootstrap, mc_rows=mc_rows, n_jobs=n_jobs,
+                                checked=checked)
     return causal_section(comparison, judge_causal(comparison, margins))
 
 
