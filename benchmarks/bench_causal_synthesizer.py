@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from causalsynth import load_dag
+from causalsynth.data import sdmetrics_metadata, to_plain_frame
 from causalsynth.evaluate._tabular import MixedEncoder, nearest
-from causalsynth.evaluate.fidelity import _for_sdmetrics, quality_report, sdmetrics_metadata
+from causalsynth.evaluate.fidelity import quality_report
 from causalsynth.synthesizers import make_synthesizer
 
 DAGS = ("acquisition", "saturation", "ad_funnel")
@@ -133,7 +134,7 @@ def run(dag_name: str, synth_name: str, rows: int, seed: int) -> dict:
     syn = synth.sample(rows, seed=seed + 3)
     t2 = time.perf_counter()
     meta = sdmetrics_metadata(dag)
-    q = quality_report(_for_sdmetrics(real), _for_sdmetrics(syn), meta)["score"]
+    q = quality_report(to_plain_frame(real, dag), to_plain_frame(syn, dag), meta)["score"]
     out = {"dag": dag_name, "synthesizer": synth_name, "rows": rows,
            "fit_s": t1 - t0, "sample_s": t2 - t1, "quality": q,
            "naive_slope_rel": naive_slopes(real, syn, dag)}

@@ -14,7 +14,8 @@ import sys
 import time
 
 from causalsynth import load_dag
-from causalsynth.evaluate.fidelity import quality_report, sdmetrics_metadata
+from causalsynth.data import sdmetrics_metadata
+from causalsynth.evaluate.fidelity import quality_report
 from causalsynth.evaluate.privacy import evaluate_privacy
 
 

@@ -47,8 +47,9 @@ import pandas as pd
 
 from causalsynth import intrinsic_influence, load_dag, make_synthesizer
 from causalsynth.dag import DAG
+from causalsynth.data import sdmetrics_metadata, to_plain_frame
 from causalsynth.evaluate.effects import dml_effects
-from causalsynth.evaluate.fidelity import _for_sdmetrics, quality_report, sdmetrics_metadata
+from causalsynth.evaluate.fidelity import quality_report
 
 DEFAULT_ROWS = {"saturation": 3000, "ad_funnel": 3000, "acquisition": 20000}
 #: Monte Carlo rows of the ICI estimator; ad_funnel's 10 nodes with classifiers are slow
@@ -118,7 +119,8 @@ def verbatim_share(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG) -> flo
 
 def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, ici_real: pd.Series,
              seed: int) -> dict[str, Any]:
-    q = quality_report(_for_sdmetrics(real), _for_sdmetrics(synthetic), sdmetrics_metadata(dag))
+    q = quality_report(to_plain_frame(real, dag), to_plain_frame(synthetic, dag),
+                       sdmetrics_metadata(dag))
     ici_syn = ici_shares(synthetic, dag, seed)
     diff = (ici_syn - ici_real).abs()
     label, effect = effect_10pct(synthetic, dag, seed)

@@ -62,8 +62,8 @@ def main() -> None:
     print(f"\nSDV synthesizers, {args.epochs} epochs for the neural ones:")
     print("| synthesizer | fit s | quality | max ICI diff | tv effect (gcm) real -> synthetic | "
           "verdict |\n|---|---|---|---|---|---|")
-    from causalsynth.data import check_data
-    from causalsynth.evaluate.fidelity import quality_report, sdmetrics_metadata
+    from causalsynth.data import check_data, sdmetrics_metadata
+    from causalsynth.evaluate.fidelity import quality_report
 
     for name in ("gaussian_copula", "ctgan", "copulagan", "tvae"):
         params = {} if name == "gaussian_copula" else {"epochs": args.epochs}

@@ -15,6 +15,7 @@ from causalsynth.evaluate.fidelity import (
     quality,
     quality_report,
 )
+from causalsynth.evaluate.metric import METRIC_SPECS, metric_label
 
 NAMES = ["quality_score", "column_shapes", "column_pair_trends", "ks_chi2_tests", "mmd_test",
          "correlation_difference", "mean_std_comparison", "cumsum_comparison"]
@@ -101,6 +102,13 @@ def test_fresh_sample_scores_like_holdout_and_input_untouched(acquisition):
     for r in res.values():
         assert r.direction in ("higher", "lower") and r.reference is not None
         assert r.to_dict()["name"] == r.name  # JSON-friendly
+        # declared once: the result's direction is its spec's, the label comes from the spec
+        spec = METRIC_SPECS[r.name]
+        assert r.direction == spec.direction and spec.reference
+        assert metric_label(r.name) == (spec.label, spec.hint)
+    assert metric_label("quality_score") == ("Quality score (SDMetrics)",
+                                             "average of column shapes and pair trends")
+    assert metric_label("no_such_metric") == ("no such metric", "")
 
 
 def test_tests_flag_a_shifted_column_and_mmd_rejects(acquisition):

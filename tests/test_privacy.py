@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import causalsynth.evaluate._shared as shared
 from causalsynth import load_dag
+from causalsynth.evaluate._shared import prepare
 from causalsynth.evaluate._tabular import nearest
 from causalsynth.evaluate.privacy import (
     evaluate_privacy,
@@ -158,3 +160,23 @@ def test_small_holdout_is_noted_not_warned(recwarn):
     res = sdmetrics_dcr_overfitting_protection(real, fresh, dag, rng=0, holdout=hold)
     assert res.ok and "100 holdout rows against 400 training rows" in res.details["note"]
     assert not [w for w in recwarn if "validation" in str(w.message)]
+
+
+def test_tables_are_checked_once_and_shared_by_every_metric(monkeypatch):
+    """validate's path (tables prepared once) gives the figures of the stand-alone path."""
+    dag = load_dag("acquisition")
+    real, fresh, hold = (dag.simulate(300, seed=s) for s in (1, 2, 3))
+    checked = []
+    check = shared.check_data
+    monkeypatch.setattr(shared, "check_data",
+                        lambda *a, **k: checked.append(k["what"]) or check(*a, **k))
+    tables = prepare(real, fresh, dag, hold)
+    assert checked == ["the real table", "the synthetic table", "the holdout table"]
+    once = evaluate_privacy(tables, seed=0)
+    assert len(checked) == 3  # the metrics reuse the checked tables
+    assert tables.nearest("synthetic", "real", 2) is tables.nearest("synthetic", "real", 2)
+    alone = evaluate_privacy(real, fresh, dag, holdout=hold, seed=0)
+    strip = lambda r: {k: v for k, v in r.to_dict().items() if k != "seconds"}  # noqa: E731
+    assert {k: strip(r) for k, r in once.items()} == {k: strip(r) for k, r in alone.items()}
+    with pytest.raises(TypeError, match="prepared tables"):
+        prepare(tables, fresh)

@@ -57,7 +57,7 @@ def test_the_causal_synthesizer_is_not_flagged():
     syn = cs.make_synthesizer("causal").fit(real, dag).sample(2_000, seed=0)
     from causalsynth.evaluate.privacy import exact_copies
 
-    gate = privacy_gate(exact_copies(real, syn, dag, holdout=hold).to_dict(), dag)
+    gate = privacy_gate(exact_copies(real, syn, dag, holdout=hold).to_dict())
     assert gate["assessed"] and not gate["flagged"], gate
 
 
@@ -68,12 +68,11 @@ def test_label_tables_are_judged_against_the_holdout():
 
     real, hold = dag.simulate(2_000, seed=1), dag.simulate(1_000, seed=3)
     fresh = dag.simulate(2_000, seed=2)
-    assert not privacy_gate(exact_copies(real, fresh, dag, holdout=hold).to_dict(),
-                            dag)["flagged"]
-    no_holdout = privacy_gate(exact_copies(real, fresh, dag).to_dict(), dag)
+    assert not privacy_gate(exact_copies(real, fresh, dag, holdout=hold).to_dict())["flagged"]
+    no_holdout = privacy_gate(exact_copies(real, fresh, dag).to_dict())
     assert no_holdout["assessed"] and not no_holdout["flagged"], no_holdout
     assert "repeats" in no_holdout["reason"]
-    copied = privacy_gate(exact_copies(real, real, dag).to_dict(), dag)
+    copied = privacy_gate(exact_copies(real, real, dag).to_dict())
     assert copied["flagged"], copied
 
 
@@ -95,6 +94,6 @@ def test_a_label_table_holdout_is_judged_against_chance_repeats():
 
     dag = cs.load_dag("ad_funnel")
     train = check_data(dag.simulate(5_000, seed=1), dag)
-    check_holdout(train, check_data(dag.simulate(2_000, seed=2), dag), dag)
+    check_holdout(train, check_data(dag.simulate(2_000, seed=2), dag))
     with pytest.raises(cs.DataError, match="chance repeats would explain"):
-        check_holdout(train, train.iloc[:2_000], dag)
+        check_holdout(train, train.iloc[:2_000])

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from causalsynth import load_dag
+from causalsynth.evaluate.metric import metric_label
 from causalsynth.evaluate.utility import evaluate_utility, utility_targets
 
 
@@ -30,6 +31,11 @@ def test_fresh_sample_matches_trtr_and_noise_does_not(funnel):
         r = res[f"tstr_{node}"]
         assert r.value > r.reference - 0.06, (node, r.value, r.reference)
         assert r.details["test_set"].startswith("holdout")
+        assert r.direction == "higher"
+    # one declaration for the family tstr_<node>
+    assert metric_label("tstr_click") == ("Train synthetic, test real: click",
+                                          "utility of the synthetic table for predicting "
+                                          "this node")
     # a table whose columns are shuffled independently keeps the marginals, loses prediction
     rng = np.random.default_rng(0)
     noise = syn.apply(lambda c: rng.permutation(c.to_numpy()))

@@ -1,4 +1,4 @@
-"""Shared helpers for the fidelity, utility and privacy evaluations of mixed-type tables.
+"""Distances between rows of mixed-type tables, for the fidelity, utility and privacy metrics.
 
 Two encodings of a typed table (see :func:`causalsynth.data.check_data`) into numbers:
 
@@ -13,6 +13,7 @@ Two encodings of a typed table (see :func:`causalsynth.data.check_data`) into nu
 Nearest neighbours are exact (scikit-learn's KD-tree for few dimensions, brute force in
 row chunks otherwise); duplicated rows are searched once, which keeps tables with many repeated
 rows (categorical logs) fast. Memory stays at a few chunks of ``n_query x n_candidate``.
+Exact copies are found by a 64-bit hash per row.
 
 References
 ----------
@@ -30,53 +31,10 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from causalsynth.dag import DAG
-from causalsynth.data import check_data
 
-__all__ = [
-    "MixedEncoder",
-    "codes",
-    "label_columns",
-    "nearest",
-    "numeric_columns",
-    "row_hashes",
-    "typed_tables",
-]
+__all__ = ["MixedEncoder", "nearest", "repeat_share", "row_hashes"]
 
 _CHUNK = 20_000  # query rows per nearest-neighbour call
-
-
-def typed_tables(dag: DAG, **tables: pd.DataFrame | None) -> dict[str, pd.DataFrame | None]:
-    """Typed copies of the given tables (None stays None); inputs are never modified.
-
-    Constant columns are allowed: a poor synthetic table must be scored, not rejected.
-    """
-    return {
-        name: None if df is None else check_data(df, dag, allow_constant=True,
-                                                 what=f"the {name} table")
-        for name, df in tables.items()
-    }
-
-
-def numeric_columns(dag: DAG) -> list[str]:
-    """Continuous and count columns (their values are numbers, not labels)."""
-    return [n for n in dag.nodes if dag.node_type(n) in ("continuous", "count")]
-
-
-def label_columns(dag: DAG) -> list[str]:
-    """Categorical and binary columns (their values are labels)."""
-    return [n for n in dag.nodes if dag.node_type(n) in ("categorical", "binary")]
-
-
-def codes(frame: pd.DataFrame, dag: DAG) -> np.ndarray:
-    """All columns as float64: numbers as they are, categories as their integer codes."""
-    cols = []
-    for name in dag.nodes:
-        col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            cols.append(col.cat.codes.to_numpy(dtype="float64"))
-        else:
-            cols.append(col.to_numpy(dtype="float64"))
-    return np.column_stack(cols) if cols else np.empty((len(frame), 0))
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
@@ -132,10 +90,10 @@ class MixedEncoder:
                 q1, med, q3 = np.percentile(x, [25, 50, 75])
                 scale = q3 - q1 or float(np.std(x)) or 1.0
                 self.center_[c], self.scale_[c] = float(med), float(scale)
-        self.categories_ = {c: self._categories(frames[0], c) for c in self.labels_}
+        self.categories_ = {c: self._categories(c) for c in self.labels_}
         return self
 
-    def _categories(self, frame: pd.DataFrame, c: str) -> list:
+    def _categories(self, c: str) -> list:
         node = self.dag.node(c)
         return list(node.categories) if node.type == "categorical" else [0, 1]
 

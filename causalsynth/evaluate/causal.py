@@ -145,7 +145,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot)
-    ind_r = independence_tests(real_c, dag, seed=ind_seed)
+    ind_r = independence_tests(real_c, dag, seed=ind_seed, checked=True)
     if lost:  # a lost variable decides the verdict; its model may not even be fittable
         est_s, dml_s, ind_s = None, [], None
     else:
@@ -153,7 +153,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                                 seed=est_seed, **common)
         dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
                             n_reference=len(real_c), n_bootstrap=dml_boot)
-        ind_s = independence_tests(syn_c, dag, seed=ind_seed)
+        ind_s = independence_tests(syn_c, dag, seed=ind_seed, checked=True)
     zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
     return CausalComparison(

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth.dag import DAG
 from causalsynth.errors import DataError
 from causalsynth.evaluate._tabular import repeat_share, row_hashes
 
@@ -41,7 +40,7 @@ def beyond_chance(share: float, n: int, chance: float, n_chance: int) -> bool:
     return share - chance >= MIN_EXCESS and share - chance > 3 * se
 
 
-def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, Any]:
+def privacy_gate(exact_copies: Mapping[str, Any] | None) -> dict[str, Any]:
     """``{"flagged", "assessed", "copy_share", "reference_share", "reason"}`` from the
     ``exact_copies`` metric (a ``MetricResult.to_dict()``)."""
     m = dict(exact_copies or {})
@@ -76,7 +75,7 @@ def privacy_gate(exact_copies: Mapping[str, Any] | None, dag: DAG) -> dict[str, 
             "reference_share": ref, "reason": reason}
 
 
-def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, dag: DAG) -> None:
+def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame) -> None:
     """Refuse a holdout that overlaps the training rows (typed tables of one DAG).
 
     A holdout must be real rows the synthesizer never saw; sharing rows with the training

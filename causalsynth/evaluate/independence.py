@@ -218,7 +218,7 @@ def residual_test(x: np.ndarray, y: np.ndarray, z: list[np.ndarray] | None = Non
 def independence_tests(data: pd.DataFrame, dag, threshold: float = DEFAULT_THRESHOLD,
                        seed=None, max_rows: int = MAX_TEST_ROWS,
                        max_claims: int | None = MAX_CLAIMS,
-                       progress: bool | None = None) -> pd.DataFrame:
+                       progress: bool | None = None, checked: bool = False) -> pd.DataFrame:
     """Test the independences the DAG implies (at most ``max_claims``); one row per claim.
 
     Columns: ``x``, ``y``, ``given`` (list), ``test``, ``effect`` (residual correlation weighted
@@ -231,6 +231,7 @@ def independence_tests(data: pd.DataFrame, dag, threshold: float = DEFAULT_THRES
     declared order. ``result.attrs`` then holds ``"claims"`` (how many the DAG implies),
     ``"max_claims"`` and ``"untested"``: a frame of the claims not tested (``x``, ``y``,
     ``given``). ``progress``: a tqdm bar on stderr (None: only when stderr is a terminal).
+    ``checked``: ``data`` is already typed by ``check_data``.
 
     Examples
     --------
@@ -240,7 +241,7 @@ def independence_tests(data: pd.DataFrame, dag, threshold: float = DEFAULT_THRES
     True
     """
     dag = load_dag(dag)
-    clean = check_data(data, dag)
+    clean = data if checked else check_data(data, dag)
     _check_budget(max_claims, "max_claims")
     rng = as_generator(seed)
     if len(clean) > max_rows:

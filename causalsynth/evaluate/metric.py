@@ -1,24 +1,127 @@
-"""A metric result, and running metrics so that one failure does not sink the rest.
+"""Metrics declared once, their results, and running them so that one failure spares the rest.
 
-Metrics are plain functions ``(real, synthetic, dag, rng, holdout=None) -> MetricResult``
-(SDMetrics' goal/breakdown idea, without its state). Each result carries a direction (is
-higher better?), the figure for a reference (an independent fresh sample or the holdout,
-measured the same way, so a reader sees what "no problem" looks like) and a breakdown table.
+A metric is a plain function ``(real, synthetic, dag, rng=None, holdout=None) -> MetricResult``
+(or a list of them), where ``real`` may instead be the tables prepared once for a whole
+evaluation (:class:`causalsynth.evaluate._shared.Tables`). What a metric *is* (name, label,
+one-line hint, direction, what its reference figure is) is declared once, in a
+:class:`MetricSpec` bound to the function with :func:`measures`, in the spirit of SDMetrics'
+metric classes without their state; results are built from the spec, so a result's direction
+cannot disagree with its declaration. Each result carries the figure for a reference (an
+independent fresh sample or the holdout, measured the same way, so a reader sees what "no
+problem" looks like) and a breakdown table.
+
+Examples
+--------
+>>> metric_label("exact_copies")
+('Exact copies', 'synthetic rows identical to a training row')
+>>> metric_label("tstr_revenue")[0]
+'Train synthetic, test real: revenue'
+>>> metric_label("my_metric")
+('my metric', '')
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["MetricResult", "jsonable", "run_metrics"]
+__all__ = [
+    "METRIC_SPECS",
+    "Direction",
+    "MetricResult",
+    "MetricSpec",
+    "jsonable",
+    "measures",
+    "metric_label",
+    "run_metrics",
+]
+
+Direction = Literal["higher", "lower"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: every declared metric by name (filled as the fidelity, utility and privacy modules load)
+METRIC_SPECS: dict[str, MetricSpec] = {}
+#: the modules that declare metrics; :func:`metric_label` loads them on first use
+_DECLARING = ("causalsynth.evaluate.fidelity", "causalsynth.evaluate.utility",
+              "causalsynth.evaluate.privacy")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a metric is, declared once.
+
+    Attributes
+    ----------
+    name : str
+        Stable identifier of its results, e.g. ``"quality_score"``. For a family
+        (``per_target``), the prefix: results are named ``f"{name}_{target}"``.
+    label : str
+        Human label; a family's may hold ``{target}``.
+    hint : str
+        One line on what the number means.
+    direction : "higher" or "lower"
+        Whether higher or lower is better.
+    reference : str
+        What the reference figure is (e.g. the holdout scored the same way).
+    per_target : bool
+        One result per target node (``tstr_revenue``, ``tstr_click``...).
+    """
+
+    name: str
+    label: str
+    hint: str
+    direction: Direction
+    reference: str
+    per_target: bool = False
+
+    def result(self, value: float | None, reference: float | None = None,
+               breakdown: pd.DataFrame | None = None, details: dict[str, Any] | None = None,
+               *, error: str | None = None, target: str | None = None) -> MetricResult:
+        """A result of this metric (named ``f"{name}_{target}"`` for a family)."""
+        name = self.name if target is None else f"{self.name}_{target}"
+        return MetricResult(name, value, self.direction, reference, breakdown,
+                            dict(details or {}), error)
+
+    def label_for(self, name: str) -> tuple[str, str]:
+        """(label, hint) for a result of this metric named ``name``."""
+        target = name[len(self.name) + 1:] if self.per_target else ""
+        return self.label.format(target=target), self.hint
+
+
+def measures(*specs: MetricSpec) -> Callable[[F], F]:
+    """Declare what a metric function measures (one spec per result it returns).
+
+    The specs are registered in :data:`METRIC_SPECS` and kept on the function as ``specs``;
+    :func:`run_metrics` names a failing metric after the first.
+    """
+    for spec in specs:
+        known = METRIC_SPECS.setdefault(spec.name, spec)
+        if known != spec:
+            raise ValueError(f"metric {spec.name!r} is declared twice, differently")
+
+    def bind(fn: F) -> F:
+        fn.specs = specs  # type: ignore[attr-defined]
+        return fn
+    return bind
+
+
+def metric_label(name: str) -> tuple[str, str]:
+    """(label, hint) of a metric result's name; unknown names read as their words, no hint."""
+    for module in _DECLARING:  # the declarations live beside the metrics (cheap once loaded)
+        importlib.import_module(module)
+    spec = METRIC_SPECS.get(name)
+    if spec is None:  # a family member, e.g. tstr_revenue
+        spec = next((s for s in METRIC_SPECS.values()
+                     if s.per_target and name.startswith(f"{s.name}_")), None)
+    return spec.label_for(name) if spec is not None else (name.replace("_", " "), "")
 
 
 @dataclass
@@ -45,7 +148,7 @@ class MetricResult:
 
     name: str
     value: float | None
-    direction: Literal["higher", "lower"] | None = None
+    direction: Direction | None = None
     reference: float | None = None
     breakdown: pd.DataFrame | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -80,7 +183,7 @@ class MetricResult:
 
 
 def run_metrics(metrics: Iterable[Callable[..., MetricResult | list[MetricResult]]],
-                *args, **kwargs) -> dict[str, MetricResult]:
+                *args: Any, **kwargs: Any) -> dict[str, MetricResult]:
     """Call each metric; a metric that raises is recorded with its error, the rest go on."""
     out: dict[str, MetricResult] = {}
     for metric in metrics:
@@ -88,10 +191,10 @@ def run_metrics(metrics: Iterable[Callable[..., MetricResult | list[MetricResult
         try:
             results = metric(*args, **kwargs)
         except Exception as exc:  # one failing metric must not sink the report
-            name = getattr(metric, "metric_name", metric.__name__)
+            specs = getattr(metric, "specs", ())
             last = traceback.extract_tb(exc.__traceback__)[-1]
             results = MetricResult(
-                name=name, value=None,
+                name=specs[0].name if specs else metric.__name__, value=None,
                 error=f"{type(exc).__name__}: {exc} (at {last.name}, line {last.lineno})")
         elapsed = time.perf_counter() - start
         for r in results if isinstance(results, list) else [results]:

@@ -38,8 +38,8 @@ from threadpoolctl import threadpool_limits
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
-from causalsynth.evaluate._tabular import MixedEncoder, typed_tables
-from causalsynth.evaluate.metric import MetricResult, run_metrics
+from causalsynth.evaluate._shared import Tables, evaluate, prepare
+from causalsynth.evaluate.metric import MetricResult, MetricSpec, measures
 
 __all__ = ["METRICS", "evaluate_utility", "segmentation_ari", "tstr", "utility_targets"]
 
@@ -48,6 +48,15 @@ MAX_TEST_ROWS = 20_000
 N_ESTIMATORS = 50
 N_CLUSTERS = 3
 SPLIT_SHARE = 0.25
+
+TSTR = MetricSpec("tstr", "Train synthetic, test real: {target}",
+                  "utility of the synthetic table for predicting this node", "higher",
+                  "train on real, test on real (TRTR), same model and test rows",
+                  per_target=True)
+SEGMENTATION_ARI = MetricSpec("segmentation_ari", "Segmentation agreement (ARI)",
+                              "k-means on synthetic vs on real", "higher",
+                              "k-means fitted on half of the holdout in the synthetic table's "
+                              "place")
 
 
 def utility_targets(dag: DAG) -> list[str]:
@@ -68,10 +77,13 @@ def _features(frame: pd.DataFrame, dag: DAG, target: str) -> np.ndarray:
     return np.hstack(parts) if parts else np.zeros((len(frame), 1))
 
 
-def _cap(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(frame) <= n:
-        return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), n, replace=False))]
+def _cap(rows: pd.DataFrame | np.ndarray, n: int, rng: np.random.Generator):
+    """At most ``n`` of the rows (a frame or an index array), drawn without replacement, in
+    their order."""
+    if len(rows) <= n:
+        return rows
+    keep = np.sort(rng.choice(len(rows), n, replace=False))
+    return rows.iloc[keep] if isinstance(rows, pd.DataFrame) else rows[keep]
 
 
 def _split(real: pd.DataFrame, holdout: pd.DataFrame | None, rng: np.random.Generator):
@@ -112,7 +124,9 @@ def _fit_score(train: pd.DataFrame, test: pd.DataFrame, dag: DAG, target: str,
     return (_score_classifier if classify else _score_regression)(model, x_test, y_test)
 
 
-def tstr(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
+@measures(TSTR)
+def tstr(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None = None,
+         dag: DAG | None = None, rng=None,
          holdout: pd.DataFrame | None = None) -> list[MetricResult]:
     """Train on synthetic, test on real, against train on real, test on real; one per target.
 
@@ -132,11 +146,12 @@ def tstr(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
     ('tstr_revenue', True)
     """
     rng = as_generator(rng)
-    t = typed_tables(dag, real=real, synthetic=synthetic, holdout=holdout)
-    train_real, test, note = _split(t["real"], t["holdout"], rng)
+    t = prepare(real, synthetic, dag, holdout)
+    dag = t.dag
+    train_real, test, note = _split(t.real, t.holdout, rng)
     test = _cap(test, MAX_TEST_ROWS, rng)
     train_real = _cap(train_real, MAX_TRAIN_ROWS, rng)
-    train_syn = _cap(t["synthetic"], MAX_TRAIN_ROWS, rng)
+    train_syn = _cap(t.synthetic, MAX_TRAIN_ROWS, rng)
     out = []
     for target in utility_targets(dag):
         classify = dag.node_type(target) == "binary"
@@ -153,18 +168,14 @@ def tstr(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
         try:
             syn_scores = _fit_score(train_syn, test, dag, target, classify, seed)
         except ValueError as exc:
-            out.append(MetricResult(f"tstr_{target}", None, "higher", trtr[score_name],
-                                    pd.DataFrame(rows), details, error=str(exc)))
+            out.append(TSTR.result(None, trtr[score_name], pd.DataFrame(rows), details,
+                                   error=str(exc), target=target))
             continue
         rows.insert(0, {"train_on": "synthetic (TSTR)", **syn_scores})
         value, ref = syn_scores[score_name], trtr[score_name]
         details["ratio"] = value / ref if ref else None
-        out.append(MetricResult(f"tstr_{target}", value, "higher", ref, pd.DataFrame(rows),
-                                details))
+        out.append(TSTR.result(value, ref, pd.DataFrame(rows), details, target=target))
     return out
-
-
-tstr.metric_name = "tstr"
 
 
 def _kmeans_labels(fit_rows: np.ndarray, eval_rows: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -174,9 +185,10 @@ def _kmeans_labels(fit_rows: np.ndarray, eval_rows: np.ndarray, k: int, seed: in
         return model.predict(eval_rows)
 
 
-def segmentation_ari(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=None,
-                     holdout: pd.DataFrame | None = None, n_clusters: int = N_CLUSTERS,
-                     max_rows: int = 20_000) -> MetricResult:
+@measures(SEGMENTATION_ARI)
+def segmentation_ari(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None = None,
+                     dag: DAG | None = None, rng=None, holdout: pd.DataFrame | None = None,
+                     n_clusters: int = N_CLUSTERS, max_rows: int = 20_000) -> MetricResult:
     """Do segments learnt on synthetic rows match segments learnt on real rows?
 
     Rows are encoded with numeric columns robust-scaled (median, IQR of real) and labels
@@ -191,49 +203,52 @@ def segmentation_ari(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, rng=
     Hubert & Arabie (1985), Comparing partitions. J. Classification 2.
     """
     rng = as_generator(rng)
-    t = typed_tables(dag, real=real, synthetic=synthetic, holdout=holdout)
-    enc = MixedEncoder(dag).fit(t["real"])
+    t = prepare(real, synthetic, dag, holdout)
     seed = child_seed(rng)
     details: dict[str, Any] = {"n_clusters": n_clusters, "algorithm": "KMeans(n_init=4)",
                                "encoding": "robust-scaled numeric + one-hot labels"}
-    if t["holdout"] is not None:
-        perm = rng.permutation(len(t["holdout"]))
+    # rows are index arrays into the shared encodings (t.encoded)
+    if t.holdout is not None:
+        perm = rng.permutation(len(t.holdout))
         half = len(perm) // 2
-        ref_fit = _cap(t["holdout"].iloc[np.sort(perm[:half])], max_rows, rng)
-        evaluation = t["holdout"].iloc[np.sort(perm[half:])]
-        real_fit = t["real"]
+        x_ref = t.encoded("holdout")[_cap(np.sort(perm[:half]), max_rows, rng)]
+        evaluated, eval_rows = "holdout", np.sort(perm[half:])
+        real_fit = np.arange(len(t.real))
         details["evaluated_on"] = "half of the holdout; the other half fitted as reference"
     else:
-        perm = rng.permutation(len(t["real"]))
+        perm = rng.permutation(len(t.real))
         half = len(perm) // 2
-        real_fit = t["real"].iloc[np.sort(perm[:half])]
-        evaluation, ref_fit = t["real"].iloc[np.sort(perm[half:])], None
+        real_fit = np.sort(perm[:half])
+        evaluated, eval_rows, x_ref = "real", np.sort(perm[half:]), None
         details["evaluated_on"] = ("half of real (no holdout: the synthesizer saw these rows); "
                                    "no reference")
-    evaluation = _cap(evaluation, max_rows, rng)
-    x_eval = enc.transform(evaluation)
-    lab_real = _kmeans_labels(enc.transform(_cap(real_fit, max_rows, rng)), x_eval,
+    eval_rows = _cap(eval_rows, max_rows, rng)
+    x_eval = t.encoded(evaluated)[eval_rows]
+    lab_real = _kmeans_labels(t.encoded("real")[_cap(real_fit, max_rows, rng)], x_eval,
                               n_clusters, seed)
-    lab_syn = _kmeans_labels(enc.transform(_cap(t["synthetic"], max_rows, rng)), x_eval,
-                             n_clusters, seed)
+    syn_fit = _cap(np.arange(len(t.synthetic)), max_rows, rng)
+    lab_syn = _kmeans_labels(t.encoded("synthetic")[syn_fit], x_eval, n_clusters, seed)
     value = float(adjusted_rand_score(lab_real, lab_syn))
     rows = [{"fitted_on": "synthetic", "ari_vs_real_fit": value}]
     reference = None
-    if ref_fit is not None:
-        lab_ref = _kmeans_labels(enc.transform(ref_fit), x_eval, n_clusters, seed)
+    if x_ref is not None:
+        lab_ref = _kmeans_labels(x_ref, x_eval, n_clusters, seed)
         reference = float(adjusted_rand_score(lab_real, lab_ref))
         rows.append({"fitted_on": "holdout half", "ari_vs_real_fit": reference})
-    details["n_evaluated"] = len(evaluation)
-    return MetricResult("segmentation_ari", value, "higher", reference, pd.DataFrame(rows),
-                        details)
+    details["n_evaluated"] = len(eval_rows)
+    return SEGMENTATION_ARI.result(value, reference, pd.DataFrame(rows), details)
 
 
 METRICS = [tstr, segmentation_ari]
 
 
-def evaluate_utility(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG,
-                     holdout: pd.DataFrame | None = None, seed=None) -> dict[str, MetricResult]:
+def evaluate_utility(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None = None,
+                     dag: DAG | None = None, holdout: pd.DataFrame | None = None,
+                     seed=None) -> dict[str, MetricResult]:
     """Every utility metric (``tstr_<node>`` per target, ``segmentation_ari``).
+
+    ``real`` may instead be the tables prepared once by ``validate`` (then give nothing else
+    but the seed); see :func:`causalsynth.evaluate.fidelity.evaluate_fidelity`.
 
     Examples
     --------
@@ -244,4 +259,4 @@ def evaluate_utility(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG,
     >>> sorted(res)
     ['segmentation_ari', 'tstr_click', 'tstr_conversion', 'tstr_exposure', 'tstr_revenue']
     """
-    return run_metrics(METRICS, real, synthetic, dag, as_generator(seed), holdout=holdout)
+    return evaluate(METRICS, real, synthetic, dag, holdout, seed)

@@ -12,6 +12,7 @@ import pandas as pd
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import load_dag
 from causalsynth.data import check_data
+from causalsynth.evaluate._shared import Tables
 from causalsynth.evaluate.causal import (
     Margins,
     canonical_rows,
@@ -97,7 +98,9 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     hold_c = None if holdout is None else canonical_rows(
         check_data(holdout, dag, what="the holdout table"), dag)
     if hold_c is not None:
-        check_holdout(real_c, hold_c, dag)
+        check_holdout(real_c, hold_c)
+    # checked once: the metrics share these tables and what they compute from them
+    tables = Tables(dag, real_c, syn_c, hold_c)
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
                                           "reference")}
@@ -111,18 +114,15 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
             timings[name] = time.perf_counter() - start
 
     causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
-                   margins=margins, n_bootstrap=n_bootstrap)
+                   margins=margins, n_bootstrap=n_bootstrap, checked=True)
     if reference:
         half_a, half_b = split_half(real_c, dag, seeds["reference"])
         ref = timed("reference", compare_causal, half_a, half_b, dag, seed=seeds["causal"],
                     margins=margins, n_bootstrap=n_bootstrap)
         causal["reference"] = reference_summary(ref)
-    fidelity = timed("fidelity", evaluate_fidelity, real_c, syn_c, dag, holdout=hold_c,
-                     seed=seeds["fidelity"])
-    utility = timed("utility", evaluate_utility, real_c, syn_c, dag, holdout=hold_c,
-                    seed=seeds["utility"])
-    privacy = timed("privacy", evaluate_privacy, real_c, syn_c, dag, holdout=hold_c,
-                    seed=seeds["privacy"])
+    fidelity = timed("fidelity", evaluate_fidelity, tables, seed=seeds["fidelity"])
+    utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
+    privacy = timed("privacy", evaluate_privacy, tables, seed=seeds["privacy"])
     timings["total"] = sum(timings.values())
     meta = {
         "dag": dag.name,
@@ -135,7 +135,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     copies = privacy.get("exact_copies")
-    gate = privacy_gate(None if copies is None else copies.to_dict(), dag)
+    gate = privacy_gate(None if copies is None else copies.to_dict())
     return Report(verdict=causal["verdict"], causal=causal, privacy_gate=gate,
                   fidelity=fidelity, utility=utility,
                   privacy=privacy, meta=meta)
