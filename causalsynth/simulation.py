@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import special
 
 from causalsynth._ici import shapley_variance_shares
+from causalsynth._params import Interval, check_param
 from causalsynth._random import as_generator
 from causalsynth._simulation_block import LINKS, check_simulation
 from causalsynth.data import from_codes
@@ -191,8 +192,7 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     >>> load_dag("acquisition").simulate(3, seed=0).shape
     (3, 6)
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise DAGError(f"The 'n' parameter of simulate must be an int >= 1. Got {n!r} instead.")
+    check_param("n", n, Interval(int, 1, None), owner="simulate")
     mechanisms = declared_mechanisms(dag)
     parse_interventions(dag, interventions)  # every problem before anything is drawn
     noise = draw_noise(dag, as_generator(seed), int(n))

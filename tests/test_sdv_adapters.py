@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from causalsynth import load_dag
-from causalsynth.errors import CausalSynthError, DataError, SynthesizerError
+from causalsynth.data import sdv_metadata
+from causalsynth.errors import DataError, InvalidParameterError, SynthesizerError
 from causalsynth.synthesizers import make_synthesizer
-
-sdv_mod = pytest.importorskip("causalsynth.synthesizers.sdv")
+from causalsynth.synthesizers import sdv as sdv_mod
+from causalsynth.synthesizers._torch import flush_denormal_enabled
 
 FAST = {"gaussian_copula": {}, "ctgan": {"epochs": 2}, "tvae": {"epochs": 2},
         "copulagan": {"epochs": 2}}
@@ -65,7 +66,7 @@ def _leaves(obj):
 
 # ---- leak 1: metadata -------------------------------------------------------------------
 def test_metadata_dict_comes_from_node_types_only():
-    md = sdv_mod.sdv_metadata_dict(load_dag("saturation"))
+    md = sdv_metadata(load_dag("saturation"))
     columns = md["tables"]["table"]["columns"]
     dag = load_dag("saturation")
     assert list(columns) == list(dag.nodes)
@@ -106,7 +107,7 @@ def test_plain_sdv_with_clipping_does_copy_real_extremes(small_real):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plain = CTGANSynthesizer(Metadata.load_from_dict(sdv_mod.sdv_metadata_dict(ACQ)),
+        plain = CTGANSynthesizer(Metadata.load_from_dict(sdv_metadata(ACQ)),
                                  epochs=2)  # enforce_min_max_values=True by default
         with sdv_mod._seeded_global_rngs(0):
             plain.fit({"table": small_real})
@@ -197,32 +198,41 @@ def test_fit_seed_is_random_state(small_real):
 def test_tvae_restores_flush_denormal_mode(small_real):
     import torch
 
-    assert not sdv_mod._flush_denormal_enabled(torch)
+    assert not flush_denormal_enabled(torch)
     make_synthesizer("tvae", epochs=1).fit(small_real, ACQ)
-    assert not sdv_mod._flush_denormal_enabled(torch)
+    assert not flush_denormal_enabled(torch)
     torch.set_flush_denormal(True)
     try:
         make_synthesizer("tvae", epochs=1).fit(small_real, ACQ)
-        assert sdv_mod._flush_denormal_enabled(torch)
+        assert flush_denormal_enabled(torch)
     finally:
         torch.set_flush_denormal(False)
 
 
 # ---- errors -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "params", "error", "match"), [
-    ("ctgan", {"batch_size": 25}, CausalSynthError, "multiple of pac=10"),
-    ("ctgan", {"epochs": 0}, CausalSynthError, "'epochs' parameter of CTGANAdapter"),
-    ("tvae", {"random_state": -1}, CausalSynthError, "'random_state'"),
-    ("gaussian_copula", {"sdv_params": {"enforce_min_max_values": True}}, CausalSynthError,
-     "copies real"),
-    ("gaussian_copula", {"sdv_params": {"nonsense": 1}}, SynthesizerError, "nonsense"),
-    ("gaussian_copula", {"default_distribution": "bogus"}, SynthesizerError,
+@pytest.mark.parametrize(("name", "params", "match"), [
+    ("ctgan", {"batch_size": 25}, r"'batch_size' parameter of CTGANAdapter .* multiple of pac=10"),
+    ("ctgan", {"epochs": 0}, r"^The 'epochs' parameter of CTGANAdapter must be an int in the "
+                             r"range \[1, inf\)\. Got 0 instead\.$"),
+    ("tvae", {"random_state": -1}, "'random_state' parameter of TVAEAdapter"),
+    ("tvae", {"compress_dims": (32, 0)}, r"'compress_dims' .* a tuple of ints in the range"),
+    ("gaussian_copula", {"sdv_params": {"enforce_min_max_values": True}}, "copies real"),
+    ("gaussian_copula", {"sdv_params": {"nonsense": 1}}, "nonsense"),
+    ("gaussian_copula", {"default_distribution": "bogus"},
+     r"'default_distribution' parameter of GaussianCopulaAdapter must be a str among \{'beta'"),
+    ("gaussian_copula", {"numerical_distributions": {"revenue": "bogus"}},  # SDV's own check
      r"make_synthesizer\('gaussian_copula'"),
 ])
-def test_bad_parameters_raise_our_errors_at_fit(name, params, error, match, small_real):
+def test_bad_parameters_raise_our_errors_at_fit(name, params, match, small_real):
     synth = make_synthesizer(name, **params)  # the constructor only stores
-    with pytest.raises(error, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         synth.fit(small_real, ACQ)
+
+
+def test_a_generator_or_numpy_ints_are_accepted(small_real):
+    a = make_synthesizer("tvae", epochs=np.int64(1), batch_size=np.int64(20),
+                         compress_dims=[16], random_state=np.random.default_rng(0))
+    assert a.fit(small_real, ACQ).model_.get_parameters()["compress_dims"] == (16,)
 
 
 def test_sdv_errors_become_ours():

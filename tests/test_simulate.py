@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalsynth import DAGError, load_dag
+from causalsynth import DAGError, InvalidParameterError, load_dag
 from causalsynth.scm import propagate
 from causalsynth.simulation import declared_mechanisms, draw_noise
 
@@ -193,7 +193,7 @@ def test_interventions(acquisition):
 
 def test_bad_n_and_missing_simulation():
     dag = load_dag("acquisition")
-    with pytest.raises(DAGError, match="'n' parameter of simulate must be an int >= 1"):
+    with pytest.raises(InvalidParameterError, match="'n' parameter of simulate must be an int"):
         dag.simulate(0)
     bare = load_dag({"nodes": [{"name": "y", "type": "continuous", "role": "outcome"}]})
     with pytest.raises(DAGError, match="no 'simulation' block"):

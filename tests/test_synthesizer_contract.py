@@ -3,12 +3,18 @@
 One parametrized test over ``REGISTRY`` x checks (scikit-learn's ``parametrize_with_checks``
 idea): a new synthesizer gets every check by being registered. Fits are cached per module, so
 each synthesizer trains a few small models (small epochs; 400 rows) for all the checks.
+Every registered module is imported when the tests are collected: a renamed or missing
+module or class fails here, it is never skipped (torch and SDV are dependencies).
+
+Parameters: every constructor parameter is declared in ``_parameter_constraints``, and a
+value outside each declaration raises :class:`InvalidParameterError` naming the parameter and
+the class (scikit-learn's ``check_param_validation`` idea); values are generated from the
+declarations by :func:`_invalid_values`.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import random
 import sys
 import warnings
@@ -18,8 +24,19 @@ import pandas as pd
 import pytest
 
 from causalsynth import load_dag
-from causalsynth.errors import CausalSynthError, DataError, NotFittedError
-from causalsynth.synthesizers import REGISTRY, make_synthesizer
+from causalsynth._params import (
+    BOOLEAN,
+    SEED,
+    Interval,
+    Options,
+    Pattern,
+    SequenceOf,
+    check_param,
+    check_params,
+    param_problems,
+)
+from causalsynth.errors import CausalSynthError, DataError, InvalidParameterError, NotFittedError
+from causalsynth.synthesizers import REGISTRY, make_synthesizer, synthesizer_class
 
 #: small, fast parameters per synthesizer; a name missing here is tested with its defaults.
 FAST_PARAMS: dict[str, dict] = {
@@ -35,12 +52,8 @@ N_ROWS = 400  # training rows of the mixed-type and continuous cases
 N_SAMPLE = 300
 
 
-def _require(name: str):
-    """Skip a registered synthesizer whose module is not written yet (names the module)."""
-    module = REGISTRY[name].split(":")[0]
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"module {module} (synthesizer {name!r}) does not exist yet")
-    return importlib.import_module(module)
+#: every registered class, imported now: an ImportError or AttributeError fails collection
+CLASSES = {name: synthesizer_class(name) for name in REGISTRY}
 
 
 def _own_warnings(module) -> list[type[Warning]]:
@@ -201,7 +214,7 @@ CHECKS = [
          for check in CHECKS],
 )
 def test_synthesizer_contract(name, check):
-    module = _require(name)
+    module = importlib.import_module(CLASSES[name].__module__)
     with warnings.catch_warnings():
         for category in _own_warnings(module):
             warnings.filterwarnings("ignore", category=category)
@@ -211,3 +224,114 @@ def test_synthesizer_contract(name, check):
 def test_every_registered_name_has_fast_params():
     """A new synthesizer must state its small test parameters here."""
     assert set(REGISTRY) <= set(FAST_PARAMS), set(REGISTRY) - set(FAST_PARAMS)
+
+
+# ---- parameters ----------------------------------------------------------------------------
+#: values tried against every declaration (those the declaration accepts are dropped)
+_CANDIDATES = ["not-a-value", "", -1, 0, 1, 2, 0.5, 1.5, -0.5, float("nan"), True, None,
+               [0], (1, -2), {"x": 1}, object()]
+
+
+def _invalid_values(specs: list) -> list:
+    """Values the declaration ``specs`` rejects: wrong types and numbers just outside bounds."""
+    candidates = list(_CANDIDATES)
+    for spec in specs:
+        if isinstance(spec, Interval):
+            for bound in (spec.left, spec.right):
+                if bound is not None:
+                    candidates += [bound - 1, bound, bound + 1, bound - 0.5, bound + 0.5]
+    return [v for v in candidates if param_problems("X", {"p": specs}, {"p": v})]
+
+
+_DECLARED = [(name, param) for name, cls in CLASSES.items()
+             for param in cls._parameter_constraints]
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_every_parameter_is_declared(name):
+    cls = CLASSES[name]
+    declared, params = set(cls._parameter_constraints), set(cls.param_names())
+    assert declared == params, (f"{cls.__name__}: undeclared {params - declared}, declared but "
+                                f"not a parameter {declared - params}")
+
+
+@pytest.mark.parametrize(("name", "param"), _DECLARED,
+                         ids=[f"{n}-{p}" for n, p in _DECLARED])
+def test_bad_parameter_values_are_refused_at_fit(name, param):
+    cls = CLASSES[name]
+    bad = _invalid_values(cls._parameter_constraints[param])
+    assert bad, f"no invalid value found for {cls.__name__}.{param}"
+    real, dag = _real("acquisition", 50), load_dag("acquisition")
+    for value in bad:
+        synth = make_synthesizer(name, **{**FAST_PARAMS.get(name, {}), param: value})
+        with pytest.raises(InvalidParameterError) as info:
+            synth.fit(real, dag)  # checked before the table: nothing is fitted
+        message = str(info.value)
+        assert f"The {param!r} parameter of {cls.__name__} must be" in message, message
+        assert message.endswith("instead.") and len(message.splitlines()) == 1, message
+        assert not hasattr(synth, "dag_"), "fit went on after refusing a parameter"
+
+
+def test_every_bad_parameter_is_reported_at_once():
+    with pytest.raises(InvalidParameterError) as info:
+        make_synthesizer("ctgan", epochs=0, pac="x", progress=1).fit(
+            _real("acquisition", 50), load_dag("acquisition"))
+    lines = str(info.value).splitlines()
+    assert lines[0] == "3 problems with the parameters of CTGANAdapter:"
+    assert [line.split("'")[1] for line in lines[1:]] == ["epochs", "pac", "progress"]
+
+
+def test_unknown_parameter_names_are_refused_by_make_synthesizer():
+    with pytest.raises(InvalidParameterError, match=(
+            r"Invalid parameter 'epoch' for synthesizer 'tvae' \(TVAEAdapter\); did you mean "
+            r"'epochs'\? Valid parameters are: epochs, batch_size, .*, sdv_params\.$")):
+        make_synthesizer("tvae", epoch=3)
+    with pytest.raises(InvalidParameterError, match="unknown synthesizer 'gan9'"):
+        make_synthesizer("gan9")
+
+
+def test_n_of_sample_uses_the_same_check():
+    synth = _fitted("gaussian_copula", "acquisition")
+    with pytest.raises(InvalidParameterError, match=(
+            r"^The 'n' parameter of GaussianCopulaAdapter.sample must be an int between 1 and "
+            r"16,666,666 \(at most 100,000,000 cells .*\)\. Got 2.5 \(float\) instead\.$")):
+        synth.sample(2.5)
+
+
+@pytest.mark.parametrize(("constraint", "good", "bad", "text"), [
+    (Interval(int, 1, None), [1, np.int64(7)], [0, 1.0, True, "1"], "an int in the range [1, inf)"),
+    (Interval(float, 0, 1, closed="neither"), [0.5, 1e-9, np.float32(0.2)],
+     [0, 1, float("nan"), False], "a float in the range (0, 1)"),
+    (Interval(float, 0, None, closed="left"), [0, 2.5], [-1e-9, float("-inf")],
+     "a float in the range [0, inf)"),
+    (Interval(int, 1, 10_000), [1, 10_000], [0, 10_001], "an int between 1 and 10,000"),
+    (Options({"cpu", "auto"}), ["cpu"], ["gpu", 1], "a str among {'auto', 'cpu'}"),
+    (Pattern(r"cuda:\d+", "a str such as 'cuda:0'"), ["cuda:1"], ["cuda:", 0],
+     "a str such as 'cuda:0'"),
+    (SequenceOf(Interval(int, 1, None)), [(), [4, 8], (16,)], [(0,), "ab", 3],
+     "a tuple of ints in the range [1, inf)"),
+    (SEED, [None, 0, np.random.default_rng(0)], [-1, 1.5, "abc", True],
+     "an int >= 0, a numpy Generator or None"),
+    (BOOLEAN, [True, np.bool_(False)], [1, "yes", None], "a bool"),
+])
+def test_constraints(constraint, good, bad, text):
+    assert str(constraint) == text
+    for value in good:
+        check_param("p", value, constraint)
+    for value in bad:
+        with pytest.raises(InvalidParameterError, match=r"^The 'p' parameter must be "):
+            check_param("p", value, constraint)
+
+
+def test_check_param_wording():
+    with pytest.raises(InvalidParameterError) as info:
+        check_param("n", -3, Interval(int, 1, None), owner="simulate")
+    assert str(info.value) == ("The 'n' parameter of simulate must be an int in the range "
+                               "[1, inf). Got -3 instead.")
+    with pytest.raises(InvalidParameterError) as info:  # a wrong type is named; None comes last
+        check_param("k", "abc", [None, Interval(int, 1, None), dict], owner="f")
+    assert str(info.value) == ("The 'k' parameter of f must be an int in the range [1, inf), a "
+                               "dict or None. Got 'abc' (str) instead.")
+    with pytest.raises(InvalidParameterError, match=r"\(why\)\. Got 1,000,000 instead\.$"):
+        check_param("n", 10**6, Interval(int, 1, 10), hint="why")
+    check_params("f", {"a": [int], "b": [None, float]}, {"a": 3, "b": None, "c": "unchecked"})

@@ -245,14 +245,21 @@ def test_wgan_warns_when_collapsed():
 
 
 # ---- parameters and devices ------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["diffusion", "wgan"])
-def test_bad_parameters_are_named(name):
+@pytest.mark.parametrize(("name", "cls"), [("diffusion", "DiffusionSynthesizer"),
+                                           ("wgan", "WGANSynthesizer")])
+def test_bad_parameters_are_named(name, cls):
     dag = load_dag("acquisition")
     real = _real("acquisition", 60)
-    with pytest.raises(SynthesizerError, match=r"'epochs' parameter .* int >= 1\. Got 0"):
+    with pytest.raises(InvalidParameterError, match=(
+            rf"^The 'epochs' parameter of {cls} must be an int in the range \[1, inf\)"
+            rf"( or None)?\. Got 0 instead\.$")):
         make_synthesizer(name, epochs=0).fit(real, dag)
-    with pytest.raises(InvalidParameterError, match="random_state"):
+    with pytest.raises(InvalidParameterError, match=f"'random_state' parameter of {cls}"):
         make_synthesizer(name, epochs=1, random_state=-1).fit(real, dag)
+    with pytest.raises(InvalidParameterError, match=(
+            r"'device' parameter .* must be a str among \{'auto', 'cpu', 'cuda', 'mps'\}, a str "
+            r"such as 'cuda:0' or None\. Got 'gpu' instead\.")):
+        make_synthesizer(name, epochs=1, device="gpu").fit(real, dag)
 
 
 @pytest.mark.parametrize("name", ["diffusion", "wgan"])

@@ -41,10 +41,10 @@ from scipy import stats
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 
+from causalsynth._params import Interval, check_param
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
-from causalsynth.errors import InvalidParameterError, excerpt
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -270,12 +270,7 @@ def independence_tests(data: pd.DataFrame, dag, threshold: float = DEFAULT_THRES
 
 
 def _check_budget(value, name: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise InvalidParameterError(f"The {name!r} parameter must be an int >= 1 or None. "
-                                    f"Got {excerpt(value)} instead.")
+    check_param(name, value, [Interval(int, 1, None), None])
 
 
 def _budget(dag: DAG, claims: list, max_claims: int | None) -> tuple[list, list]:

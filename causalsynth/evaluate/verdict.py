@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causalsynth.errors import InvalidParameterError
+from causalsynth._params import BOOLEAN, Interval, check_params
 
 __all__ = [
     "INCONCLUSIVE",
@@ -100,17 +100,13 @@ class Margins:
     zero_inflated: float = 0.05
 
     def __post_init__(self):
-        for name in ("ici_points", "effect_rel", "independence"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise InvalidParameterError(
-                    f"The '{name}' margin must be a number > 0. Got {value!r} instead.")
-        if not (isinstance(self.alpha, (int, float)) and 0 < self.alpha < 0.5):
-            raise InvalidParameterError(
-                f"The 'alpha' margin must be between 0 and 0.5. Got {self.alpha!r} instead.")
-        if not (isinstance(self.zero_inflated, (int, float)) and 0 < self.zero_inflated <= 1):
-            raise InvalidParameterError(f"The 'zero_inflated' margin must be in (0, 1]. Got "
-                                        f"{self.zero_inflated!r} instead.")
+        positive = [Interval(float, 0, None, closed="neither")]
+        check_params("Margins", {
+            "ici_points": positive, "effect_rel": positive, "independence": positive,
+            "keep_treatment_ranking": [BOOLEAN],
+            "alpha": [Interval(float, 0, 0.5, closed="neither")],
+            "zero_inflated": [Interval(float, 0, 1, closed="right")],
+        }, {f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> Margins:

@@ -6,13 +6,15 @@ causalsynth does not import torch or SDV.
 
 from __future__ import annotations
 
+import difflib
 from importlib import import_module
 from typing import Any
 
-from causalsynth.errors import CausalSynthError, MissingDependencyError
+from causalsynth.errors import InvalidParameterError, MissingDependencyError
 from causalsynth.synthesizers.base import Synthesizer
 
-__all__ = ["REGISTRY", "Synthesizer", "available_synthesizers", "make_synthesizer"]
+__all__ = ["REGISTRY", "Synthesizer", "available_synthesizers", "make_synthesizer",
+           "synthesizer_class"]
 
 #: name -> "module:Class"; modules load lazily.
 REGISTRY: dict[str, str] = {
@@ -32,8 +34,9 @@ def available_synthesizers() -> list[str]:
 
 
 def synthesizer_class(name: str) -> type[Synthesizer]:
+    """The class registered as ``name`` (its module is imported now)."""
     if name not in REGISTRY:
-        raise CausalSynthError(
+        raise InvalidParameterError(
             f"unknown synthesizer {name!r}; choose one of {', '.join(REGISTRY)}"
         )
     module_name, cls_name = REGISTRY[name].split(":")
@@ -50,14 +53,31 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
 def make_synthesizer(name: str, **params: Any) -> Synthesizer:
     """Build a synthesizer by name with its parameters.
 
+    A parameter name the synthesizer does not take raises
+    :class:`~causalsynth.errors.InvalidParameterError` naming the ones it takes; values are
+    checked by ``fit``.
+
     Examples
     --------
     >>> from causalsynth import make_synthesizer
     >>> make_synthesizer("gaussian_copula")   # doctest: +SKIP
     GaussianCopulaAdapter(...)
+    >>> make_synthesizer("ctgan", epoch=5)
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.InvalidParameterError: Invalid parameter 'epoch' for synthesizer \
+'ctgan' (CTGANAdapter); did you mean 'epochs'? Valid parameters are: epochs, batch_size, \
+embedding_dim, ...
     """
     cls = synthesizer_class(name)
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise CausalSynthError(f"bad parameters for synthesizer {name!r}: {exc}") from None
+    valid = cls.param_names()
+    unknown = [p for p in params if p not in valid]
+    if unknown:
+        close = [m for p in unknown for m in difflib.get_close_matches(p, valid, n=1)]
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
+        raise InvalidParameterError(
+            f"Invalid parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))} for synthesizer {name!r} ({cls.__name__}){hint} "
+            f"Valid parameters are: {', '.join(valid)}."
+        )
+    return cls(**params)

@@ -1,43 +1,48 @@
 """Shared helpers of the torch synthesizers (``diffusion``, ``wgan``).
 
+* :class:`TorchSynthesizer` is their base class: the parameters both take (``max_seconds``,
+  ``n_threads``, ``device``, ``random_state``, ``progress``) and their constraints, encoding
+  the table before training, seeding (torch's global generators forked, seeded and restored,
+  so fits and samples are reproducible and the caller's random state is untouched) and
+  sampling in chunks.
 * :func:`require_torch` imports torch, or raises :class:`~causalsynth.errors.MissingDependencyError`
   saying what to install. Only the torch synthesizer modules call it, so ``import causalsynth``
   never imports torch.
 * :func:`resolve_device` turns ``device=None | "cpu" | "auto" | "cuda"`` into a torch device.
-* :func:`seeded` runs a block with torch's global generators forked, seeded and restored, so that
-  fitting and sampling are reproducible and leave the caller's random state untouched.
-* :class:`TabularEncoder` maps a typed table (see :func:`causalsynth.data.check_data`) to a
-  numeric block (quantile transform to a standard normal) and integer codes of categorical
-  blocks, and back.
-
-The encoder is plain numpy; it lives here because only the torch models use it.
+* :class:`Monitor` keeps a training run's time, progress bar, best weights and patience.
+* :class:`TabularEncoder` (plain numpy, used only by the torch models) maps a typed table (see
+  :func:`causalsynth.data.check_data`) to a numeric block (quantile transform to a standard
+  normal) and integer codes of categorical blocks, and back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from causalsynth._params import BOOLEAN, SEED, Interval, Options, Pattern
+from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.errors import MissingDependencyError, SynthesizerError
+from causalsynth.synthesizers.base import Synthesizer
 
 __all__ = [
-    "Budget",
+    "Monitor",
     "TabularEncoder",
-    "check_int_params",
-    "progress_bar",
+    "TorchSynthesizer",
+    "flush_denormal",
+    "flush_denormal_enabled",
     "require_torch",
     "resolve_device",
-    "resolve_seed",
-    "sample_in_chunks",
-    "seeded",
 ]
 
 #: a continuous value held by at least this share of rows (and >= 2 rows) is a point mass
@@ -50,45 +55,48 @@ MAX_KNOTS = 1000
 
 # ---- torch, devices, seeds ------------------------------------------------------------
 def require_torch() -> Any:
-    """Import and return torch, or raise MissingDependencyError naming the fix.
-
-    Examples
-    --------
-    >>> torch = require_torch()   # doctest: +SKIP
-    """
+    """Import and return torch, or raise MissingDependencyError naming the fix."""
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - torch is a dependency of the test env
         raise MissingDependencyError(
-            "the torch synthesizers ('diffusion', 'wgan') need PyTorch, which is not installed; "
-            "install the CPU build with: pip install torch",
+            "the neural synthesizers ('diffusion', 'wgan', 'ctgan', 'tvae', 'copulagan') need "
+            "PyTorch, which is not installed; install the CPU build with: pip install torch",
             name="torch",
         ) from exc
     return torch
 
 
+def flush_denormal_enabled(torch: Any) -> bool:
+    """torch has a setter but no getter: a denormal float32 times one is 0 when flushing."""
+    return bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0).item() == 0.0)
+
+
+@contextlib.contextmanager
+def flush_denormal() -> Iterator[None]:
+    """Flush denormal floats to zero inside the block (much faster training on some CPUs);
+    the previous mode is restored afterwards."""
+    torch = require_torch()
+    before = flush_denormal_enabled(torch)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(before)
+
+
 def resolve_device(device: str | None) -> Any:
     """``None``/``"cpu"`` -> CPU; ``"auto"`` -> CUDA when present, else CPU; ``"cuda[:i]"`` -> CUDA.
 
-    Raises :class:`SynthesizerError` when CUDA is asked for and not present.
-
-    Examples
-    --------
-    >>> str(resolve_device(None))   # doctest: +SKIP
-    'cpu'
+    ``device`` is one that ``TORCH_CONSTRAINTS`` accepts. Raises :class:`SynthesizerError`
+    when CUDA is asked for and not present.
     """
     torch = require_torch()
     if device is None or device == "cpu":
         return torch.device("cpu")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise SynthesizerError(
-            f"The 'device' parameter must be None, 'cpu', 'auto' or a torch device such as "
-            f"'cuda:0'. Got {device!r} instead."
-        ) from exc
+    dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise SynthesizerError(
             f"device={device!r} was requested but torch {torch.__version__} sees no CUDA GPU; "
@@ -97,87 +105,145 @@ def resolve_device(device: str | None) -> Any:
     return dev
 
 
-def resolve_seed(random_state: int | None) -> int:
-    """An int seed for torch: ``random_state`` itself, or fresh entropy when it is None."""
-    if random_state is None:
-        return int(np.random.SeedSequence().entropy % (2**31 - 1))
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
-            or random_state < 0:
-        raise SynthesizerError(
-            f"The 'random_state' parameter must be an int >= 0 or None. Got {random_state!r} "
-            f"instead."
-        )
-    return int(random_state)
+class Monitor:
+    """Bookkeeping of one training run: wall time, a progress bar, the best weights, patience.
 
-
-@contextlib.contextmanager
-def seeded(seed: int, device: Any, n_threads: int | None = None) -> Iterator[Any]:
-    """Fork torch's global generators, seed them with ``seed``, restore them on exit.
-
-    ``n_threads`` (optional) sets torch's CPU threads inside the block and restores them.
-
-    Yields a ``torch.Generator`` on ``device`` seeded with ``seed`` for explicit draws. Module
-    initialisation and dropout use the (forked) global generator, so they are reproducible too
-    and the caller's state is untouched.
+    Used as ``with Monitor(...) as monitor:`` around the epochs. ``check(score)`` records a
+    score (lower is better); a score below the best by more than ``min_gain`` (relative) keeps
+    a copy of ``module``'s weights, and ``check`` returns True once ``patience`` checks in a
+    row brought none. ``exhausted()`` says whether ``max_seconds`` (None: never) have passed.
+    On exit the bar is closed and the best weights are loaded back; when no score was finite,
+    :class:`SynthesizerError` says ``failure`` (what went wrong and what to do).
     """
-    torch = require_torch()
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=cuda):
-        torch.random.default_generator.manual_seed(seed)
-        if cuda:
-            with torch.cuda.device(cuda[0]):
-                torch.cuda.manual_seed(seed)
-        gen = torch.Generator(device=device)
-        gen.manual_seed(seed)
-        try:
-            if n_threads is not None:
-                torch.set_num_threads(int(n_threads))
-            yield gen
-        finally:
-            torch.set_num_threads(threads)
 
+    def __init__(self, module: Any, *, epochs: int, patience: int, max_seconds: float | None,
+                 progress: bool, desc: str, failure: str, label: str = "score",
+                 min_gain: float = 0.0):
+        from tqdm.auto import tqdm
 
-def check_int_params(owner: str, checks: Mapping[str, tuple[Any, int]]) -> None:
-    """Raise naming the first parameter (name -> (value, minimum)) that is not an int >= minimum."""
-    for key, (value, minimum) in checks.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                or value < minimum:
-            raise SynthesizerError(f"The {key!r} parameter of {owner} must be an int >= "
-                                   f"{minimum}. Got {value!r} instead.")
-
-
-def sample_in_chunks(n: int, draw: Callable[[int], tuple[Any, Any]],
-                     chunk: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` rows as (numeric block, category codes), drawn ``chunk`` rows at a time by
-    ``draw(m) -> (numeric tensor, codes tensor)`` so that memory stays bounded for large n."""
-    nums, codes = [], []
-    for start in range(0, n, chunk):
-        num, code = draw(min(chunk, n - start))
-        nums.append(num.cpu().numpy())
-        codes.append(code.cpu().numpy())
-    return np.concatenate(nums), np.concatenate(codes)
-
-
-def progress_bar(total: int, enabled: bool, desc: str) -> Any:
-    """A tqdm bar (disabled unless ``enabled``)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, disable=not enabled, desc=desc, leave=False)
-
-
-@dataclass
-class Budget:
-    """Stops training after ``max_seconds`` of wall time (None: never)."""
-
-    max_seconds: float | None
-    start: float = field(default_factory=time.perf_counter)
+        self.module, self.patience, self.max_seconds = module, patience, max_seconds
+        self.failure, self.label, self.min_gain = failure, label, min_gain
+        self.best, self.best_state, self.bad, self.scores = math.inf, None, 0, []
+        self.bar = tqdm(total=epochs, disable=not progress, desc=desc, leave=False)
+        self.start = time.perf_counter()
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
     def exhausted(self) -> bool:
         return self.max_seconds is not None and self.elapsed() > self.max_seconds
+
+    def check(self, score: float) -> bool:
+        self.scores.append(score)
+        self.bar.set_postfix({self.label: f"{score:.4f}"})
+        best = self.best
+        if score < best - self.min_gain * abs(best if math.isfinite(best) else 1.0):
+            self.best, self.bad = score, 0
+            self.best_state = copy.deepcopy(self.module.state_dict())
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        self.bar.close()
+        if self.best_state is not None:
+            self.module.load_state_dict(self.best_state)
+        if exc_type is None and not math.isfinite(self.best):
+            raise SynthesizerError(self.failure)
+
+
+# ---- the base class ----------------------------------------------------------------------
+class TorchSynthesizer(Synthesizer):
+    """Base class of the torch synthesizers: their shared parameters and steps.
+
+    ``fit`` encodes the table (:class:`TabularEncoder`) and hands it to the subclass's
+    ``_fit_encoded(num, cat, seed, rng)``; ``sample`` draws 50,000 rows at a time with the
+    subclass's ``_draw(m, gen)``, which returns ``m`` rows as (numeric tensor, codes tensor).
+    Subclasses extend ``_parameter_constraints`` with their own parameters.
+
+    Parameters
+    ----------
+    max_seconds : float or None
+        Wall-time cap on training; ``None`` (default) keeps fits reproducible across machines
+        (a time cap stops at a machine-dependent point).
+    n_threads : int or None
+        CPU threads torch may use while fitting and sampling (restored afterwards); ``None``
+        leaves torch's setting. On a CPU shared with other busy processes, 1 thread is often
+        several times faster than 2.
+    device : str or None
+        ``None``/``"cpu"``, ``"auto"`` (a GPU when present) or a torch device such as ``"cuda"``
+        or ``"cuda:0"``.
+    random_state : int, numpy Generator or None
+        Seed of the training run (initialisation, batches, noise).
+    progress : bool
+        Show a tqdm progress bar while training.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "max_seconds": [Interval(float, 0, None, closed="neither"), None],
+        "n_threads": [Interval(int, 1, None), None],
+        "device": [Options({"auto", "cpu", "cuda", "mps"}),
+                   Pattern(r"(cuda|mps):\d+", "a str such as 'cuda:0'"), None],
+        "random_state": [SEED],
+        "progress": [BOOLEAN],
+    }
+
+    def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
+        self.device_ = resolve_device(self.device)
+        state = self.random_state  # an int is the seed itself; else drawn (None: entropy)
+        seed = (int(state) if isinstance(state, (int, np.integer))
+                else child_seed(as_generator(state)))
+        rng = np.random.default_rng(seed)
+        self.encoder_ = TabularEncoder().fit(data, dag, rng)
+        num, cat = self.encoder_.transform(data, rng)
+        self._fit_encoded(num, cat, seed, rng)
+
+    @contextlib.contextmanager
+    def _seeded(self, seed: int) -> Iterator[Any]:
+        """Fork torch's global generators, seed them with ``seed``, restore them on exit.
+
+        Yields a ``torch.Generator`` on ``device_`` seeded with ``seed`` for explicit draws.
+        Module initialisation and dropout use the (forked) global generator, so they are
+        reproducible too and the caller's state is untouched. torch's CPU threads are set to
+        ``n_threads`` inside the block and restored.
+        """
+        torch, device = require_torch(), self.device_
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        threads = torch.get_num_threads()
+        with torch.random.fork_rng(devices=cuda):
+            torch.random.default_generator.manual_seed(seed)
+            if cuda:
+                with torch.cuda.device(cuda[0]):
+                    torch.cuda.manual_seed(seed)
+            gen = torch.Generator(device=device)
+            gen.manual_seed(seed)
+            try:
+                if self.n_threads is not None:
+                    torch.set_num_threads(int(self.n_threads))
+                yield gen
+            finally:
+                torch.set_num_threads(threads)
+
+    def _fit_encoded(self, num: np.ndarray, cat: np.ndarray, seed: int,
+                     rng: np.random.Generator) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _draw(self, m: int, gen: Any) -> tuple[Any, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
+        torch = require_torch()
+        nums, codes = [], []
+        with self._seeded(child_seed(rng)) as gen, torch.no_grad():
+            for start in range(0, n, 50_000):  # in chunks: memory stays bounded for large n
+                num, code = self._draw(min(50_000, n - start), gen)
+                nums.append(num.cpu().numpy())
+                codes.append(code.cpu().numpy())
+        num = np.concatenate(nums)[:, :self.encoder_.n_numeric]
+        return self.encoder_.inverse_transform(num, np.concatenate(codes))
 
 
 # ---- the tabular encoder ---------------------------------------------------------------

@@ -9,8 +9,10 @@
   an int from 1 to ``max_sample_cells // n_columns`` (100 million cells, 0.8 GB as float64,
   before the working copies a synthesizer makes); draw larger tables in batches with
   different seeds.
-* ``seed`` and a ``random_state`` constructor parameter take an int >= 0, a numpy Generator
-  or None; anything else raises :class:`~causalsynth.errors.InvalidParameterError`.
+* Each class declares what its parameters accept in ``_parameter_constraints`` (name -> list
+  of constraints, see :mod:`causalsynth._params`); ``fit`` checks them all before anything
+  else and raises one :class:`~causalsynth.errors.InvalidParameterError` naming every bad
+  parameter. ``seed`` and ``random_state`` take an int >= 0, a numpy Generator or None.
 * ``interventions`` are accepted only by synthesizers that are causal models (``causal``).
 """
 
@@ -22,16 +24,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from causalsynth._params import Interval, check_param, param_problems, raise_problems
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import MAX_COUNT, check_data
-from causalsynth.errors import (
-    CausalSynthError,
-    InvalidParameterError,
-    NotFittedError,
-    SynthesizerError,
-    excerpt,
-)
+from causalsynth.errors import InvalidParameterError, NotFittedError, SynthesizerError, excerpt
 
 __all__ = ["Synthesizer"]
 
@@ -52,14 +49,39 @@ class Synthesizer:
     supports_interventions: ClassVar[bool] = False
     #: most cells (rows x columns) one ``sample`` call may draw
     max_sample_cells: ClassVar[int] = 100_000_000
+    #: what each constructor parameter accepts: name -> list of constraints (scikit-learn's
+    #: ``_parameter_constraints``; see :mod:`causalsynth._params`); ``fit`` checks them.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     # ---- parameters ----------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor's parameters, in the signature's order."""
+        sig = inspect.signature(cls.__init__)
+        varargs = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        return [p for p, spec in sig.parameters.items()
+                if p != "self" and spec.kind not in varargs]
+
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters and their values."""
-        sig = inspect.signature(type(self).__init__)
-        varargs = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"
-                and sig.parameters[p].kind not in varargs}
+        return {p: getattr(self, p) for p in self.param_names()}
+
+    def _store_params(self, values: dict[str, Any]) -> None:
+        """Store the constructor's arguments as attributes: ``self._store_params(locals())``."""
+        for name in self.param_names():
+            setattr(self, name, values[name])
+
+    def _validate_params(self) -> None:
+        """Check every parameter against ``_parameter_constraints``, then the relations
+        between them (:meth:`_more_param_problems`); raise one error listing all problems."""
+        owner = type(self).__name__
+        problems = param_problems(owner, self._parameter_constraints, self.get_params())
+        raise_problems(owner, problems or self._more_param_problems())
+
+    def _more_param_problems(self) -> list[str]:
+        """Problems the declared constraints cannot express (relations between parameters);
+        called only when every declared constraint holds. None by default."""
+        return []
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -68,8 +90,7 @@ class Synthesizer:
     # ---- the public template ----------------------------------------------------------
     def fit(self, data: pd.DataFrame, dag: DAG | str | dict) -> Synthesizer:
         """Learn from ``data`` (a DataFrame whose columns are the DAG's nodes); returns self."""
-        if "random_state" in self.get_params():
-            as_generator(self.random_state, name="random_state", owner=type(self).__name__)
+        self._validate_params()
         dag = load_dag(dag)
         clean = check_data(data, dag, min_rows=self.min_rows,
                            what=f"the training table of {self.name!r}")
@@ -90,7 +111,7 @@ class Synthesizer:
         rng = as_generator(seed, owner=f"{type(self).__name__}.sample")
         if interventions:
             if not self.supports_interventions:
-                raise CausalSynthError(
+                raise InvalidParameterError(
                     f"{self.name!r} learns a joint distribution, not a causal model, so it "
                     f"cannot sample under interventions; use make_synthesizer('causal')"
                 )
@@ -101,17 +122,12 @@ class Synthesizer:
 
     def _check_n(self, n) -> None:
         """``n`` is an int from 1 to the most rows ``max_sample_cells`` allows for this table."""
-        limit = max(1, self.max_sample_cells // max(1, len(self.columns_)))
-        if (isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer))
-                or not 1 <= n <= limit):
-            shown = f"{n:,}" if isinstance(n, (int, np.integer)) and n > limit else excerpt(n)
-            raise InvalidParameterError(
-                f"The 'n' parameter of {type(self).__name__}.sample must be an int between 1 "
-                f"and {limit:,} (at most {self.max_sample_cells:,} cells for this "
-                f"{len(self.columns_)}-column table, {self.max_sample_cells * 8 / 1e9:.1f} GB "
-                f"as float64; draw larger tables in batches with different seeds). Got {shown} "
-                f"instead."
-            )
+        cells, width = self.max_sample_cells, len(self.columns_)
+        check_param("n", n, Interval(int, 1, max(1, cells // max(1, width))),
+                    owner=f"{type(self).__name__}.sample",
+                    hint=f"at most {cells:,} cells for this {width}-column table, "
+                         f"{cells * 8 / 1e9:.1f} GB as float64; draw larger tables in batches "
+                         f"with different seeds")
 
     # ---- for subclasses ----------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:  # pragma: no cover - abstract

@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import special
 from threadpoolctl import threadpool_limits
 
+from causalsynth._params import SEED, Interval
 from causalsynth.dag import DAG, Node
 from causalsynth.data import from_codes, to_codes
 from causalsynth.errors import CausalSynthError, SynthesizerError
@@ -109,6 +110,11 @@ class CausalSynthesizer(Synthesizer):
     #: a node model needs a handful of rows; smaller subsets fall back to smoothed marginals.
     min_rows: ClassVar[int] = 10
     supports_interventions: ClassVar[bool] = True
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "random_state": [SEED],
+        "zero_share": [Interval(float, 0, 1, closed="neither")],
+        "copula_threshold": [Interval(float, 0, 1, closed="neither")],
+    }
 
     def __init__(self, random_state: int | None = 0, zero_share: float = 0.05,
                  copula_threshold: float = 0.1):
@@ -118,12 +124,6 @@ class CausalSynthesizer(Synthesizer):
 
     # ---- fitting --------------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
-        if not 0 < self.zero_share < 1:
-            raise CausalSynthError(f"The 'zero_share' parameter of CausalSynthesizer must be "
-                                   f"in (0, 1). Got {self.zero_share!r} instead.")
-        if not 0 < self.copula_threshold < 1:
-            raise CausalSynthError(f"The 'copula_threshold' parameter of CausalSynthesizer "
-                                   f"must be in (0, 1). Got {self.copula_threshold!r} instead.")
         rng = np.random.default_rng(self.random_state)
         values = to_codes(data, dag)
         self.models_: dict[str, Any] = {}

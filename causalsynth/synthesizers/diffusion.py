@@ -18,26 +18,13 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from causalsynth._random import child_seed
-from causalsynth.dag import DAG
-from causalsynth.errors import SynthesizerError
-from causalsynth.synthesizers._torch import (
-    Budget,
-    TabularEncoder,
-    check_int_params,
-    progress_bar,
-    require_torch,
-    resolve_device,
-    resolve_seed,
-    sample_in_chunks,
-    seeded,
-)
-from causalsynth.synthesizers.base import Synthesizer
+from causalsynth._params import Interval
+from causalsynth.synthesizers._torch import Monitor, TorchSynthesizer, require_torch
 
 torch = require_torch()
 nn = torch.nn
@@ -193,7 +180,7 @@ class _Diffusion:
 
 
 # ---- the synthesizer ------------------------------------------------------------------------
-class DiffusionSynthesizer(Synthesizer):
+class DiffusionSynthesizer(TorchSynthesizer):
     """Tabular denoising diffusion (TabDDPM style): Gaussian + multinomial diffusion, MLP denoiser.
 
     Parameters
@@ -213,34 +200,25 @@ class DiffusionSynthesizer(Synthesizer):
         AdamW settings.
     max_updates : int or None
         Cap on optimiser steps; ``None``: no cap beyond ``epochs``.
-    max_seconds : float or None
-        Wall-time cap on training; ``None`` (default) keeps training reproducible across
-        machines (a time cap stops at a machine-dependent point).
     patience : int
         Validation checks without improvement before stopping early.
     validation_share : float
         Share of rows held out to score the validation loss (at most 10,000 rows).
     ema_decay : float
         Decay of the moving average of the weights used for sampling.
-    n_threads : int or None
-        CPU threads torch may use while fitting and sampling (restored afterwards); ``None``
-        leaves torch's setting. On a CPU shared with other busy processes, 1 thread is often
-        several times faster than 2.
-    device : str or None
-        ``None``/``"cpu"``, ``"auto"`` (a GPU when present) or a torch device such as ``"cuda"``.
-    random_state : int or None
-        Seed of the training run (initialisation, batches, noise).
-    progress : bool
-        Show a tqdm progress bar while training.
+    max_seconds, n_threads, device, random_state, progress
+        Wall-time cap, CPU threads, device, seed and progress bar, as in
+        :class:`~causalsynth.synthesizers._torch.TorchSynthesizer`.
 
     Examples
     --------
+    Zero-inflated spends (``saturation``); ``history_`` says how training stopped:
+
     >>> from causalsynth import load_dag, make_synthesizer
     >>> dag = load_dag("saturation")
-    >>> real = dag.simulate(300, seed=0)
-    >>> synth = make_synthesizer("diffusion", epochs=5).fit(real, dag)   # doctest: +SKIP
-    >>> synth.sample(100, seed=1).shape                                  # doctest: +SKIP
-    (100, 6)
+    >>> synth = make_synthesizer("diffusion", epochs=5)                   # doctest: +SKIP
+    >>> synth.fit(dag.simulate(300, seed=0), dag).history_["stopped"]     # doctest: +SKIP
+    'epochs'
 
     References
     ----------
@@ -250,6 +228,20 @@ class DiffusionSynthesizer(Synthesizer):
     name: ClassVar[str] = "diffusion"
     #: a validation split and a learned joint distribution need a few dozen rows at least
     min_rows: ClassVar[int] = 50
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "epochs": [Interval(int, 1, None), None],
+        "n_steps": [Interval(int, 2, None)],
+        "hidden": [Interval(int, 1, None)],
+        "n_layers": [Interval(int, 1, None)],
+        "batch_size": [Interval(int, 1, None), None],
+        "lr": [Interval(float, 0, None, closed="neither")],
+        "weight_decay": [Interval(float, 0, None, closed="left")],
+        "max_updates": [Interval(int, 1, None), None],
+        "patience": [Interval(int, 1, None)],
+        "validation_share": [Interval(float, 0, 0.5, closed="neither")],
+        "ema_decay": [Interval(float, 0, 1, closed="left")],
+        **TorchSynthesizer._parameter_constraints,
+    }
 
     def __init__(self, epochs: int | None = None, *, n_steps: int = 100, hidden: int = 256,
                  n_layers: int = 3, batch_size: int | None = None, lr: float = 2e-3,
@@ -258,37 +250,9 @@ class DiffusionSynthesizer(Synthesizer):
                  validation_share: float = 0.1, ema_decay: float = 0.995,
                  n_threads: int | None = None, device: str | None = None,
                  random_state: int | None = 0, progress: bool = False):
-        self.epochs = epochs
-        self.n_steps = n_steps
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.max_updates = max_updates
-        self.max_seconds = max_seconds
-        self.patience = patience
-        self.validation_share = validation_share
-        self.ema_decay = ema_decay
-        self.n_threads = n_threads
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+        self._store_params(locals())
 
     # ---- settings ---------------------------------------------------------------------
-    def _check_params(self) -> None:
-        ints = {"n_steps": (self.n_steps, 2), "hidden": (self.hidden, 1),
-                "n_layers": (self.n_layers, 1), "patience": (self.patience, 1)}
-        for opt in ("epochs", "batch_size", "max_updates"):
-            if getattr(self, opt) is not None:
-                ints[opt] = (getattr(self, opt), 1)
-        check_int_params("DiffusionSynthesizer", ints)
-        if not 0.0 < self.validation_share < 0.5:
-            raise SynthesizerError(
-                f"The 'validation_share' parameter must be in (0, 0.5). "
-                f"Got {self.validation_share!r} instead."
-            )
-
     def _plan(self, n_train: int) -> tuple[int, int, int]:
         """(batch size, epochs, max updates) for ``n_train`` rows.
 
@@ -309,14 +273,10 @@ class DiffusionSynthesizer(Synthesizer):
         return batch, epochs, max_updates
 
     # ---- fit ----------------------------------------------------------------------------
-    def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
-        self._check_params()
-        device = resolve_device(self.device)
-        seed = resolve_seed(self.random_state)
-        rng = np.random.default_rng(seed)
-        self.encoder_ = TabularEncoder().fit(data, dag, rng)
-        num, cat = self.encoder_.transform(data, rng)
-        n = len(data)
+    def _fit_encoded(self, num: np.ndarray, cat: np.ndarray, seed: int,
+                     rng: np.random.Generator) -> None:
+        device = self.device_
+        n = len(num)
         n_val = int(np.clip(round(self.validation_share * n), 5, 10_000))
         order = rng.permutation(n)
         val_idx, train_idx = order[:n_val], order[n_val:]
@@ -326,8 +286,8 @@ class DiffusionSynthesizer(Synthesizer):
         diffusion = _Diffusion(self.encoder_.n_numeric, self.encoder_.cat_sizes,
                                self.n_steps, device, clip=clip)
         d = self.encoder_.n_numeric + sum(self.encoder_.cat_sizes)
-        budget = Budget(self.max_seconds)
-        with seeded(seed, device, self.n_threads) as gen:
+        started = time.perf_counter()
+        with self._seeded(seed) as gen:
             model = Denoiser(d, d, self.hidden, self.n_layers).to(device)
             ema = copy.deepcopy(model).requires_grad_(False)
             opt = torch.optim.AdamW(model.parameters(), lr=self.lr,
@@ -337,12 +297,11 @@ class DiffusionSynthesizer(Synthesizer):
             tr_num, tr_cat = x_num[train_idx], x_cat[train_idx]
             val = self._validation_batch(x_num[val_idx], x_cat[val_idx], gen)
             history = self._train(model, ema, opt, diffusion, tr_num, tr_cat, val, batch,
-                                  epochs, max_updates, budget, gen)
+                                  epochs, max_updates, gen)
         self.model_ = ema.eval()
         self.diffusion_ = diffusion
-        self.device_ = device
         self.history_ = history
-        self.fit_seconds_ = budget.elapsed()
+        self.fit_seconds_ = time.perf_counter() - started
 
     def _validation_batch(self, v_num: Any, v_cat: Any, gen: Any) -> tuple[Any, ...]:
         """Validation rows repeated to >= 8,000 with fixed timesteps and noise seed."""
@@ -361,16 +320,17 @@ class DiffusionSynthesizer(Synthesizer):
 
     def _train(self, model: Any, ema: Any, opt: Any, diffusion: _Diffusion, tr_num: Any,
                tr_cat: Any, val: tuple[Any, ...], batch: int, epochs: int, max_updates: int,
-               budget: Budget, gen: Any) -> dict[str, Any]:
+               gen: Any) -> dict[str, Any]:
         n = len(tr_num)
         per_epoch = math.ceil(n / batch)
         planned = min(epochs * per_epoch, max_updates)
         check_every = max(1, math.ceil(max(planned // 25, 1) / per_epoch))
-        best, best_state, bad, updates = math.inf, None, 0, 0
-        val_losses: list[float] = []
-        stopped = "epochs"
-        bar = progress_bar(epochs, self.progress, "diffusion")
-        try:
+        updates, stopped = 0, "epochs"
+        failure = ("the diffusion model's validation loss is not finite; lower 'lr' or check the "
+                   "data for extreme values")
+        with Monitor(ema, epochs=epochs, patience=self.patience, max_seconds=self.max_seconds,
+                     progress=self.progress, desc="diffusion", failure=failure, label="val_loss",
+                     min_gain=1e-4) as monitor:
             for epoch in range(epochs):
                 perm = torch.randperm(n, generator=gen, device=tr_num.device)
                 for start in range(0, n, batch):
@@ -385,37 +345,17 @@ class DiffusionSynthesizer(Synthesizer):
                     opt.step()
                     self._ema_update(ema, model, updates)
                     updates += 1
-                bar.update(1)
-                last = epoch == epochs - 1 or updates >= max_updates or budget.exhausted()
-                if (epoch + 1) % check_every == 0 or last:
-                    score = self._val_loss(ema, diffusion, val)
-                    val_losses.append(score)
-                    bar.set_postfix(val_loss=f"{score:.4f}")
-                    if score < best - 1e-4 * abs(best if math.isfinite(best) else 1.0):
-                        best, bad = score, 0
-                        best_state = copy.deepcopy(ema.state_dict())
-                    else:
-                        bad += 1
-                    if bad >= self.patience:
-                        stopped = "early_stopping"
-                        break
-                if updates >= max_updates:
-                    stopped = "max_updates"
+                monitor.bar.update(1)
+                last = epoch == epochs - 1 or updates >= max_updates or monitor.exhausted()
+                if ((epoch + 1) % check_every == 0 or last) and monitor.check(
+                        self._val_loss(ema, diffusion, val)):
+                    stopped = "early_stopping"
                     break
-                if budget.exhausted():
-                    stopped = "max_seconds"
+                if updates >= max_updates or monitor.exhausted():
+                    stopped = "max_updates" if updates >= max_updates else "max_seconds"
                     break
-        finally:
-            bar.close()
-        if best_state is not None:
-            ema.load_state_dict(best_state)
-        if not math.isfinite(best):
-            raise SynthesizerError(
-                "the diffusion model's validation loss is not finite; lower 'lr' or check the "
-                "data for extreme values"
-            )
         return {"epochs": epoch + 1, "updates": updates, "batch_size": batch,
-                "stopped": stopped, "val_loss": val_losses, "best_val_loss": best}
+                "stopped": stopped, "val_loss": monitor.scores, "best_val_loss": monitor.best}
 
     def _ema_update(self, ema: Any, model: Any, updates: int) -> None:
         # warm-up: early on the average follows the weights closely (Tarvainen and Valpola 2017)
@@ -426,8 +366,5 @@ class DiffusionSynthesizer(Synthesizer):
             torch._foreach_add_(averaged, current, alpha=1 - decay)
 
     # ---- sample -------------------------------------------------------------------------
-    def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
-        with seeded(child_seed(rng), self.device_, self.n_threads) as gen:
-            num, cat = sample_in_chunks(n, lambda m: self.diffusion_.sample(
-                self.model_, m, gen, self.device_))
-        return self.encoder_.inverse_transform(num, cat)
+    def _draw(self, m: int, gen: Any) -> tuple[Any, Any]:
+        return self.diffusion_.sample(self.model_, m, gen, self.device_)

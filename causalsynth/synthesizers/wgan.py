@@ -26,29 +26,14 @@ Image Super-resolution" (instance noise).
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from causalsynth._random import child_seed
-from causalsynth.dag import DAG
-from causalsynth.errors import SynthesizerError
-from causalsynth.synthesizers._torch import (
-    Budget,
-    TabularEncoder,
-    check_int_params,
-    progress_bar,
-    require_torch,
-    resolve_device,
-    resolve_seed,
-    sample_in_chunks,
-    seeded,
-)
-from causalsynth.synthesizers.base import Synthesizer
+from causalsynth._params import Interval
+from causalsynth.synthesizers._torch import Monitor, TorchSynthesizer, require_torch
 
 torch = require_torch()
 nn = torch.nn
@@ -102,7 +87,7 @@ def _gumbel_softmax(logits: Any, tau: float, gen: Any) -> Any:
 
 
 # ---- the synthesizer -------------------------------------------------------------------------
-class WGANSynthesizer(Synthesizer):
+class WGANSynthesizer(TorchSynthesizer):
     """Wasserstein GAN with gradient penalty, tuned for small tables.
 
     Parameters
@@ -133,26 +118,19 @@ class WGANSynthesizer(Synthesizer):
         collapsed.
     max_retries : int
         Fresh-seed restarts after a collapse before warning.
-    max_seconds : float or None
-        Wall-time cap per attempt; ``None`` (default) keeps fits reproducible across machines.
-    n_threads : int or None
-        CPU threads torch may use while fitting and sampling (restored afterwards); ``None``
-        leaves torch's setting.
-    device : str or None
-        ``None``/``"cpu"``, ``"auto"`` (a GPU when present) or a torch device such as ``"cuda"``.
-    random_state : int or None
-        Seed of the training run.
-    progress : bool
-        Show a tqdm progress bar while training.
+    max_seconds, n_threads, device, random_state, progress
+        Wall-time cap per attempt, CPU threads, device, seed and progress bar, as in
+        :class:`~causalsynth.synthesizers._torch.TorchSynthesizer`.
 
     Examples
     --------
-    >>> from causalsynth import load_dag, make_synthesizer
+    19 real rows, 2,000 synthetic ones; ``history_`` tells whether the generator collapsed:
+
+    >>> from causalsynth import load_dag
     >>> dag = load_dag("acquisition")
-    >>> real = dag.simulate(19, seed=0)
-    >>> synth = make_synthesizer("wgan", epochs=50).fit(real, dag)   # doctest: +SKIP
-    >>> synth.sample(2000, seed=1).shape                               # doctest: +SKIP
-    (2000, 6)
+    >>> synth = WGANSynthesizer(epochs=50).fit(dag.simulate(19, seed=0), dag)  # doctest: +SKIP
+    >>> synth.sample(2000, seed=1).shape, synth.history_["diversity_ratio"] > 0.5  # doctest: +SKIP
+    ((2000, 6), True)
 
     References
     ----------
@@ -160,8 +138,18 @@ class WGANSynthesizer(Synthesizer):
     """
 
     name: ClassVar[str] = "wgan"
-    #: fewer rows than this leave nothing for a critic to learn from
-    min_rows: ClassVar[int] = 10
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **{p: [Interval(int, 1, None)] for p in ("epochs", "noise_dim", "hidden", "n_layers",
+                                                  "n_critic", "check_every", "patience")},
+        "batch_size": [Interval(int, 2, None), None],
+        "gp_weight": [Interval(float, 0, None, closed="left")],
+        "lr": [Interval(float, 0, None, closed="neither")],
+        "instance_noise": [Interval(float, 0, None, closed="left")],
+        "tau": [Interval(float, 0, None, closed="neither")],
+        "collapse_ratio": [Interval(float, 0, None, closed="left")],
+        "max_retries": [Interval(int, 0, None)],
+        **TorchSynthesizer._parameter_constraints,
+    }
 
     def __init__(self, epochs: int = 1000, *, noise_dim: int = 32, hidden: int = 128,
                  n_layers: int = 2, batch_size: int | None = None, n_critic: int = 5,
@@ -171,49 +159,17 @@ class WGANSynthesizer(Synthesizer):
                  max_seconds: float | None = None, n_threads: int | None = None,
                  device: str | None = None, random_state: int | None = 0,
                  progress: bool = False):
-        self.epochs = epochs
-        self.noise_dim = noise_dim
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.batch_size = batch_size
-        self.n_critic = n_critic
-        self.gp_weight = gp_weight
-        self.lr = lr
-        self.instance_noise = instance_noise
-        self.tau = tau
-        self.check_every = check_every
-        self.patience = patience
-        self.collapse_ratio = collapse_ratio
-        self.max_retries = max_retries
-        self.max_seconds = max_seconds
-        self.n_threads = n_threads
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
-
-    def _check_params(self) -> None:
-        checks = {"epochs": (self.epochs, 1), "noise_dim": (self.noise_dim, 1),
-                  "hidden": (self.hidden, 1), "n_layers": (self.n_layers, 1),
-                  "n_critic": (self.n_critic, 1), "check_every": (self.check_every, 1),
-                  "patience": (self.patience, 1), "max_retries": (self.max_retries, 0)}
-        if self.batch_size is not None:
-            checks["batch_size"] = (self.batch_size, 2)
-        check_int_params("WGANSynthesizer", checks)
+        self._store_params(locals())
 
     # ---- fit ---------------------------------------------------------------------------
-    def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
-        self._check_params()
-        device = resolve_device(self.device)
-        seed = resolve_seed(self.random_state)
-        rng = np.random.default_rng(seed)
-        self.encoder_ = TabularEncoder().fit(data, dag, rng)
-        num, cat = self.encoder_.transform(data, rng)
+    def _fit_encoded(self, num: np.ndarray, cat: np.ndarray, seed: int,
+                     rng: np.random.Generator) -> None:
+        device = self.device_
         real = self._encode_rows(torch.tensor(num), torch.tensor(cat)).to(device)
-        self.device_ = device
         attempts = []
         for attempt in range(self.max_retries + 1):
             attempt_seed = seed if attempt == 0 else int(rng.integers(0, 2**31 - 1))
-            with seeded(attempt_seed, device, self.n_threads) as gen:
+            with self._seeded(attempt_seed) as gen:
                 generator, history = self._train(real, gen, device)
                 diversity = self._diversity(generator, real, gen, device)
             history.update(seed=attempt_seed, **diversity)
@@ -257,13 +213,13 @@ class WGANSynthesizer(Synthesizer):
                                  foreach=True)
         opt_c = torch.optim.Adam(critic.parameters(), lr=self.lr, betas=(0.5, 0.9),
                                  foreach=True)
-        budget = Budget(self.max_seconds)
         # a fixed noise batch for scoring: scores of different epochs are comparable
         z_check = torch.randn((max(1000, 20 * n), self.noise_dim), generator=gen, device=device)
-        best, best_state, bad, scores = math.inf, None, 0, []
         stopped, epoch = "epochs", 0
-        bar = progress_bar(self.epochs, self.progress, "wgan")
-        try:
+        failure = ("the WGAN's generated rows drifted to non-finite values; lower 'lr' or raise "
+                   "'gp_weight'")
+        with Monitor(generator, epochs=self.epochs, patience=self.patience, failure=failure,
+                     max_seconds=self.max_seconds, progress=self.progress, desc="wgan") as monitor:
             for epoch in range(self.epochs):
                 perm = torch.randperm(n, generator=gen, device=device)
                 for start in range(0, n, batch):
@@ -272,33 +228,17 @@ class WGANSynthesizer(Synthesizer):
                         continue
                     self._critic_steps(critic, generator, real, idx, opt_c, gen, device)
                     self._generator_step(critic, generator, len(idx), opt_g, gen, device)
-                bar.update(1)
-                if (epoch + 1) % self.check_every == 0 or epoch == self.epochs - 1:
-                    score = self._score(generator, z_check, real)
-                    scores.append(score)
-                    bar.set_postfix(score=f"{score:.4f}")
-                    if score < best:
-                        best, bad = score, 0
-                        best_state = copy.deepcopy(generator.state_dict())
-                    else:
-                        bad += 1
-                    if bad >= self.patience:
-                        stopped = "early_stopping"
-                        break
-                if budget.exhausted():
+                monitor.bar.update(1)
+                due = (epoch + 1) % self.check_every == 0 or epoch == self.epochs - 1
+                if due and monitor.check(self._score(generator, z_check, real)):
+                    stopped = "early_stopping"
+                    break
+                if monitor.exhausted():
                     stopped = "max_seconds"
                     break
-        finally:
-            bar.close()
-        if best_state is not None:
-            generator.load_state_dict(best_state)
-        if not math.isfinite(best):
-            raise SynthesizerError(
-                "the WGAN's generated rows drifted to non-finite values; lower 'lr' or raise "
-                "'gp_weight'"
-            )
-        return generator.eval(), {"epochs": epoch + 1, "stopped": stopped, "best_score": best,
-                                  "scores": scores, "seconds": budget.elapsed()}
+        return generator.eval(), {"epochs": epoch + 1, "stopped": stopped,
+                                  "best_score": monitor.best, "scores": monitor.scores,
+                                  "seconds": monitor.elapsed()}
 
     def _noisy(self, x: Any, gen: Any) -> Any:
         if not self.instance_noise:
@@ -393,15 +333,10 @@ class WGANSynthesizer(Synthesizer):
                 "closeness_ratio": float(np.mean(close))}
 
     # ---- sample ------------------------------------------------------------------------
-    def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
-        def draw(m: int) -> tuple[Any, Any]:
-            z = torch.randn((m, self.noise_dim), generator=gen, device=self.device_)
-            num, logits = self.generator_.split(self.generator_(z))
-            codes = [torch.multinomial(torch.softmax(lg, 1), 1, generator=gen).squeeze(1)
-                     for lg in logits]
-            return num, (torch.stack(codes, 1) if codes
-                         else torch.zeros((m, 0), dtype=torch.long, device=self.device_))
-
-        with seeded(child_seed(rng), self.device_, self.n_threads) as gen, torch.no_grad():
-            num, cat = sample_in_chunks(n, draw)
-        return self.encoder_.inverse_transform(num[:, :self.encoder_.n_numeric], cat)
+    def _draw(self, m: int, gen: Any) -> tuple[Any, Any]:
+        z = torch.randn((m, self.noise_dim), generator=gen, device=self.device_)
+        num, logits = self.generator_.split(self.generator_(z))
+        codes = [torch.multinomial(torch.softmax(lg, 1), 1, generator=gen).squeeze(1)
+                 for lg in logits]
+        return num, (torch.stack(codes, 1) if codes
+                     else torch.zeros((m, 0), dtype=torch.long, device=self.device_))
