@@ -19,7 +19,6 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import math
 import time
 import zlib
@@ -39,8 +38,7 @@ from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
 from causalsynth.evaluate.verdict import Margins
-from causalsynth.synthesizers import Synthesizer, make_synthesizer
-from causalsynth.synthesizers import synthesizer_class as _synthesizer_class
+from causalsynth.synthesizers import Synthesizer, make_synthesizer, synthesizer_class
 
 __all__ = ["LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare", "leaderboard_row"]
 
@@ -215,8 +213,8 @@ def _build(specs: SynthSpec, fit_seed: Callable[[str], int]) -> list[tuple[str, 
             label = spec
             try:
                 params = dict(params or {})
-                accepts = inspect.signature(_synthesizer_class(spec).__init__).parameters
-                if "random_state" in accepts and "random_state" not in params:
+                if ("random_state" in synthesizer_class(spec).param_names()
+                        and "random_state" not in params):
                     params["random_state"] = fit_seed(spec)
                 synth = make_synthesizer(spec, **params)
             except CausalSynthError as exc:
