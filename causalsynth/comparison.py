@@ -124,7 +124,7 @@ class Comparison:
         """A self-contained page: leaderboard, privacy-vs-causal-fidelity scatter, and a
         section per synthesizer (its report folded in when ``embed``, a link when ``links``
         gives one)."""
-        from causalsynth.render.html import render_comparison
+        from causalsynth.render import render_comparison
 
         text = render_comparison(self.to_dict(), links=links, embed=embed)
         if path is not None:
@@ -132,7 +132,7 @@ class Comparison:
         return text
 
     def _repr_html_(self) -> str:
-        from causalsynth.render.html import render_comparison
+        from causalsynth.render import render_comparison
 
         return render_comparison(self.to_dict(), embed=False, fragment=True)
 

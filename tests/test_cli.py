@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_report_html import example_report  # a realistic report dict (validate's contract)
+from rich.console import Console
+from test_report_html import golden  # a golden report dict (real validate output)
 from typer.testing import CliRunner
 
+import causalsynth
 import causalsynth.cli as cli
 
 # the package exports the function compare(); the module is reached through sys.modules
 import causalsynth.comparison as cmp
 from causalsynth import load_dag
 from causalsynth.data import check_data
-from causalsynth.evaluate.metric import MetricResult
 from causalsynth.evaluate.report import Report
+from causalsynth.render.format import effect_kind, fmt, points
+from causalsynth.render.terminal import print_summary
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,19 +40,20 @@ def assert_clean_error(res, *fragments: str) -> None:
         assert f in res.output, res.output
 
 
-def _report_from_dict(d: dict) -> Report:
-    section = lambda s: {k: MetricResult(**{**m, "breakdown": None})  # noqa: E731
-                         for k, m in (d.get(s) or {}).items()}
-    return Report(verdict=d["verdict"], causal=d["causal"], fidelity=section("fidelity"),
-                  utility=section("utility"), privacy=section("privacy"), meta=d["meta"])
+def golden_report(verdict: str) -> Report:
+    """The golden acquisition report (real validate output) with the verdict given."""
+    d = golden("acquisition")
+    d["verdict"] = d["causal"]["verdict"] = verdict
+    return Report.from_dict(d)
 
 
 def fake_validate(verdict: str):
+    """validate() without the computation: checks the tables, returns a golden report."""
     def validate(real, synthetic, dag, holdout=None, seed=0, **kw):
         dag = load_dag(dag)
         check_data(real, dag, what="the real table")
         check_data(synthetic, dag, what="the synthetic table")
-        return _report_from_dict(example_report(real, synthetic, holdout, verdict=verdict))
+        return golden_report(verdict)
 
     return validate
 
@@ -86,6 +90,27 @@ def test_version():
 
 def test_unknown_option_is_exit_2():
     assert run("simulate", "acquisition", "--nope").exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["validate", "compare"])
+def test_judging_commands_share_their_options(command):
+    res = run(command, "--help")
+    assert res.exit_code == 0
+    for option in ("--dag", "--holdout", "--html", "--json", "--seed", "--reference",
+                   "--ici-margin", "--effect-margin", "--debug"):
+        assert option in res.output, option
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_debug(command):
+    assert "--debug" in run(command, "--help").output
+
+
+@pytest.mark.parametrize(("verdicts", "code"), [
+    (["preserved", "not preserved"], 0), (["not preserved", "inconclusive"], 3),
+    (["not preserved"], 1), ([], 1)])
+def test_best_exit(verdicts, code):
+    assert cli.best_exit(verdicts) == code
 
 
 # ---- simulate ---------------------------------------------------------------------------------
@@ -174,7 +199,7 @@ def test_synthesize_unknown_synthesizer_and_bad_param(tables, tmp_path):
 @pytest.mark.parametrize(("verdict", "code"),
                          [("preserved", 0), ("not preserved", 1), ("inconclusive", 3)])
 def test_validate_exit_code_follows_verdict(tables, tmp_path, monkeypatch, verdict, code):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_validate(verdict))
+    monkeypatch.setattr(causalsynth, "validate", fake_validate(verdict))
     html, js = tmp_path / "r.html", tmp_path / "r.json"
     res = run("validate", tables["real"], tables["synth"], "--dag", "acquisition",
               "--html", html, "--json", js)
@@ -184,20 +209,41 @@ def test_validate_exit_code_follows_verdict(tables, tmp_path, monkeypatch, verdi
     assert html.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_validate_summary_shows_the_golden_report():
+    """The terminal summary: verdict, reasons (undecided ones cut to 3), the privacy gate,
+    an ICI row per node, every effect, and the headline figures."""
+    d = golden("acquisition")
+    console = Console(width=200, color_system=None, record=True)
+    print_summary(d, console=console)
+    text = console.export_text()
+    cells = " ".join(text.replace("│", " ").split())  # table rows as words
+    assert text.startswith("attribution inconclusive (too few real rows to tell)")
+    assert d["causal"]["reasons"][0] in text and "more undecided differences" in text
+    assert f"privacy gate: {d['privacy_gate']['reason']}" in text
+    for r in d["causal"]["ici"]:
+        assert (f"{r['node']} {points(r['real_share'])} {points(r['synthetic_share'])} "
+                f"{points(r['diff_pp'], sign=True)}") in cells
+    for r in d["causal"]["effects"]:
+        assert (f"{r['treatment']} {effect_kind(r['kind'], short=True)} {r['method']} "
+                f"{fmt(r['real'])} {fmt(r['synthetic'])}") in cells
+    quality = d["fidelity"]["quality_score"]["value"]
+    assert f"quality {fmt(quality, pct=True)}" in text and "independences differing 0/7" in text
+
+
 def test_validate_missing_file(tables, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_validate("preserved"))
+    monkeypatch.setattr(causalsynth, "validate", fake_validate("preserved"))
     res = run("validate", tables["real"], tmp_path / "gone.csv", "--dag", "acquisition")
     assert_clean_error(res, "no file at", "gone.csv")
 
 
 def test_validate_mismatched_columns(tables, monkeypatch):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_validate("preserved"))
+    monkeypatch.setattr(causalsynth, "validate", fake_validate("preserved"))
     res = run("validate", tables["real"], tables["bad"], "--dag", "acquisition")
     assert_clean_error(res, "missing from the synthetic table")
 
 
 def test_validate_bad_dag(tables, monkeypatch):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_validate("preserved"))
+    monkeypatch.setattr(causalsynth, "validate", fake_validate("preserved"))
     res = run("validate", tables["real"], tables["synth"], "--dag", tables["cyclic"])
     assert_clean_error(res, "cycle")
 
@@ -277,7 +323,7 @@ def fake_check(passed: bool):
 
 @pytest.mark.parametrize(("passed", "code"), [(True, 0), (False, 1)])
 def test_check_dag_exit_codes(tables, tmp_path, monkeypatch, passed, code):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_check(passed))
+    monkeypatch.setattr(causalsynth, "check_dag", fake_check(passed))
     js = tmp_path / "c.json"
     res = run("check-dag", tables["real"], "--dag", "acquisition", "--json", js)
     assert res.exit_code == code, res.output
@@ -287,7 +333,7 @@ def test_check_dag_exit_codes(tables, tmp_path, monkeypatch, passed, code):
 
 
 def test_check_dag_bad_inputs(tables, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "_api", lambda name: fake_check(True))
+    monkeypatch.setattr(causalsynth, "check_dag", fake_check(True))
     assert_clean_error(run("check-dag", tmp_path / "x.parquet", "--dag", "acquisition"),
                        "no file at")
     assert_clean_error(run("check-dag", tables["real"], "--dag", tables["cyclic"]), "cycle")

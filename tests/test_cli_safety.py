@@ -27,7 +27,9 @@ import pytest
 from test_cli import fake_validate as _fake_validate  # a fast validate(), realistic report
 from typer.testing import CliRunner
 
+import causalsynth as cs
 import causalsynth.cli as cli
+import causalsynth.cli.files as cli_files
 import causalsynth.comparison as cmp
 from causalsynth import load_dag
 from causalsynth._io import read_table, write_outputs, write_table_atomic, write_text_atomic
@@ -98,8 +100,17 @@ def fake_validate(verdict: str):
         real, synthetic, dag, holdout, seed)
 
 
-def no_compute(name):
-    raise AssertionError(f"{name} ran although the command should have been refused first")
+def refuse_compute(monkeypatch) -> None:
+    """The API functions behind the commands fail the test when called: the command should
+    have been refused before any work."""
+    def refuse(name):
+        def call(*args, **kwargs):
+            raise AssertionError(f"{name} ran although the command should have been refused "
+                                 f"first")
+        return call
+
+    for name in ("validate", "compare", "check_dag"):
+        monkeypatch.setattr(cs, name, refuse(name))
 
 
 # ---- 1. an output onto an input, the DAG file included ----------------------------------------
@@ -121,7 +132,7 @@ OUTPUT_FLAGS = [(c, "--json") for c in COMMANDS] + [(c, "-o") for c in NEEDS_TAB
 @pytest.mark.parametrize("alias", ["same", "relative", "symlink", "hardlink"])
 def test_output_onto_the_dag_file_is_refused(work, monkeypatch, command, flag, alias):
     monkeypatch.chdir(work)
-    monkeypatch.setattr(cli, "_api", no_compute)
+    refuse_compute(monkeypatch)
     before = checksums(*(work / p for p in INPUTS))
     target = {"same": "my.yaml", "relative": "./sub/../my.yaml", "symlink": "link.yaml",
               "hardlink": "hard.yaml"}[alias]
@@ -141,8 +152,8 @@ def test_output_onto_the_dag_file_is_refused(work, monkeypatch, command, flag, a
 
 def test_output_onto_a_builtin_dag_file_is_refused(work, monkeypatch):
     """``--dag acquisition --json <the built-in's own file>`` (a copy stands in for it)."""
-    monkeypatch.setattr(cli, "builtin_dags", lambda: {"acquisition": work / "my.yaml"})
-    monkeypatch.setattr(cli, "_api", no_compute)
+    monkeypatch.setattr(cli_files, "builtin_dags", lambda: {"acquisition": work / "my.yaml"})
+    refuse_compute(monkeypatch)
     before = checksums(work / "my.yaml")
     res = invoke("check-dag", work / "real.csv", "--dag", "acquisition", "--json",
                  work / "my.yaml")
@@ -153,7 +164,7 @@ def test_output_onto_a_builtin_dag_file_is_refused(work, monkeypatch):
 
 def test_output_onto_a_table_input_through_a_hard_link_is_refused(work, monkeypatch):
     os.link(work / "real.csv", work / "alias.csv")
-    monkeypatch.setattr(cli, "_api", no_compute)
+    refuse_compute(monkeypatch)
     before = checksums(work / "real.csv")
     res = invoke("validate", work / "real.csv", work / "synth.csv", "--dag", "acquisition",
                  "--html", work / "r.html", "--json", work / "alias.csv")
@@ -182,7 +193,7 @@ def test_demo_refuses_a_folder_with_earlier_outputs(tmp_path, monkeypatch):
     (out / "comparison.json").write_text("{}\n")
     (out / "notes.txt").write_text("unrelated\n")
     before = checksums(*out.iterdir())
-    monkeypatch.setattr(cli, "_api", no_compute)
+    refuse_compute(monkeypatch)
     res = invoke("demo", "--quick", "--out", out)
     assert res.exit_code == 2, res.output
     assert_one_line_error(res.output, "already holds real.csv, comparison.json",
@@ -202,7 +213,7 @@ def test_demo_overwrite_replaces_the_set_and_drops_stale_reports(tmp_path, monke
     fake = fake_validate("preserved")
     monkeypatch.setattr(cmp, "_run_validate", lambda r, s, d, h, seed, *a, **kw: fake(r, s, d, h))
     # the real compare() on one fast synthesizer: ctgan, tvae, gaussian_copula leave no report
-    monkeypatch.setattr(cli, "_api", lambda name: lambda real, dag, specs, **kw: cmp.compare(
+    monkeypatch.setattr(cs, "compare", lambda real, dag, specs, **kw: cmp.compare(
         real, dag, {"causal": {}}, **kw))
     res = invoke("demo", "--quick", "--rows", 200, "--out", out, "--overwrite")
     assert res.exit_code == 0, res.output
@@ -242,7 +253,7 @@ def test_write_outputs_mode_is_0666_less_the_umask(tmp_path, umask):
 # ---- 4. interrupts ----------------------------------------------------------------------------
 def test_interrupt_while_rendering_the_html_writes_neither_output(work, monkeypatch):
     """Ctrl-C after the JSON text is ready but while the HTML renders: no JSON alone."""
-    monkeypatch.setattr(cli, "_api", lambda name: fake_validate("preserved"))
+    monkeypatch.setattr(cs, "validate", fake_validate("preserved"))
 
     def interrupted(self, path=None):
         raise KeyboardInterrupt
@@ -285,7 +296,7 @@ def test_a_swallowed_interrupt_still_ends_the_run_with_130_and_no_outputs(work, 
             pass  # swallowed, as a __del__ or a callback would
         return fake_validate("preserved")(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "_api", lambda name: swallowing_validate)
+    monkeypatch.setattr(cs, "validate", swallowing_validate)
     # a test run started in the background (`cmd &`) inherits SIGINT ignored, which main()
     # rightly keeps; this test is about a terminal's Ctrl-C, so give SIGINT Python's handler
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -455,7 +466,7 @@ def test_unwritable_output_folder_is_refused_before_any_work(work, monkeypatch):
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: (
         False if Path(p) == locked and mode & os.W_OK else real_access(p, mode, **kw)))
-    monkeypatch.setattr(cli, "_api", no_compute)
+    refuse_compute(monkeypatch)
     res = invoke("validate", work / "real.csv", work / "synth.csv", "--dag", "acquisition",
                  "--json", locked / "r.json")
     assert res.exit_code == 2, res.output

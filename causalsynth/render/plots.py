@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from causalsynth.errors import MissingDependencyError
+from causalsynth.evaluate.verdict import INCONCLUSIVE, NOT_PRESERVED, PRESERVED
+from causalsynth.render.format import as_float, effect_kind
 
 __all__ = [
     "HOLDOUT_COLOR",
@@ -31,7 +33,6 @@ __all__ = [
     "column_distributions",
     "correlation_heatmap",
     "correlation_matrix_from_records",
-    "dcr_histogram",
     "distance_quantiles",
     "effects_forest",
     "ici_bars",
@@ -71,15 +72,6 @@ def _to_svg(fig, key: str) -> str:
     return text.replace("<svg ", f'<svg class="plot" role="img" aria-label="{key}" ', 1)
 
 
-def _num(x: Any) -> float:
-    """A finite float, or NaN for None / missing / non-numbers."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v if math.isfinite(v) else math.nan
-
-
 def _err(center: float, low: float, high: float) -> tuple[float, float]:
     """Error-bar half-widths (0 when an interval bound is missing)."""
     lo = center - low if math.isfinite(low) and math.isfinite(center) else 0.0
@@ -100,8 +92,8 @@ def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
     h = 0.38
     for offset, side, color, label in ((-h / 2, "real", REAL_COLOR, "real"),
                                        (h / 2, "synthetic", SYNTH_COLOR, "synthetic")):
-        vals = [_num(r.get(f"{side}_share")) for r in ici]
-        errs = [_err(v, _num(r.get(f"{side}_low")), _num(r.get(f"{side}_high")))
+        vals = [as_float(r.get(f"{side}_share")) for r in ici]
+        errs = [_err(v, as_float(r.get(f"{side}_low")), as_float(r.get(f"{side}_high")))
                 for v, r in zip(vals, ici, strict=True)]
         ax.barh([y + offset for y in ys], [0 if math.isnan(v) else v for v in vals], height=h,
                 color=color, label=label,
@@ -122,18 +114,19 @@ def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -
     each row is normalised by its real estimate: the real point sits at 100% with its interval,
     the synthetic point and interval beside it. Rows whose real estimate is 0 are skipped.
     """
-    rows = [r for r in effects if _num(r.get("real")) not in (0.0,)
-            and math.isfinite(_num(r.get("real")))]
-    labels = [f"{r.get('treatment')} ({_kind(r)}, {r.get('method', '')})" for r in rows]
+    rows = [r for r in effects if as_float(r.get("real")) not in (0.0,)
+            and math.isfinite(as_float(r.get("real")))]
+    labels = [f"{r.get('treatment')} ({effect_kind(r.get('kind'), short=True)}, "
+              f"{r.get('method', '')})" for r in rows]
     n = max(len(rows), 1)
     fig = _figure(6.4, max(1.6, 0.42 * n + 0.9))
     ax = fig.subplots()
     for i, r in enumerate(rows):
-        base = _num(r.get("real"))
+        base = as_float(r.get("real"))
         for side, color, dy in (("real", REAL_COLOR, -0.12), ("synthetic", SYNTH_COLOR, 0.12)):
-            c = 100 * _num(r.get(side)) / base
-            lo = 100 * _num(r.get(f"{side}_low")) / base
-            hi = 100 * _num(r.get(f"{side}_high")) / base
+            c = 100 * as_float(r.get(side)) / base
+            lo = 100 * as_float(r.get(f"{side}_low")) / base
+            hi = 100 * as_float(r.get(f"{side}_high")) / base
             lo, hi = min(lo, hi), max(lo, hi)  # a negative base flips the interval
             if not math.isfinite(c):
                 continue
@@ -150,37 +143,9 @@ def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -
     return _to_svg(fig, key)
 
 
-def _kind(r: Mapping[str, Any]) -> str:
-    return {"per_unit": "per unit", "shift_10pct": "+10%"}.get(str(r.get("kind")),
-                                                              str(r.get("kind")))
-
-
-def dcr_histogram(hist: Mapping[str, Any], key: str = "dcr") -> str:
-    """Distances to the closest training record: synthetic rows vs holdout rows.
-
-    ``hist`` holds ``bins`` (edges, one more than counts) and the counts ``synthetic`` and
-    ``holdout``; counts are shown as shares so tables of different sizes compare.
-    """
-    edges = [_num(b) for b in hist.get("bins", [])]
-    fig = _figure(6.0, 2.6)
-    ax = fig.subplots()
-    for side, color in (("holdout", HOLDOUT_COLOR), ("synthetic", SYNTH_COLOR)):
-        counts = [_num(c) for c in hist.get(side) or []]
-        if len(counts) != len(edges) - 1 or not counts:
-            continue
-        total = sum(c for c in counts if math.isfinite(c)) or 1.0
-        ax.stairs([100 * c / total for c in counts], edges, color=color, lw=1.6, label=side,
-                  fill=side == "holdout", alpha=0.35 if side == "holdout" else 1.0)
-    ax.set_xlabel("distance to the closest training record")
-    ax.set_ylabel("% of rows")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    return _to_svg(fig, key)
-
-
 def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
                        key: str = "dcrq") -> str:
-    """Quantiles of a distance, synthetic rows vs holdout rows (when no histogram is given).
+    """Quantiles of a distance, synthetic rows vs holdout rows.
 
     ``records`` hold ``quantile`` and one value per table (``synthetic``, ``holdout``); the
     plot shows, for each quantile, the distance below which that share of rows lies, so a
@@ -188,9 +153,9 @@ def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
     """
     fig = _figure(6.0, 2.6)
     ax = fig.subplots()
-    qs = [100 * _num(r.get("quantile")) for r in records]
+    qs = [100 * as_float(r.get("quantile")) for r in records]
     for side, color, style in (("holdout", HOLDOUT_COLOR, "--"), ("synthetic", SYNTH_COLOR, "-")):
-        vals = [_num(r.get(side)) for r in records]
+        vals = [as_float(r.get(side)) for r in records]
         if any(math.isfinite(v) for v in vals):
             ax.plot(vals, qs, style, marker="o", ms=3, color=color, label=side)
     ax.set_xlabel(xlabel)
@@ -230,7 +195,7 @@ def correlation_matrix_from_records(records: Sequence[Mapping[str, Any]]
         for i in range(len(cols)):
             mat[i][i] = 0.0
         for r in records:
-            i, j, v = idx[str(r[pair[0]])], idx[str(r[pair[1]])], _num(r[vkey])
+            i, j, v = idx[str(r[pair[0]])], idx[str(r[pair[1]])], as_float(r[vkey])
             mat[i][j] = mat[j][i] = v
         return cols, mat
     name = next((k for k in ("column", "index", "name", "") if k in first), None)
@@ -239,7 +204,7 @@ def correlation_matrix_from_records(records: Sequence[Mapping[str, Any]]
     cols = [str(r[name]) for r in records]
     if not all(c in first for c in cols):
         return None
-    return cols, [[_num(r.get(c)) for c in cols] for r in records]
+    return cols, [[as_float(r.get(c)) for c in cols] for r in records]
 
 
 def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]],
@@ -249,7 +214,7 @@ def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]
     size = min(7.0, max(3.2, 0.55 * n + 1.6))
     fig = _figure(size + 0.8, size)
     ax = fig.subplots()
-    vals = [[abs(_num(v)) for v in row] for row in matrix]
+    vals = [[abs(as_float(v)) for v in row] for row in matrix]
     top = max([v for row in vals for v in row if math.isfinite(v)] + [0.1])
     im = ax.imshow(vals, cmap="Reds", vmin=0, vmax=max(top, 0.1))
     ax.set_xticks(range(n), list(columns), rotation=45, ha="right")
@@ -267,8 +232,8 @@ def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]
 
 def _distribution_axes(ax, column: str, spec: Mapping[str, Any]) -> bool:
     """Draw one column's real vs synthetic shares on ``ax``; False when ``spec`` is unusable."""
-    real = [_num(c) for c in spec.get("real") or []]
-    synth = [_num(c) for c in spec.get("synthetic") or []]
+    real = [as_float(c) for c in spec.get("real") or []]
+    synth = [as_float(c) for c in spec.get("synthetic") or []]
     if not real or len(real) != len(synth):
         return False
     edges = spec.get("bins", spec.get("edges"))
@@ -278,7 +243,7 @@ def _distribution_axes(ax, column: str, spec: Mapping[str, Any]) -> bool:
     rs = [100 * c / rt for c in real]
     ss = [100 * c / st for c in synth]
     if edges is not None and len(edges) == len(real) + 1:
-        e = [_num(b) for b in edges]
+        e = [as_float(b) for b in edges]
         ax.stairs(rs, e, color=REAL_COLOR, fill=True, alpha=0.45, label="real")
         ax.stairs(ss, e, color=SYNTH_COLOR, lw=1.4, label="synthetic")
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
@@ -327,8 +292,8 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
 
 
 #: verdict -> (colour, marker) in the comparison scatter
-_VERDICT_MARKS = {"preserved": (HOLDOUT_COLOR, "o"), "inconclusive": ("#f9a825", "D"),
-                  "not preserved": (SYNTH_COLOR, "X")}
+_VERDICT_MARKS = {PRESERVED: (HOLDOUT_COLOR, "o"), INCONCLUSIVE: ("#f9a825", "D"),
+                  NOT_PRESERVED: (SYNTH_COLOR, "X")}
 
 
 def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str,
@@ -343,7 +308,7 @@ def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str
     ax = fig.subplots()
     drawn = 0
     for p in points:
-        px, py = _num(p.get(x)), _num(p.get(y))
+        px, py = as_float(p.get(x)), as_float(p.get(y))
         if not (math.isfinite(px) and math.isfinite(py)):
             continue
         color, marker = _VERDICT_MARKS.get(p.get("verdict"), (SYNTH_COLOR, "X"))

@@ -2,7 +2,7 @@
 
 Examples
 --------
-from rich.console import Console
+>>> from rich.console import Console
 >>> report = {"verdict": "preserved", "causal": {"reasons": ["ICI shares within 2 points"]}}
 >>> print_summary(report, console=Console(width=80, color_system=None))
 attribution preserved
@@ -21,18 +21,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from causalsynth.render.html import fmt
+from causalsynth.evaluate.verdict import INCONCLUSIVE, PRESERVED
+from causalsynth.render.format import effect_kind, fmt, points
 
 __all__ = ["print_leaderboard", "print_summary", "verdict_text"]
 
 
 def verdict_text(verdict: str | None, short: bool = False) -> str:
     """Rich markup for a verdict: green preserved, amber inconclusive, red not preserved."""
-    if verdict == "preserved":
-        return "[bold green]preserved[/]"
-    if verdict == "inconclusive":
-        return "[bold yellow]inconclusive[/]" + ("" if short else
-                                                  " (too few real rows to tell)")
+    if verdict == PRESERVED:
+        return f"[bold green]{PRESERVED}[/]"
+    if verdict == INCONCLUSIVE:
+        return f"[bold yellow]{INCONCLUSIVE}[/]" + ("" if short else
+                                                    " (too few real rows to tell)")
     if verdict is None:
         return "[dim]–[/]"
     return f"[bold red]{verdict}[/]"
@@ -42,13 +43,6 @@ def verdict_text(verdict: str | None, short: bool = False) -> str:
 _UNDECIDED_SHOWN = 3
 #: per-quantity status -> row style
 _STATUS_STYLE = {"beyond": "red", "unclear": "yellow"}
-
-
-def _pts(value: Any, sign: bool = False) -> str:
-    """Percent shares and point differences to one decimal."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
-        return "–"
-    return f"{value:+.1f}" if sign else f"{value:.1f}"
 
 
 def _metric(section: Mapping[str, Any], name: str) -> Any:
@@ -91,8 +85,8 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
             t.add_column(col, justify="left" if col == "node" else "right")
         for r in ici:
             style = _STATUS_STYLE.get(r.get("status"), "")
-            t.add_row(str(r.get("node")), _pts(r.get("real_share")),
-                      _pts(r.get("synthetic_share")), _pts(r.get("diff_pp"), sign=True),
+            t.add_row(str(r.get("node")), points(r.get("real_share")),
+                      points(r.get("synthetic_share")), points(r.get("diff_pp"), sign=True),
                       style=style)
         console.print(t)
     eff = causal.get("effects") or []
@@ -102,7 +96,8 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
             t.add_column(col, justify="left" if col in ("treatment", "kind", "method")
                          else "right")
         for r in eff:
-            t.add_row(str(r.get("treatment")), str(r.get("kind")), str(r.get("method")),
+            t.add_row(str(r.get("treatment")), effect_kind(r.get("kind"), short=True),
+                      str(r.get("method")),
                       fmt(r.get("real")), fmt(r.get("synthetic")),
                       fmt(r.get("rel_diff"), pct=True),
                       style=_STATUS_STYLE.get(r.get("status"), ""))
