@@ -4,6 +4,8 @@ Declare a marketing DAG, synthesize a shareable table, and check that attributio
 causal influence, treatment effects, conditional independences) still holds on it.
 """
 
+from importlib import metadata as _metadata
+
 from causalsynth.comparison import Comparison, compare
 from causalsynth.dag import DAG, load_dag
 from causalsynth.datasets import load_example
@@ -24,7 +26,10 @@ from causalsynth.evaluate.verdict import Margins
 from causalsynth.simulation import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
 
-__version__ = "0.1.0"
+try:  # one place for the version: pyproject.toml, read from the installed metadata
+    __version__ = _metadata.version("causalsynth")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path without `pip install -e .`
+    __version__ = "0+unknown"
 
 
 __all__ = [

@@ -18,11 +18,12 @@ A DAG file names every node with its type and role, and lists each node's parent
     simulation:                   # optional: how to generate data with known truth
       ...                         # see causalsynth.simulation
 
-YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated. On
-top of the safe loader: a key repeated in one mapping is an error (naming the key and its
-lines), names and labels are read as the text written (a category ``NO`` stays ``'NO'``, not
-False; ``01`` stays ``'01'``), and a file may hold at most ``MAX_YAML_VALUES`` values once its
-aliases are expanded (a "billion laughs" file is refused before it is built).
+YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated;
+repeated keys, alias bombs, deep nesting and huge files are refused, and names and labels are
+read as the text written (a category ``NO`` stays ``'NO'``). See :mod:`causalsynth._yaml`.
+
+The built-in DAGs are the files in ``dags/`` (shipped as the package ``causalsynth.dags``);
+:func:`builtin_dags` lists them.
 """
 
 from __future__ import annotations
@@ -33,12 +34,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import yaml
 
+from causalsynth._simulation_block import check_simulation
+from causalsynth._yaml import read_dag_source
 from causalsynth.errors import DAGError, excerpt
+
+if TYPE_CHECKING:  # annotations only: simulation is imported when a method runs
+    import numpy as np
+    import pandas as pd
+
+    from causalsynth.simulation import GroundTruth
 
 __all__ = ["DAG", "NODE_TYPES", "ROLES", "Node", "builtin_dags", "load_dag"]
 
@@ -47,15 +56,6 @@ ROLES = ("spend", "treatment", "outcome", "mediator", "context")
 TREATMENT_ROLES = ("spend", "treatment")
 _TOP_KEYS = {"name", "description", "nodes", "simulation"}
 _NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit"}
-#: most values (scalars, lists, mappings) a DAG file may hold once its aliases are expanded
-MAX_YAML_VALUES = 200_000
-#: largest DAG file or YAML text read, in bytes
-MAX_YAML_BYTES = 5_000_000
-#: deepest nesting of lists and mappings a DAG file may have
-MAX_YAML_DEPTH = 50
-#: keys whose values are names or labels: read as the text written, never as bool or number
-_TEXT_KEYS = frozenset({"name", "parents", "categories", "parent", "gate", "description",
-                        "unit", "type", "role"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class Node:
         return self.type in ("continuous", "count")
 
     def to_dict(self) -> dict[str, Any]:
+        """The node as written in a DAG file (keys left at their default are omitted)."""
         out: dict[str, Any] = {"name": self.name, "type": self.type, "role": self.role}
         if self.parents:
             out["parents"] = list(self.parents)
@@ -127,9 +128,11 @@ class DAG:
             ) from None
 
     def parents(self, node: str) -> list[str]:
+        """The declared parents of ``node``, in declared order."""
         return list(self.node(node).parents)
 
     def children(self, node: str) -> list[str]:
+        """The nodes that list ``node`` as a parent, in topological order."""
         self.node(node)
         return [c for c in self.nodes if node in self._by_name[c].parents]
 
@@ -140,10 +143,12 @@ class DAG:
         return [n for n in self.nodes if n in anc]
 
     def node_type(self, node: str) -> str:
+        """``continuous``, ``count``, ``binary`` or ``categorical``."""
         return self.node(node).type
 
     @property
     def roots(self) -> list[str]:
+        """Nodes without parents, in topological order."""
         return [n for n in self.nodes if not self._by_name[n].parents]
 
     @property
@@ -162,6 +167,7 @@ class DAG:
 
     # ---- serialisation -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The DAG as the mapping a DAG file holds; ``load_dag`` accepts it back."""
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
@@ -180,7 +186,8 @@ class DAG:
         return text
 
     # ---- simulation and truth (see causalsynth.simulation) -----------------------------
-    def simulate(self, n: int, seed=None, interventions: Mapping[str, Any] | None = None):
+    def simulate(self, n: int, seed: int | np.random.Generator | None = None,
+                 interventions: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Draw ``n`` rows from the declared ``simulation`` block; same seed, same frame.
 
         ``interventions`` maps a node to a value (``{"tv_spend": 120000}``) or a shift
@@ -190,8 +197,8 @@ class DAG:
 
         return simulate(self, n, seed=seed, interventions=interventions)
 
-    def ground_truth(self, **kwargs):
-        """True ICI shares on the outcome and true treatment effects (see simulate.ground_truth)."""
+    def ground_truth(self, **kwargs: Any) -> GroundTruth:
+        """True ICI shares and treatment effects (see causalsynth.simulation.ground_truth)."""
         from causalsynth.simulation import ground_truth
 
         return ground_truth(self, **kwargs)
@@ -225,7 +232,16 @@ class DAG:
 # Loading and validation
 # ---------------------------------------------------------------------------------------
 def builtin_dags() -> dict[str, Path]:
-    """Built-in DAG names and their files (``acquisition``, ``saturation``, ``ad_funnel``)."""
+    """Built-in DAG names and their files: every ``*.yaml`` file in ``dags/``, by name.
+
+    The names are the files' stems, sorted; :func:`load_dag` accepts each of them.
+
+    Examples
+    --------
+    >>> names = builtin_dags()
+    >>> {"acquisition", "robyn_weekly"} <= set(names), names["acquisition"].name
+    (True, 'acquisition.yaml')
+    """
     return {p.stem: p for p in sorted(_dag_dir().glob("*.yaml"))}
 
 
@@ -244,8 +260,10 @@ def load_dag(source: str | Path | Mapping[str, Any] | DAG) -> DAG:
 
     Examples
     --------
-    >>> load_dag("dags/acquisition.yaml").nodes[:2]   # doctest: +SKIP
+    >>> load_dag("acquisition").nodes[:2]       # a built-in name, or a path to a YAML file
     ['demand', 'tv_spend']
+    >>> load_dag("nodes: [{name: y, type: count, role: outcome}]").node_type("y")
+    'count'
     >>> load_dag({"nodes": [{"name": "x", "type": "continuous", "role": "outcome"}]}).outcome
     'x'
     """
@@ -255,227 +273,13 @@ def load_dag(source: str | Path | Mapping[str, Any] | DAG) -> DAG:
     if isinstance(source, Mapping):
         spec: Any = source
     elif isinstance(source, (str, Path)):
-        spec, origin = _read_source(source)
+        spec, origin = read_dag_source(source, builtin_dags())
     else:
         raise DAGError(
             f"load_dag expects a file path, a built-in name, YAML text or a dict; "
             f"got {type(source).__name__}"
         )
     return _from_spec(spec, origin)
-
-
-def _read_source(source: str | Path) -> tuple[Any, str | None]:
-    text, origin = None, None
-    builtin = builtin_dags()
-    if isinstance(source, str) and source in builtin:
-        path: Path | None = builtin[source]
-    elif isinstance(source, Path) or (
-        "\n" not in source and (source.endswith((".yaml", ".yml")) or _exists(source))
-    ):
-        path = Path(source)
-    else:
-        path = None
-        text = source
-    if path is not None:
-        origin = str(path)
-        if not _exists(path, "is_file"):
-            names = ", ".join(builtin) or "none found"
-            raise DAGError(
-                f"no DAG file at {str(path)!r} (looked for {str(path.absolute())!r}); give a "
-                f"path to a YAML file or a built-in name ({names})"
-            )
-        text = _read_text(path)
-    try:
-        spec = _load_yaml(text, origin)
-    except yaml.YAMLError as exc:  # one line: where (line, column) and what, not a YAML dump
-        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what = problem or (str(exc).splitlines() or ["unknown problem"])[0]
-        raise DAGError(f"the YAML cannot be parsed: {where}{what}", source=origin) from None
-    if path is None and "\n" not in source and not isinstance(spec, (Mapping, list)):
-        names = ", ".join(builtin) or "none found"
-        raise DAGError(  # one word or path that names nothing: not YAML text
-            f"no built-in DAG named {source!r} and no DAG file at {source!r} (looked for "
-            f"{str(Path(source).absolute())!r}); built-in names: {names}; or give a path to "
-            f"a YAML file"
-        )
-    return spec, origin
-
-
-class _DAGLoader(yaml.SafeLoader):
-    """A SafeLoader for DAG files: duplicate keys recorded, names and labels kept as text.
-
-    Mapping keys and the values of :data:`_TEXT_KEYS` (node names, parents, categories,
-    segment parents, gates) are built from their source text, so YAML 1.1's implicit types
-    (``NO`` -> False, ``01`` -> 1, ``1.0`` -> 1.0) never rename a node or a category; a plain
-    ``null`` (or nothing) stays None.
-    """
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates: list[str] = []
-
-    def construct_document(self, node):
-        _check_expanded_size(node)
-        return super().construct_document(node)
-
-    def construct_mapping(self, node, deep=False):
-        if not isinstance(node, yaml.MappingNode):
-            return super().construct_mapping(node, deep=deep)
-        lines: dict[Any, list[int]] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
-                lines.setdefault(key_node.value, []).append(key_node.start_mark.line + 1)
-        for key, at in lines.items():
-            if len(at) > 1:
-                self.duplicates.append(
-                    f"key {excerpt(key)} appears {len(at)} times in one mapping (lines "
-                    f"{', '.join(map(str, at))}); YAML keeps only the last one: merge them "
-                    f"into one entry")
-        self.flatten_mapping(node)
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key = key_node.value
-            else:
-                key = self.construct_object(key_node, deep=deep)
-                if not isinstance(key, (str, int, float, bool, tuple)):
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        "found a key that is not a name", key_node.start_mark)
-            mapping[key] = (self._text(value_node) if key in _TEXT_KEYS
-                            else self.construct_object(value_node, deep=deep))
-        return mapping
-
-    def _text(self, node):
-        """A scalar as its source text (None for a plain null); lists of scalars likewise."""
-        if isinstance(node, yaml.ScalarNode):
-            if node.style is None and self.resolve(yaml.ScalarNode, node.value,
-                                                   (True, False)) == _NULL_TAG:
-                return None
-            return node.value
-        if isinstance(node, yaml.SequenceNode):
-            return [self._text(item) if isinstance(item, yaml.ScalarNode)
-                    else self.construct_object(item, deep=True) for item in node.value]
-        return self.construct_object(node, deep=True)
-
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_NULL_TAG = "tag:yaml.org,2002:null"
-
-
-def _check_expanded_size(root: yaml.Node) -> None:
-    """Refuse a document that expands to over MAX_YAML_VALUES values or MAX_YAML_DEPTH levels.
-
-    The composer shares one node among all aliases of an anchor, so a 500-byte file can
-    describe billions of values; anything that walks the built data (messages, copies, JSON)
-    would expand them. Sizes are counted once per distinct node (memoised), without recursion.
-    """
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    active: set[int] = set()
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            active.discard(key)
-            kids = _children(node)
-            size[key] = 1 + sum(size[id(k)] for k in kids)
-            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
-            if depth[key] > MAX_YAML_DEPTH:
-                raise _too_deep(node.start_mark.line + 1)
-            if size[key] > MAX_YAML_VALUES:
-                raise DAGError(
-                    f"the YAML value at line {node.start_mark.line + 1} expands to more than "
-                    f"{MAX_YAML_VALUES:,} values through its aliases (*name refers back to "
-                    f"&name); a DAG needs far fewer: write the repeated parts out or use fewer "
-                    f"nested aliases")
-            continue
-        if key in size:
-            continue
-        if key in active:
-            raise DAGError(f"the YAML value at line {node.start_mark.line + 1} contains an alias "
-                           f"to itself (a recursive anchor); a DAG file cannot contain itself: "
-                           f"remove that alias")
-        active.add(key)
-        stack.append((node, True))
-        stack.extend((k, False) for k in _children(node) if id(k) not in size)
-
-
-def _check_event_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_YAML_DEPTH from the parser's events, before composing.
-
-    The parser is a loop; the composer and constructor recurse once per level, so a file of
-    3,000 brackets would otherwise end in a slow RecursionError.
-    """
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise _too_deep(event.start_mark.line + 1)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-
-
-def _too_deep(line: int) -> DAGError:
-    return DAGError(f"the YAML nests lists and mappings more than {MAX_YAML_DEPTH} levels deep "
-                    f"(at line {line}); a DAG needs a few: check its brackets and indentation")
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
-
-
-def _exists(source: str | Path, test: str = "exists") -> bool:
-    """``Path(source).exists()`` (or ``.is_file()``), False for names the OS cannot even look
-    up (too long, NUL bytes) instead of an OSError."""
-    try:
-        return bool(getattr(Path(source), test)())
-    except (OSError, ValueError):
-        return False
-
-
-def _read_text(path: Path) -> str:
-    """A DAG file's text, refusing huge, unreadable or non-UTF-8 files with one line."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise DAGError(f"the DAG file {excerpt(str(path))} has {size:,} bytes; a DAG file "
-                           f"holds at most {MAX_YAML_BYTES:,}: check that it is the right file")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DAGError(f"the DAG file {excerpt(str(path))} is not UTF-8 text (byte "
-                       f"{exc.start}); save it as UTF-8 YAML") from None
-    except OSError as exc:
-        raise DAGError(f"cannot read the DAG file {excerpt(str(path))}: "
-                       f"{exc.strerror or exc}; check the path and its permissions") from None
-
-
-def _load_yaml(text: str, origin: str | None) -> Any:
-    """Parse DAG YAML with :class:`_DAGLoader`; duplicate keys and nesting are DAGErrors."""
-    if len(text) > MAX_YAML_BYTES:
-        raise DAGError(f"the YAML text has {len(text):,} characters; a DAG holds at most "
-                       f"{MAX_YAML_BYTES:,}", source=origin)
-    loader = _DAGLoader(text)
-    try:
-        _check_event_depth(text)
-        spec = loader.get_single_data()
-    except RecursionError:
-        raise DAGError("the YAML is nested too deeply to be a DAG; check its brackets and "
-                       "indentation", source=origin) from None
-    except DAGError as exc:
-        raise DAGError(exc.problems, source=origin) from None
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise DAGError(loader.duplicates, source=origin)
-    return spec
 
 
 def _from_spec(spec: Any, origin: str | None) -> DAG:
@@ -512,12 +316,9 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
 
     dag = DAG(name=name, description=description.strip(), node_specs=tuple(nodes),
               simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None)
-    if simulation is not None:
-        from causalsynth.simulation import check_simulation
-
-        sim_problems = check_simulation(dag)
-        if sim_problems:
-            raise DAGError(sim_problems, source=origin)
+    sim_problems = check_simulation(dag) if simulation is not None else []
+    if sim_problems:
+        raise DAGError(sim_problems, source=origin)
     return dag
 
 

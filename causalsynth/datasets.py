@@ -88,8 +88,9 @@ def load_example(name: str, *, data_dir: str | Path | None = None) -> pd.DataFra
     Examples
     --------
     >>> from causalsynth.datasets import load_example
-    >>> load_example("online_shop").shape  # doctest: +SKIP
-    (365, 8)
+    >>> shop = load_example("online_shop")    # from a clone: examples/data/ is found by itself
+    >>> shop.shape, list(shop.columns[:3])
+    ((365, 8), ['shopping_event', 'ad_spend', 'unit_price'])
     """
     if name not in _TABLES:
         raise DataError(

@@ -3,7 +3,15 @@
 Every error the package raises on purpose derives from :class:`CausalSynthError`,
 so ``except causalsynth.CausalSynthError`` catches all of them. Errors about bad
 input also derive from :class:`ValueError`, the exception Python users expect
-for a wrong value.
+for a wrong value. The tree (each error's second base in parentheses)::
+
+    CausalSynthError
+    ├── DAGError (ValueError)                the declared DAG is invalid
+    ├── DataError (ValueError)               a table does not fit the DAG or the method
+    ├── InvalidParameterError (ValueError)   a parameter has a wrong type or value
+    ├── NotFittedError (AttributeError)      a model was used before ``fit``
+    ├── MissingDependencyError (ImportError) an optional dependency is not installed
+    └── SynthesizerError (RuntimeError)      a synthesizer failed while fitting or sampling
 
 Messages name the thing, the value and the fix. When several things are wrong at
 once (a DAG with a cycle *and* an unknown type, a table with NaN *and* a missing

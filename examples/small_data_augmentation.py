@@ -21,33 +21,31 @@ Run it
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 import causalsynth as cs
+from causalsynth.render import print_leaderboard
+
+QUICK = typer.Option(envvar="CAUSALSYNTH_QUICK", help="300 synthetic rows, for tests")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", default=bool(os.environ.get(
-        "CAUSALSYNTH_QUICK")), help="fewer synthetic rows, for tests")
-    parser.add_argument("--out", type=Path, default=Path("example-output/small_data"))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    n_synthetic = 300 if args.quick else 2_000
+def main(synthetic_rows: int = 2_000, quick: Annotated[bool, QUICK] = False,
+         out: Path = Path("example-output/small_data"), seed: int = 0) -> None:
+    """Grow 19 campaign rows to ``synthetic_rows`` and see what the checks say."""
+    n_synthetic = 300 if quick else synthetic_rows
 
     dag = cs.load_dag("acquisition")
-    campaigns = dag.simulate(19, seed=args.seed)           # the 19 real campaign rows
-    next_campaigns = dag.simulate(19, seed=args.seed + 1)  # later rows, never trained on
+    campaigns = dag.simulate(19, seed=seed)           # the 19 real campaign rows
+    next_campaigns = dag.simulate(19, seed=seed + 1)  # later rows, never trained on
     truth = dag.ground_truth()
     true_tv = float(truth.effects.set_index("treatment").loc["tv_spend", "per_unit"])
 
     result = cs.compare(campaigns, dag, synthesizers=["causal", "gaussian_copula"],
-                        n=n_synthetic, holdout=next_campaigns, seed=args.seed)
-    print(f"19 real rows grown to {n_synthetic:,} synthetic rows each.\n")
-    print(result.leaderboard[["synthesizer", "quality", "max_ici_diff", "max_effect_diff",
-                              "verdict", "error"]].to_string(index=False))
+                        n=n_synthetic, holdout=next_campaigns, seed=seed)
+    print_leaderboard(result.leaderboard, title=f"19 real rows grown to {n_synthetic:,} each")
 
     print(f"\nTrue effect of 1 EUR more TV on revenue: {true_tv:.2f} EUR")
     for name, report in result.reports.items():
@@ -65,11 +63,11 @@ def main() -> None:
                       f"trained on the real rows {ref}")
     print(f"\nRead the intervals: an interval computed on {n_synthetic:,} synthetic rows can be "
           "narrower than the 19 real rows justify.")
-    args.out.mkdir(parents=True, exist_ok=True)
-    result.to_html(args.out / "comparison.html")
-    result.to_json(args.out / "comparison.json")
-    print(f"Comparison report: {args.out / 'comparison.html'}")
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_html(out / "comparison.html")
+    result.to_json(out / "comparison.json")
+    print(f"Comparison report: {out / 'comparison.html'}")
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

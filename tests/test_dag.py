@@ -39,9 +39,25 @@ def test_every_shipped_dag_loads(path):
     assert dag.description, "every built-in DAG tells its business story"
 
 
-def test_builtin_names_resolve():
-    assert {"acquisition", "saturation", "ad_funnel"} <= set(builtin_dags())
-    assert load_dag("acquisition").name == "acquisition"
+def test_builtin_names_are_every_shipped_file():
+    shipped = sorted(p.stem for p in (ROOT / "dags").glob("*.yaml"))
+    assert "robyn_weekly" in shipped
+    assert list(builtin_dags()) == shipped
+    for name in shipped:
+        assert load_dag(name).name == name
+
+
+def test_readme_names_every_builtin_dag():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("Built-in DAGs (`dags/`)"):text.index("## How the causal verdict")]
+    missing = [name for name in builtin_dags() if f"`{name}`" not in section]
+    assert not missing, f"README's 'Built-in DAGs' paragraph does not name {missing}"
+
+
+def test_unknown_name_lists_every_builtin():
+    with pytest.raises(DAGError) as info:
+        load_dag("no_such_dag")
+    assert all(name in str(info.value) for name in builtin_dags())
 
 
 def test_views_of_acquisition(acquisition):

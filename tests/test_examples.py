@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import causalsynth
-
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
-
-needs_api = pytest.mark.skipif(
-    not all(hasattr(causalsynth, n) for n in ("validate", "compare", "make_synthesizer")),
-    reason="causalsynth.validate / compare / make_synthesizer are not exported yet")
 
 
 def test_every_example_tells_its_story():
@@ -35,7 +29,6 @@ def test_example_data_ships_with_licence_and_origin():
     assert "facebookexperimental/Robyn" in (EXAMPLES / "data" / "ORIGIN.md").read_text()
 
 
-@needs_api
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_quick(script, tmp_path):
@@ -51,7 +44,6 @@ def test_example_runs_quick(script, tmp_path):
         assert page.read_text().startswith("<!DOCTYPE html>")
 
 
-@needs_api
 @pytest.mark.slow
 def test_walkthrough_notebook_executes(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="nbformat is in the test extra")

@@ -24,11 +24,31 @@ def test_all_is_pinned():
         assert getattr(causalsynth, name) is not None
 
 
+#: the tree documented in causalsynth/errors.py: each error and every base it must have
+ERROR_BASES = {
+    "CausalSynthError": (Exception,),
+    "DAGError": (errors.CausalSynthError, ValueError),
+    "DataError": (errors.CausalSynthError, ValueError),
+    "InvalidParameterError": (errors.CausalSynthError, ValueError),
+    "NotFittedError": (errors.CausalSynthError, AttributeError),
+    "MissingDependencyError": (errors.CausalSynthError, ImportError),
+    "SynthesizerError": (errors.CausalSynthError, RuntimeError),
+}
+
+
 def test_exception_tree():
-    assert issubclass(errors.DAGError, (errors.CausalSynthError, ValueError))
-    assert issubclass(errors.DataError, (errors.CausalSynthError, ValueError))
-    assert issubclass(errors.NotFittedError, errors.CausalSynthError)
-    assert issubclass(errors.MissingDependencyError, (errors.CausalSynthError, ImportError))
+    assert set(ERROR_BASES) == set(errors.__all__)
+    for name, bases in ERROR_BASES.items():
+        cls = getattr(errors, name)
+        assert getattr(causalsynth, name) is cls, name
+        for base in bases:  # each base on its own: issubclass(x, (A, B)) holds if either does
+            assert issubclass(cls, base), f"{name} should derive from {base.__name__}"
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    assert causalsynth.__version__ == version("causalsynth")
 
 
 def test_import_does_not_load_heavy_libraries():

@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 
 from causalsynth.cli.files import check_outputs, commit, read_rows
+from causalsynth.dag import builtin_dags
 from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.verdict import Margins
 
@@ -38,7 +39,7 @@ __all__ = [
 
 DagOpt = Annotated[str, typer.Option("--dag", "-d",
                                      help="DAG: a YAML file or a built-in name "
-                                          "(acquisition, saturation, ad_funnel).")]
+                                          f"({', '.join(builtin_dags())}).")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="Random seed.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]

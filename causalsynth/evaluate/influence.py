@@ -198,8 +198,8 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
     >>> from causalsynth import load_dag, intrinsic_influence
     >>> dag = load_dag("acquisition")
     >>> ici = intrinsic_influence(dag.simulate(20000, seed=0), dag, seed=0, n_bootstrap=0)
-    >>> round(ici.shares()["tv_spend"])
-    17
+    >>> abs(ici.shares()["tv_spend"] - 17.5) < 1   # the exact share is 17.5%
+    True
 
     References
     ----------
