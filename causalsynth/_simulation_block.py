@@ -108,6 +108,15 @@ def _check_params(dist: str, spec: Mapping, where: str) -> list[str]:
             if bad.get(k)]
 
 
+def _mapping(spec: Mapping, key: str, form: str, where: str, problems: list[str]) -> Mapping:
+    """``spec[key]`` when it is a mapping (empty when absent); else a problem and ``{}``."""
+    value = spec.get(key, {}) or {}
+    if isinstance(value, Mapping):
+        return value
+    problems.append(f"{where}: {key} must be a mapping {form}")
+    return {}
+
+
 def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
     problems = [f"{where}: unknown key {k!r}; allowed: {', '.join(sorted(_CHILD_KEYS))}"
                 for k in spec if k not in _CHILD_KEYS]
@@ -117,10 +126,7 @@ def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
     used: set[str] = set()
     if "intercept" in spec and not is_number(spec["intercept"]):
         problems.append(f"{where}: intercept must be a number")
-    coefs = spec.get("coefficients", {}) or {}
-    if not isinstance(coefs, Mapping):
-        problems.append(f"{where}: coefficients must be a mapping parent -> number")
-        coefs = {}
+    coefs = _mapping(spec, "coefficients", "parent -> number", where, problems)
     for parent, coef in coefs.items():
         used.add(parent)
         if parent not in parents:
@@ -136,10 +142,7 @@ def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
                                 f"categories {unknown}")
         elif not is_number(coef):
             problems.append(f"{where}: coefficient of {parent!r} must be a number; got {coef!r}")
-    sat = spec.get("saturation", {}) or {}
-    if not isinstance(sat, Mapping):
-        problems.append(f"{where}: saturation must be a mapping parent -> {{half, shape}}")
-        sat = {}
+    sat = _mapping(spec, "saturation", "parent -> {half, shape}", where, problems)
     for parent, hill in sat.items():
         if parent not in coefs:
             problems.append(f"{where}: saturation of {parent!r} needs a coefficient for it too")
