@@ -29,6 +29,7 @@ The built-in DAGs are the files in ``dags/`` (shipped as the package ``causalsyn
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,7 +56,7 @@ NODE_TYPES = ("continuous", "count", "binary", "categorical")
 ROLES = ("spend", "treatment", "outcome", "mediator", "context")
 TREATMENT_ROLES = ("spend", "treatment")
 _TOP_KEYS = {"name", "description", "nodes", "simulation"}
-_NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit"}
+_NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit", "range"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Node:
     categories: tuple[str, ...] | None = None
     description: str = ""
     unit: str = ""
+    #: declared bounds of a numeric node's values (lowest, highest), e.g. for the clipping
+    #: that differential privacy needs; None when not declared
+    range: tuple[float, float] | None = None
 
     @property
     def is_numeric(self) -> bool:
@@ -86,6 +90,8 @@ class Node:
             out["description"] = self.description
         if self.unit:
             out["unit"] = self.unit
+        if self.range is not None:
+            out["range"] = list(self.range)
         return out
 
 
@@ -393,6 +399,7 @@ def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
         for text_key in ("description", "unit"):
             if not isinstance(item.get(text_key, ""), str):
                 problems.append(f"{where}: {text_key!r} must be text")
+        bounds = _declared_range(item.get("range"), ntype, where, problems)
         nodes.append(
             Node(
                 name=name,
@@ -402,9 +409,33 @@ def _parse_nodes(raw: Any, problems: list[str]) -> list[Node]:
                 categories=categories,
                 description=str(item.get("description", "") or "").strip(),
                 unit=str(item.get("unit", "") or ""),
+                range=bounds,
             )
         )
     return nodes
+
+
+def _declared_range(value: Any, ntype: Any, where: str, problems: list[str]
+                    ) -> tuple[float, float] | None:
+    """A node's ``range: [lowest, highest]``: two finite numbers, lowest < highest, numeric
+    nodes only (counts: lowest >= 0)."""
+    if value is None:
+        return None
+    if ntype not in ("continuous", "count"):
+        problems.append(f"{where} has a 'range' but is {excerpt(ntype)}; only continuous and "
+                        f"count nodes take one")
+        return None
+    ok = (isinstance(value, list) and len(value) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in value))
+    if not ok or not value[0] < value[1]:
+        problems.append(f"{where}: 'range' must be [lowest, highest], two finite numbers with "
+                        f"lowest < highest; got {excerpt(value)}")
+        return None
+    if ntype == "count" and value[0] < 0:
+        problems.append(f"{where}: a count node's range cannot start below 0; got {value[0]}")
+        return None
+    return float(value[0]), float(value[1])
 
 
 def _check_graph(nodes: list[Node], problems: list[str]) -> None:

@@ -49,9 +49,10 @@ from scipy import special
 from threadpoolctl import threadpool_limits
 
 from causalsynth._params import SEED, Interval
+from causalsynth._random import child_seed
 from causalsynth.dag import DAG, Node
 from causalsynth.data import from_codes, to_codes
-from causalsynth.errors import CausalSynthError, SynthesizerError
+from causalsynth.errors import CausalSynthError, InvalidParameterError, SynthesizerError
 from causalsynth.scm import parse_interventions, propagate
 from causalsynth.synthesizers._node_models import (
     EPS,
@@ -61,6 +62,17 @@ from causalsynth.synthesizers._node_models import (
     RootModel,
     find_gates,
     root_copula,
+)
+from causalsynth.synthesizers._private import (
+    ACCOUNTANT,
+    Budget,
+    PrivateClass,
+    PrivateNumeric,
+    PrivateRoot,
+    epsilon_for,
+    node_weight,
+    private_range,
+    rho_for,
 )
 from causalsynth.synthesizers.base import Synthesizer
 
@@ -82,6 +94,16 @@ class CausalSynthesizer(Synthesizer):
     copula_threshold : float, default 0.1
         Roots are joined by a Gaussian copula when some pair has |Spearman| at least this
         (with p < 0.01).
+    epsilon : float or None, default None
+        Fit with (``epsilon``, ``delta``)-differential privacy: every quantity taken from the
+        real table is released through a Gaussian mechanism and accounted in zCDP (see
+        :mod:`causalsynth.synthesizers._private`). None: not private.
+    delta : float, default 1e-6
+        The delta of the guarantee (used only with ``epsilon``).
+    bounds_share : float, default 0.1
+        With ``epsilon``: the share of a numeric node's budget spent on estimating its bounds
+        privately when the DAG declares no ``range`` for it. 0 requires a declared range on
+        every numeric node.
 
     Attributes
     ----------
@@ -89,6 +111,9 @@ class CausalSynthesizer(Synthesizer):
         One fitted model per node, in topological order.
     summary_ : pandas.DataFrame
         Per node: the model chosen, its validation scores, noise model, gates.
+    guarantee_ : dict or None
+        With ``epsilon``: the guarantee (``epsilon``, ``delta``, ``rho``, ``accountant``, how
+        the budget was split, where each node's bounds came from); None otherwise.
 
     Examples
     --------
@@ -114,18 +139,29 @@ class CausalSynthesizer(Synthesizer):
         "random_state": [SEED],
         "zero_share": [Interval(float, 0, 1, closed="neither")],
         "copula_threshold": [Interval(float, 0, 1, closed="neither")],
+        "epsilon": [Interval(float, 0, None, closed="neither"), None],
+        "delta": [Interval(float, 0, 1, closed="neither")],
+        "bounds_share": [Interval(float, 0, 1, closed="left")],
     }
 
     def __init__(self, random_state: int | None = 0, zero_share: float = 0.05,
-                 copula_threshold: float = 0.1):
+                 copula_threshold: float = 0.1, epsilon: float | None = None,
+                 delta: float = 1e-6, bounds_share: float = 0.1):
         self.random_state = random_state
         self.zero_share = zero_share
         self.copula_threshold = copula_threshold
+        self.epsilon = epsilon
+        self.delta = delta
+        self.bounds_share = bounds_share
 
     # ---- fitting --------------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
         rng = np.random.default_rng(self.random_state)
         values = to_codes(data, dag)
+        self.guarantee_ = None
+        if self.epsilon is not None:
+            self._fit_private(dag, values, rng)
+            return
         self.models_: dict[str, Any] = {}
         # HistGradientBoosting's OpenMP threads stall badly on a shared, loaded machine
         with threadpool_limits(limits=1):
@@ -140,6 +176,56 @@ class CausalSynthesizer(Synthesizer):
                         f"that column for extreme or degenerate values") from exc
         self.copula_roots_, self.copula_chol_, self.root_tests_ = root_copula(
             dag.roots, dag, values, self.copula_threshold)
+        self.summary_ = self._summary()
+
+    def _fit_private(self, dag: DAG, values: Mapping[str, np.ndarray],
+                     rng: np.random.Generator) -> None:
+        """Every node from differentially private releases; the budget split equally."""
+        unbounded = [n for n in dag.nodes if dag.node(n).is_numeric and dag.node(n).range is None]
+        if unbounded and self.bounds_share == 0:
+            raise InvalidParameterError(
+                f"causal with epsilon and bounds_share=0 needs a declared 'range: [lowest, "
+                f"highest]' on every numeric node; missing on {unbounded}. Declare them in "
+                f"the DAG or give bounds_share > 0 to estimate them privately.")
+        rho = rho_for(self.epsilon, self.delta)
+        budget = Budget(rho, np.random.default_rng(child_seed(rng)))
+        weights = {n: node_weight(dag, dag.node(n)) for n in dag.nodes}
+        ranges: dict[str, tuple[float, float]] = {}
+        sources: dict[str, str] = {}
+        self.models_ = {}
+        for name in dag.nodes:
+            node = dag.node(name)
+            per_node = node_rho = rho * weights[name] / sum(weights.values())
+            if node.is_numeric:
+                if node.range is not None:
+                    ranges[name], sources[name] = node.range, "declared"
+                else:
+                    spend = self.bounds_share * per_node
+                    node_rho -= spend
+                    ranges[name] = private_range(values[name], budget, spend, name,
+                                                 nonnegative=node.type == "count")
+                    sources[name] = "private"
+            if not node.parents:
+                model = PrivateRoot(node, values[name], ranges.get(name), budget, node_rho)
+            elif node.is_numeric:
+                model = PrivateNumeric(node, dag, values, ranges, budget, node_rho,
+                                       self.zero_share)
+            else:
+                model = PrivateClass(node, dag, values, ranges, budget, node_rho)
+            self.models_[name] = model
+        spent = budget.total_spent()
+        if spent > rho * (1 + 1e-9):  # pragma: no cover - the split above forbids it
+            raise AssertionError(f"privacy budget overspent: {spent} > {rho}")
+        self.copula_roots_, self.copula_chol_, self.root_tests_ = [], None, []
+        self.ranges_ = ranges
+        self.guarantee_ = {
+            "epsilon": float(self.epsilon), "delta": float(self.delta), "rho": rho,
+            "epsilon_spent": epsilon_for(spent, self.delta), "accountant": ACCOUNTANT,
+            "split": "across nodes in proportion to the squared norm bound of their statistics "
+                     "(1 for a root); within a numeric node without a declared range, "
+                     f"{self.bounds_share:.0%} for its bounds",
+            "bounds": sources,
+        }
         self.summary_ = self._summary()
 
     def _fit_node(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],

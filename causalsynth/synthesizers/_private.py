@@ -1,0 +1,354 @@
+"""Differentially private node models of the ``causal`` synthesizer (``epsilon=`` set).
+
+Every quantity fitted from the real table is released through the Gaussian mechanism and
+accounted in zero-concentrated differential privacy (zCDP; Bun and Steinke 2016), with
+*add/remove one row* neighbours. The total budget ``rho`` comes from the requested
+``(epsilon, delta)`` by ``epsilon = rho + 2 sqrt(rho log(1/delta))``; each row contributes
+once to every node's statistics, so the nodes' ``rho`` add up. Inside a node:
+
+The budget is split across nodes in proportion to the squared norm bound of each node's
+released statistics (1 for a root), since the noise a release needs grows with that bound.
+
+* a numeric node's bounds come from its declared ``range`` in the DAG; when none is declared,
+  ``bounds_share`` of the node's budget buys them privately (a noisy histogram on a fixed,
+  data-independent geometric grid; bins with less than three noise standard deviations are
+  dropped, then the 0.1 % and 99.9 % points are read off). Never the data's own min/max;
+* a **root** is a noisy histogram (64 equal bins over its range, plus a cell for exact zeros)
+  for numbers, noisy counts for labels;
+* a **numeric child** is a ridge regression from noisy sufficient statistics (``Z'Z`` of
+  ``Z = [features, y]``, clipped: every feature row has a bounded norm) with Gaussian residuals
+  whose variance comes from the same statistics. Features: an intercept, one-hot labels, and a
+  piecewise-linear "hat" basis of every numeric parent over its range (at most two non-zero
+  weights summing to one, so a saturation curve is followed at the cost of one unit of norm);
+* a **label child** with label parents only is a table of noisy counts per parent cell and
+  class; with numeric parents, a linear probability model from noisy sufficient statistics;
+* structural zeros (no click without exposure) and zero hurdles are decided from noisy counts.
+
+The boosted and kernel-density models of the non-private path are never used here: they read
+the data in ways whose sensitivity is not bounded.
+
+References
+----------
+Bun, Steinke. "Concentrated differential privacy: simplifications, extensions, and lower
+bounds." TCC 2016. Sheffet. "Differentially private ordinary least squares." ICML 2017
+(noisy sufficient statistics). Wang. "Revisiting differentially private linear regression."
+NeurIPS 2018 (ridge penalty from the noise scale).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from causalsynth.dag import DAG, Node
+
+__all__ = ["ACCOUNTANT", "Budget", "PrivateClass", "PrivateNumeric", "PrivateRoot",
+           "epsilon_for", "node_weight", "private_range", "rho_for"]
+
+ACCOUNTANT = "zCDP (Bun & Steinke 2016), Gaussian mechanism, add/remove-one-row neighbours"
+_BINS = 64          # equal-width bins of a numeric root's histogram
+_KNOTS = 4          # knots of the hat basis of a numeric parent (2 interior hats)
+_COUNT_SHARE = 0.1  # share of a node's budget for its zero / structural-zero counts
+_GATE_SHARE = 0.01  # a gate is kept when the noisy share of non-zeros with the parent off is below
+_RESIDUAL_SHARE = 0.2  # share of a numeric child's main budget for its residual variance
+_EPS = 1e-9
+# fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in quarter decades
+_GRID_POS = 10.0 ** np.arange(-2.0, 12.01, 0.25)
+_GRID = np.concatenate([-_GRID_POS[::-1], [0.0], _GRID_POS])
+
+
+def rho_for(epsilon: float, delta: float) -> float:
+    """The zCDP ``rho`` whose (epsilon, delta) conversion is exactly ``epsilon``."""
+    log_term = math.log(1.0 / delta)
+    return (math.sqrt(log_term + epsilon) - math.sqrt(log_term)) ** 2
+
+
+def epsilon_for(rho: float, delta: float) -> float:
+    """(epsilon, delta)-DP of a rho-zCDP mechanism: ``rho + 2 sqrt(rho log(1/delta))``."""
+    return rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
+
+
+class Budget:
+    """A zCDP ledger: every release goes through :meth:`gaussian`, which records its rho."""
+
+    def __init__(self, rho: float, rng: np.random.Generator):
+        self.rho, self.rng = rho, rng
+        self.spent: dict[str, float] = {}
+
+    def gaussian(self, what: str, values: np.ndarray, sensitivity: float, rho: float
+                 ) -> np.ndarray:
+        """``values`` plus N(0, sigma^2), sigma = sensitivity / sqrt(2 rho): rho-zCDP."""
+        sigma = sensitivity / math.sqrt(2.0 * rho)
+        self.spent[what] = self.spent.get(what, 0.0) + rho
+        return np.asarray(values, float) + self.rng.normal(0.0, sigma, np.shape(values))
+
+    @staticmethod
+    def sigma(sensitivity: float, rho: float) -> float:
+        return sensitivity / math.sqrt(2.0 * rho)
+
+    def total_spent(self) -> float:
+        return float(sum(self.spent.values()))
+
+
+def private_range(x: np.ndarray, budget: Budget, rho: float, what: str,
+                  nonnegative: bool) -> tuple[float, float]:
+    """Bounds of ``x`` from a noisy histogram on a fixed grid (see the module docstring)."""
+    counts = np.histogram(np.clip(x, _GRID[0], _GRID[-1]), bins=_GRID)[0]
+    noisy = budget.gaussian(f"{what}: bounds", counts, 1.0, rho)
+    noisy[noisy < 3.0 * Budget.sigma(1.0, rho)] = 0.0
+    if noisy.sum() <= 0:
+        lo, hi = (0.0, 1.0) if nonnegative else (-1.0, 1.0)
+    else:
+        cum = np.cumsum(noisy) / noisy.sum()
+        lo = float(_GRID[np.searchsorted(cum, 0.001)])
+        hi = float(_GRID[min(np.searchsorted(cum, 0.999) + 1, len(_GRID) - 1)])
+    if nonnegative:
+        lo = max(lo, 0.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def _scale(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    return 2.0 * (np.clip(x, lo, hi) - lo) / (hi - lo) - 1.0
+
+
+def _unscale(z: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    return lo + (np.clip(z, -1.0, 1.0) + 1.0) / 2.0 * (hi - lo)
+
+
+def _hat(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Piecewise-linear basis over the range: rows have at most two weights, summing to 1."""
+    t = (_scale(x, bounds) + 1.0) / 2.0 * (_KNOTS - 1)
+    return np.clip(1.0 - np.abs(t[:, None] - np.arange(_KNOTS)[None, :]), 0.0, None)
+
+
+class _Features:
+    """Intercept, one-hot labels, and per numeric parent its scaled value and a hat basis
+    (squared row norm at most ``norm2``). ``smooth`` marks the hat columns: they get a stronger
+    ridge penalty, so where data are sparse the fit falls back to the linear term (a penalised
+    spline), instead of to zero."""
+
+    def __init__(self, dag: DAG, node: Node, ranges: Mapping[str, tuple[float, float]]):
+        self.parents = list(node.parents)
+        self.kinds = {p: dag.node(p) for p in self.parents}
+        self.ranges = ranges
+        numeric = sum(self.kinds[p].is_numeric for p in self.parents)
+        # intercept, one unit per label parent, two per numeric parent (value and hat basis)
+        self.norm2 = 1.0 + len(self.parents) + numeric
+        smooth = [False]
+        for p in self.parents:
+            parent = self.kinds[p]
+            if parent.is_numeric:
+                smooth += [False] + [True] * (_KNOTS - 2)
+            else:
+                smooth += [False] * (1 if parent.type == "binary" else len(parent.categories) - 1)
+        self.smooth = np.array(smooth)
+
+    def __call__(self, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        cols = [np.ones((n, 1))]
+        for p in self.parents:
+            v = np.asarray(values[p], float)
+            parent = self.kinds[p]
+            # no column is a combination of others (an exact collinearity would leave a null
+            # direction in which the noise of the released statistics decides the fit): the
+            # interior hats with the value and the intercept span the piecewise-linear
+            # functions, and a label drops its first category
+            if parent.is_numeric:
+                cols += [_scale(v, self.ranges[p])[:, None], _hat(v, self.ranges[p])[:, 1:-1]]
+            else:
+                k = 2 if parent.type == "binary" else len(parent.categories)
+                cols.append(np.eye(k)[np.clip(v.astype(int), 0, k - 1)][:, 1:])
+        return np.hstack(cols)
+
+
+def _noisy_gram(z: np.ndarray, norm2: float, budget: Budget, rho: float, what: str) -> np.ndarray:
+    """``Z'Z`` with symmetric Gaussian noise; a row changes it by at most ``norm2`` (Frobenius)."""
+    gram = z.T @ z
+    iu = np.triu_indices(gram.shape[0])
+    noisy = np.zeros_like(gram)
+    noisy[iu] = budget.gaussian(what, gram[iu], norm2, rho)
+    return noisy + np.triu(noisy, 1).T
+
+
+#: ridge penalties per unit of noise sd and sqrt(features): hat columns, other columns
+_RIDGE_SMOOTH, _RIDGE_LINEAR = 2.0, 0.1
+
+
+def _solve(gram: np.ndarray, d: int, sigma: float, smooth: np.ndarray) -> np.ndarray:
+    """Ridge coefficients from a noisy Gram matrix; the penalty grows with the noise, and is
+    stronger on the smooth (hat) columns."""
+    penalty = np.where(smooth, _RIDGE_SMOOTH, _RIDGE_LINEAR) * sigma * math.sqrt(d)
+    # the noisy Gram matrix may have lost positive definiteness: clip its spectrum at 0
+    w, v = np.linalg.eigh(gram[:d, :d])
+    a = (v * np.maximum(w, 0.0)) @ v.T + np.diag(penalty)
+    return np.linalg.solve(a, gram[:d, d:])
+
+
+def _gate_parents(node: Node, dag: DAG, values: Mapping[str, np.ndarray], budget: Budget,
+                  rho: float) -> list[str]:
+    """Binary parents whose 0 forces the node to 0, from noisy counts (rows with the parent
+    off, and those among them where the node is not zero)."""
+    binary = [p for p in node.parents if dag.node(p).type == "binary"]
+    if not binary or node.type == "categorical":
+        return []
+    y = values[node.name]
+    gates, share = [], rho / len(binary)
+    for p in binary:
+        off = values[p] == 0
+        counts = np.array([off.sum(), np.sum(off & (y != 0))], float)
+        noisy = budget.gaussian(f"{node.name}: gate {p}", counts, 1.0, share)
+        if noisy[0] > 10.0 * Budget.sigma(1.0, share) and noisy[1] < _GATE_SHARE * noisy[0]:
+            gates.append(p)
+    return gates
+
+
+def _apply_gates(y: np.ndarray, parents: Mapping[str, np.ndarray], gates: list[str]
+                 ) -> np.ndarray:
+    for g in gates:
+        y = np.where(np.asarray(parents[g]) > 0.5, y, 0.0)
+    return y
+
+
+def node_weight(dag: DAG, node: Node) -> float:
+    """The node's share of the budget, relative to others: the squared norm bound of what it
+    releases (a root's histogram: 1; a child: its features and target), since the noise a
+    release needs grows with that bound."""
+    if not node.parents:
+        return 1.0
+    return _Features(dag, node, {}).norm2 + 1.0
+
+
+class PrivateRoot:
+    """A root's noisy histogram (numbers) or noisy counts (labels); ``evaluate`` turns one
+    uniform per row into values through the released distribution."""
+
+    def __init__(self, node: Node, x: np.ndarray, bounds: tuple[float, float] | None,
+                 budget: Budget, rho: float):
+        self.node, self.bounds = node, bounds
+        if node.is_numeric:
+            zeros = x == 0
+            edges = np.linspace(bounds[0], bounds[1], _BINS + 1)
+            counts = np.concatenate([[zeros.sum()],
+                                     np.histogram(np.clip(x[~zeros], *bounds), edges)[0]])
+            self.edges_ = edges
+        else:
+            k = 2 if node.type == "binary" else len(node.categories)
+            counts = np.bincount(x.astype(int), minlength=k)
+        noisy = np.clip(budget.gaussian(f"{node.name}: distribution", counts, 1.0, rho), 0, None)
+        self.cum_ = np.cumsum(noisy + _EPS) / np.sum(noisy + _EPS)
+
+    def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
+        u = np.asarray(noise, float)
+        u = u[:, 0] if u.ndim == 2 else u
+        cell = np.minimum(np.searchsorted(self.cum_, u, side="right"), len(self.cum_) - 1)
+        if not self.node.is_numeric:
+            return cell.astype(float)
+        # the position of u inside its cell places the value uniformly within its bin
+        start = np.where(cell > 0, self.cum_[np.maximum(cell - 1, 0)], 0.0)
+        within = np.clip((u - start) / np.maximum(self.cum_[cell] - start, _EPS), 0.0, 1.0)
+        b = np.maximum(cell - 1, 0)
+        x = self.edges_[b] + within * (self.edges_[b + 1] - self.edges_[b])
+        x = np.where(cell == 0, 0.0, x)
+        return np.rint(x) if self.node.type == "count" else x
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": "noisy histogram" if self.node.is_numeric else "noisy counts"}
+
+
+class PrivateNumeric:
+    """Numeric child: ridge mean from noisy sufficient statistics, Gaussian residuals, zero
+    hurdle and gates from noisy counts."""
+
+    def __init__(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
+                 ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float,
+                 zero_share: float):
+        self.node, self.bounds = node, ranges[node.name]
+        count_rho = _COUNT_SHARE * rho
+        self.gates = _gate_parents(node, dag, values, budget, count_rho / 2)
+        y = values[node.name]
+        on = np.ones(len(y), dtype=bool)
+        for g in self.gates:
+            on &= values[g] == 1
+        zeros = np.array([np.sum(on & (y == 0)), np.sum(on & (y != 0))], float)
+        noisy = np.clip(budget.gaussian(f"{node.name}: zeros", zeros, 1.0, count_rho / 2), 0,
+                        None)
+        p0 = noisy[0] / max(noisy.sum(), 1.0)
+        self.p0_ = float(p0) if p0 >= zero_share else 0.0
+        rows = on & (y != 0) if self.p0_ else on
+        self.features = _Features(dag, node, ranges)
+        x = self.features({p: values[p][rows] for p in node.parents}, int(rows.sum()))
+        y_s = _scale(y[rows], self.bounds)
+        z = np.column_stack([x, y_s])
+        norm2 = self.features.norm2 + 1.0
+        main_rho = rho - count_rho
+        gram_rho = (1.0 - _RESIDUAL_SHARE) * main_rho
+        gram = _noisy_gram(z, norm2, budget, gram_rho, f"{node.name}: regression")
+        d = x.shape[1]
+        self.coef_ = _solve(gram, d, Budget.sigma(norm2, gram_rho), self.features.smooth)[:, 0]
+        # the residual variance, released once the (private) coefficients are fixed: squared
+        # residuals are clipped at c^2, with c three times the residual sd that the released
+        # Gram matrix implies (post-processing), so a row adds at most c^2 to the sum
+        n_hat = max(gram[0, 0], 1.0)
+        rss = gram[d, d] - 2 * self.coef_ @ gram[:d, d] + self.coef_ @ gram[:d, :d] @ self.coef_
+        clip = float(np.clip(3.0 * math.sqrt(max(rss / n_hat, 0.0)), 0.02, 2.0))
+        r2 = np.minimum((y_s - x @ self.coef_) ** 2, clip**2)
+        released = budget.gaussian(f"{node.name}: residual variance",
+                                   np.array([r2.sum(), len(r2)], float),
+                                   math.sqrt(clip**4 + 1.0), _RESIDUAL_SHARE * main_rho)
+        self.sd_ = float(math.sqrt(min(max(released[0] / max(released[1], 1.0), 1e-4), 1.0)))
+
+    def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
+        n = len(noise)
+        mean = self.features(parents, n) @ self.coef_
+        z = mean + self.sd_ * special.ndtri(np.clip(noise[:, 0], _EPS, 1 - _EPS))
+        y = _unscale(z, self.bounds)
+        if self.node.type == "count":
+            y = np.rint(y)
+        if self.p0_:
+            y = np.where(noise[:, 1] < self.p0_, 0.0, y)
+        return _apply_gates(y, parents, self.gates)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": "private ridge (noisy sufficient statistics)", "noise": "gaussian",
+                "gates": self.gates, "zero_share": round(self.p0_, 4)}
+
+
+class PrivateClass:
+    """Label child: noisy counts per parent cell (label parents only) or a linear probability
+    model from noisy sufficient statistics (numeric parents)."""
+
+    def __init__(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
+                 ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float):
+        self.node = node
+        self.k = 2 if node.type == "binary" else len(node.categories)
+        count_rho = _COUNT_SHARE * rho
+        self.gates = _gate_parents(node, dag, values, budget, count_rho)
+        y = values[node.name].astype(int)
+        on = np.ones(len(y), dtype=bool)
+        for g in self.gates:
+            on &= values[g] == 1
+        self.features = _Features(dag, node, ranges)
+        x = self.features({p: values[p][on] for p in node.parents}, int(on.sum()))
+        z = np.column_stack([x, np.eye(self.k)[y[on]]])
+        norm2 = self.features.norm2 + 1.0
+        main_rho = rho - count_rho
+        gram = _noisy_gram(z, norm2, budget, main_rho, f"{node.name}: classes")
+        d = x.shape[1]
+        self.coef_ = _solve(gram, d, Budget.sigma(norm2, main_rho), self.features.smooth)
+
+    def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
+        n = len(noise)
+        proba = np.clip(self.features(parents, n) @ self.coef_, 1e-3, None)
+        cum = np.cumsum(proba, axis=1)
+        cum /= cum[:, -1:]
+        y = np.minimum((noise[:, 0:1] >= cum).sum(axis=1), self.k - 1).astype(float)
+        return _apply_gates(y, parents, self.gates)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": "private linear probability (noisy sufficient statistics)",
+                "gates": self.gates}
