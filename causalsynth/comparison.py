@@ -38,17 +38,21 @@ from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
 from causalsynth.evaluate.verdict import Margins
+from causalsynth.leaderboard import (
+    FRONTIER_COLUMNS,
+    LEADERBOARD_COLUMNS,
+    frontier_records,
+    leaderboard_row,
+)
 from causalsynth.synthesizers import Synthesizer, make_synthesizer, synthesizer_class
 
-__all__ = ["LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare", "leaderboard_row"]
+__all__ = ["FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare",
+           "epsilon_sweep", "frontier_records", "leaderboard_row"]
 
-LEADERBOARD_COLUMNS = [
-    "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
-    "max_effect_diff", "independences_broken", "dcr_share", "membership_auc", "copies_real_rows",
-    "verdict", "error",
-]
-
-SynthSpec = (Iterable[str | Synthesizer] | Mapping[str, Mapping[str, Any]])
+#: a dict value: the parameters of the synthesizer its key names, or (name, parameters) or a
+#: Synthesizer instance under a label of its own
+SynthSpec = (Iterable[str | Synthesizer]
+             | Mapping[str, Mapping[str, Any] | tuple[str, Mapping[str, Any]] | Synthesizer])
 
 
 @dataclass
@@ -61,12 +65,14 @@ class Comparison:
         One row per synthesizer: ``synthesizer, fit_s, sample_s, quality, shapes, pair_trends,
         max_ici_diff`` (points), ``max_effect_diff`` (relative, 0.1 = 10%, over the effects
         the verdict judges: per-unit GCM slopes of zero-inflated spend are reported in the
-        report but not identified, so not counted), ``independences_broken, dcr_share,
+        report but not identified, so not counted), ``independences_broken``, ``epsilon`` (of
+        the synthesizer's differential-privacy guarantee; NaN without one), ``dcr_share,
         membership_auc, copies_real_rows`` (the privacy gate), ``verdict, error``.
     reports : dict of Report
         The full validation report of every synthesizer that ran.
     meta : dict
-        DAG, seed, table sizes, how the holdout was obtained, synthesizer parameters.
+        DAG, seed, table sizes, how the holdout was obtained, synthesizer parameters and
+        ``families`` (label -> synthesizer name).
     """
 
     leaderboard: pd.DataFrame
@@ -119,6 +125,20 @@ class Comparison:
                     board.at[i, col] = value
         return Comparison(leaderboard=board, reports=reports, meta=dict(self.meta))
 
+    def frontier(self) -> pd.DataFrame:
+        """The privacy–attribution frontier: one row per synthesizer with a differential-privacy
+        guarantee (``synthesizer, family, epsilon, max_ici_diff, max_effect_diff, verdict``),
+        by family and epsilon; the comparison page plots it when it has two rows or more.
+
+        >>> board = pd.DataFrame([leaderboard_row("causal", None), leaderboard_row(
+        ...     "causal ε=1", {"meta": {"guarantee": {"epsilon": 1.0}}, "verdict": "preserved"})])
+        >>> Comparison(board).frontier()[["synthesizer", "epsilon", "verdict"]]
+          synthesizer  epsilon    verdict
+        0  causal ε=1      1.0  preserved
+        """
+        return pd.DataFrame(frontier_records(self.leaderboard.to_dict("records"), self.meta),
+                            columns=FRONTIER_COLUMNS)
+
     def to_html(self, path: str | Path | None = None, links: Mapping[str, str] | None = None,
                 embed: bool = True) -> str:
         """A self-contained page: leaderboard, privacy-vs-causal-fidelity scatter, and a
@@ -141,76 +161,70 @@ class Comparison:
         return f"Comparison(\n{self.leaderboard[cols].to_string(index=False)}\n)"
 
 
-# ---------------------------------------------------------------------------------------
-# Leaderboard figures, read from a report dict (never recomputed)
-# ---------------------------------------------------------------------------------------
-def _value(section: Mapping[str, Any], name: str) -> float:
-    m = (section or {}).get(name) or {}
-    v = None if m.get("error") else m.get("value")
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+def epsilon_sweep(name: str, epsilons: Iterable[float], **params: Any
+                  ) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The ``synthesizers`` argument of :func:`compare` that fits ``name`` once per epsilon
+    (with ``params`` besides), each row labelled ``"<name> ε=<epsilon>"``.
 
+    Merge sweeps of several synthesizers with ``|``; add non-private ones as
+    ``{"gaussian_copula": {}}``. The comparison's :meth:`~Comparison.frontier` and page then
+    show attribution error against epsilon.
 
-def _max_abs(rows: Iterable[Mapping[str, Any]], key: str) -> float:
-    vals = [abs(float(r[key])) for r in rows
-            if isinstance(r.get(key), (int, float)) and math.isfinite(float(r[key]))]
-    return max(vals) if vals else math.nan
-
-
-def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = math.nan,
-                    sample_s: float = math.nan, error: str | None = None) -> dict[str, Any]:
-    """One leaderboard row from a report dict (or only the error when there is none)."""
-    report = report or {}
-    causal = report.get("causal") or {}
-    fid, priv = report.get("fidelity") or {}, report.get("privacy") or {}
-    ind = causal.get("independences")
-    return {
-        "synthesizer": name, "fit_s": fit_s, "sample_s": sample_s,
-        "quality": _value(fid, "quality_score"),
-        "shapes": _value(fid, "column_shapes"),
-        "pair_trends": _value(fid, "column_pair_trends"),
-        "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
-        "max_effect_diff": _max_abs([r for r in causal.get("effects") or []
-                                     if r.get("status") != "not judged"], "rel_diff"),
-        "independences_broken": (sum(r.get("status") == "beyond" for r in ind)
-                                 if ind is not None else math.nan),
-        "dcr_share": _value(priv, "dcr_share_closer_to_train"),
-        "membership_auc": _value(priv, "membership_inference_auc"),
-        "copies_real_rows": (bool((report.get("privacy_gate") or {}).get("flagged"))
-                             if report else None),
-        "verdict": report.get("verdict"),
-        "error": error,
-    }
+    >>> sweep = epsilon_sweep("causal", [1, 3], delta=1e-5)
+    >>> list(sweep), sweep["causal ε=3"]
+    (['causal ε=1', 'causal ε=3'], ('causal', {'delta': 1e-05, 'epsilon': 3.0}))
+    >>> result = compare(real, dag, epsilon_sweep("causal", [0.5, 1, 3, 10])
+    ...                  | {"causal": {}})                          # doctest: +SKIP
+    >>> result.frontier()                                           # doctest: +SKIP
+    """
+    values = [float(eps) for eps in epsilons]
+    return {f"{name} ε={eps:g}": (name, {**params, "epsilon": eps}) for eps in values}
 
 
 # ---------------------------------------------------------------------------------------
 # compare
 # ---------------------------------------------------------------------------------------
-def _run_validate(real, synthetic, dag, holdout, seed, margins=None) -> Report:
+def _run_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=None) -> Report:
     """causalsynth.validate, imported late (it loads the heavy evaluation stack)."""
     from causalsynth.evaluate.validate import validate
 
-    return validate(real, synthetic, dag, holdout=holdout, seed=seed, margins=margins)
+    return validate(real, synthetic, dag, holdout=holdout, seed=seed, margins=margins,
+                    guarantee=guarantee)
 
 
 #: the leaderboard label of the split-half reference row
 REFERENCE = "split-half (real)"
 
 
+def _labelled(key: str, value: Any) -> tuple[str | None, Any, Any]:
+    """(label, name or Synthesizer, parameters) of a dict entry: ``name: params`` is
+    unlabelled; ``label: (name, params)`` and ``label: Synthesizer`` carry their label."""
+    if isinstance(value, Synthesizer):
+        return str(key), value, None
+    if isinstance(value, tuple):
+        if len(value) != 2 or not isinstance(value[0], str):
+            raise CausalSynthError(f"synthesizers[{key!r}] must be (name, parameters), e.g. "
+                                   f"('causal', {{'epsilon': 1.0}}); got {value!r}")
+        return str(key), value[0], value[1]
+    return None, key, value
+
+
 def _build(specs: SynthSpec, fit_seed: Callable[[str], int]) -> list[tuple[str, Any]]:
     """(label, synthesizer or exception) pairs; a bad name becomes that row's error."""
     if isinstance(specs, str):
         specs = [s.strip() for s in specs.split(",") if s.strip()]
-    items = list(specs.items()) if isinstance(specs, Mapping) else [(s, None) for s in specs]
+    items = ([_labelled(k, v) for k, v in specs.items()] if isinstance(specs, Mapping)
+             else [(None, s, None) for s in specs])
     if not items:
         raise CausalSynthError("compare needs at least one synthesizer; e.g. "
                                "synthesizers=['gaussian_copula', 'causal']")
     out: list[tuple[str, Any]] = []
     seen: dict[str, int] = {}
-    for spec, params in items:
+    for label, spec, params in items:
         if isinstance(spec, Synthesizer):
-            label, synth = spec.name, spec
+            label, synth = label or spec.name, spec
         elif isinstance(spec, str):
-            label = spec
+            label = label or spec
             try:
                 params = dict(params or {})
                 if ("random_state" in synthesizer_class(spec).param_names()
@@ -221,8 +235,8 @@ def _build(specs: SynthSpec, fit_seed: Callable[[str], int]) -> list[tuple[str, 
                 synth = exc
         else:
             raise CausalSynthError(
-                f"synthesizers must be names, Synthesizer instances or a dict name -> params; "
-                f"got {type(spec).__name__}")
+                f"synthesizers must be names, Synthesizer instances or a dict name -> params "
+                f"(or label -> (name, params)); got {type(spec).__name__}")
         seen[label] = seen.get(label, 0) + 1
         out.append((label if seen[label] == 1 else f"{label}-{seen[label]}", synth))
     return out
@@ -261,7 +275,12 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         The real table (columns are the DAG's nodes).
     dag : DAG, path, built-in name or dict
     synthesizers : list of names or Synthesizer instances, or dict name -> parameters
-        E.g. ``["gaussian_copula", "causal"]`` or ``{"ctgan": {"epochs": 50}}``.
+        E.g. ``["gaussian_copula", "causal"]`` or ``{"ctgan": {"epochs": 50}}``. A dict entry
+        may also be ``label: (name, parameters)`` or ``label: Synthesizer``, to compare one
+        synthesizer under several settings: :func:`epsilon_sweep` builds such a dict over
+        epsilons (entries of one name share its fit seed). A synthesizer with a
+        differential-privacy guarantee (``guarantee_``) has it in its report and its
+        leaderboard row (``epsilon``), and on the privacy–attribution frontier.
     n : int, optional
         Synthetic rows per synthesizer; default: as many as the training rows.
     holdout : DataFrame, optional
@@ -282,13 +301,16 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     Returns
     -------
     Comparison
-        ``.leaderboard``, ``.reports``, ``.to_dict()``, ``.to_json()``, ``.to_html()``.
+        ``.leaderboard``, ``.reports``, ``.frontier()``, ``.to_dict()``, ``.to_json()``,
+        ``.to_html()``.
 
     Examples
     --------
     >>> specs = {"ctgan": {"epochs": 30}, "causal": {}}
     >>> result = compare(real, "acquisition", specs)  # doctest: +SKIP
     >>> result.to_html("comparison.html")  # doctest: +SKIP
+    >>> sweep = epsilon_sweep("causal", [0.5, 1, 3, 10]) | {"gaussian_copula": {}}
+    >>> compare(real, "acquisition", sweep).frontier()  # doctest: +SKIP
     """
     dag = load_dag(dag)
     root = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
@@ -314,10 +336,13 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     n_synth = int(n) if n is not None else len(train)
     built = _build(synthesizers, lambda name: sub_seed(name, 1))
 
-    rows, reports, params = [], {}, {}
-    with _progress(progress, len(built) + bool(reference)) as advance:
+    from causalsynth.render.terminal import progress_bar
+
+    rows, reports, params, families = [], {}, {}, {}
+    with progress_bar(progress, len(built) + bool(reference)) as advance:
         for label, synth in built:
             params[label] = (synth.get_params() if isinstance(synth, Synthesizer) else None)
+            families[label] = synth.name if isinstance(synth, Synthesizer) else None
             report, fit_s, sample_s, error = _one(label, synth, train, holdout, dag, n_synth,
                                                   root, sub_seed(label, 2), advance, margins)
             if report is not None:
@@ -334,7 +359,7 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     meta = {"dag": dag.name, "seed": root, "n_real": len(real), "n_train": len(train),
             "n_holdout": len(holdout), "n_synthetic": n_synth, "holdout": how,
-            "synthesizers": params,
+            "synthesizers": params, "families": families,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return Comparison(leaderboard=board, reports=reports, meta=meta)
 
@@ -375,7 +400,8 @@ def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance, margi
         synthetic = synth.sample(n, seed=sample_seed)
         sample_s = time.perf_counter() - t0
         advance(label, "validating")
-        report = _run_validate(train, synthetic, dag, holdout, root, margins)
+        report = _run_validate(train, synthetic, dag, holdout, root, margins,
+                               guarantee=getattr(synth, "guarantee_", None))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except Exception as exc:  # one failing synthesizer must not sink the comparison
@@ -387,33 +413,3 @@ def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance, margi
     report.meta["timings"].update({"fit": fit_s, "sample": sample_s})
     advance(label, "done", done=True)
     return report, fit_s, sample_s, None
-
-
-class _progress:
-    """A rich progress bar on stderr (or nothing); ``advance(label, step, done=False)``."""
-
-    def __init__(self, enabled: bool, total: int):
-        self.enabled, self.total = enabled, total
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda *a, **k: None
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                            console=Console(stderr=True), transient=False)
-        self.bar.start()
-        task = self.bar.add_task("comparing", total=self.total)
-
-        def advance(label: str, step: str, done: bool = False) -> None:
-            self.bar.update(task, description=f"{label}: {step}", advance=1 if done else 0)
-
-        return advance
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False

@@ -58,7 +58,7 @@ class Broken(Synthesizer):
         raise RuntimeError("the model diverged\nsecond line")
 
 
-def fake_validate(real, synthetic, dag, holdout, seed, margins=None):
+def fake_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=None):
     """Stands in for causalsynth.validate: a correlation-based verdict, real figures only."""
     diff = (real.corr() - synthetic.corr()).abs().to_numpy().max()
     verdict = "preserved" if diff < 0.25 else "not preserved"
@@ -77,7 +77,8 @@ def fake_validate(real, synthetic, dag, holdout, seed, margins=None):
         privacy={"membership_inference_auc": MetricResult("membership_inference_auc", 0.5,
                                                           "lower")},
         meta={"seed": seed, "n_real": len(real), "n_synthetic": len(synthetic),
-              "n_holdout": None if holdout is None else len(holdout)},
+              "n_holdout": None if holdout is None else len(holdout),
+              **({} if guarantee is None else {"guarantee": dict(guarantee)})},
     )
 
 
@@ -85,10 +86,11 @@ def fake_validate(real, synthetic, dag, holdout, seed, margins=None):
 def patched(monkeypatch):
     calls = []
 
-    def spy(real, synthetic, dag, holdout, seed, margins=None):
+    def spy(real, synthetic, dag, holdout, seed, margins=None, guarantee=None):
         calls.append({"n_real": len(real), "n_synth": len(synthetic),
-                      "n_holdout": len(holdout), "seed": seed, "real": real, "holdout": holdout})
-        return fake_validate(real, synthetic, dag, holdout, seed)
+                      "n_holdout": len(holdout), "seed": seed, "real": real, "holdout": holdout,
+                      "guarantee": guarantee})
+        return fake_validate(real, synthetic, dag, holdout, seed, guarantee=guarantee)
 
     monkeypatch.setattr(cmp, "_run_validate", spy)
     return calls
@@ -162,6 +164,41 @@ def test_duplicate_labels_are_numbered(real, patched):
     result = cmp.compare(real, "acquisition", [IndependentNormal(), IndependentNormal(2.0)])
     assert list(result.leaderboard["synthesizer"]) == ["independent_normal",
                                                        "independent_normal-2"]
+
+
+class Guaranteed(LinearGaussian):
+    """A stand-in for a private synthesizer: states a guarantee after fitting."""
+
+    name = "guaranteed"
+
+    def __init__(self, epsilon: float = 1.0):
+        self.epsilon = epsilon
+
+    def _fit(self, data, dag):
+        super()._fit(data, dag)
+        self.guarantee_ = {"epsilon": self.epsilon, "delta": 1e-6}
+
+
+def test_labelled_entries_and_the_guarantee_reach_the_leaderboard(real, patched):
+    specs = {"lg": LinearGaussian(), "private": Guaranteed(2.0),
+             "copula": ("gaussian_copula", {"no_such_param": 1})}
+    result = cmp.compare(real, "acquisition", specs, seed=0)
+    by = result.leaderboard.set_index("synthesizer")
+    assert list(by.index) == ["lg", "private", "copula"]
+    assert by.loc["private", "epsilon"] == 2.0 and np.isnan(by.loc["lg", "epsilon"])
+    assert "no_such_param" in by.loc["copula", "error"]  # (name, params) reached make_synthesizer
+    assert [c["guarantee"] for c in patched] == [None, {"epsilon": 2.0, "delta": 1e-6}]
+    assert result.meta["families"] == {"lg": "linear_gaussian", "private": "guaranteed",
+                                       "copula": None}
+    assert len(result.frontier()) == 1  # one guarantee: a point, not a frontier
+    with pytest.raises(CausalSynthError, match=r"must be \(name, parameters\)"):
+        cmp.compare(real, "acquisition", {"x": ("causal",)})
+
+
+def test_epsilon_sweep_builds_labelled_entries():
+    sweep = cmp.epsilon_sweep("causal", [0.5, 2], delta=1e-5)
+    assert sweep == {"causal ε=0.5": ("causal", {"delta": 1e-5, "epsilon": 0.5}),
+                     "causal ε=2": ("causal", {"delta": 1e-5, "epsilon": 2.0})}
 
 
 def test_bad_inputs_raise_clear_errors(real, patched):

@@ -40,7 +40,8 @@ class Report:
     fidelity, utility, privacy : dict of MetricResult
         Standard figures, each with a direction, a reference and a breakdown.
     meta : dict
-        Versions, seed, timings, table sizes.
+        Versions, seed, timings, table sizes; ``guarantee``, the synthesizer's differential
+        privacy guarantee, only when :func:`~causalsynth.validate` was given one.
     privacy_gate : dict
         Does the synthetic table copy real rows? ``flagged``, ``assessed``, ``reason`` (see
         :mod:`causalsynth.evaluate.gate`); shown beside the verdict, exit code 4 when flagged.
@@ -70,6 +71,18 @@ class Report:
     @property
     def inconclusive(self) -> bool:
         return self.verdict == INCONCLUSIVE
+
+    @property
+    def guarantee(self) -> dict[str, Any] | None:
+        """The synthesizer's differential-privacy guarantee (``epsilon``, ``delta``, ...), or
+        None when the report was made without one.
+
+        >>> Report("preserved", {}, meta={"guarantee": {"epsilon": 1.0}}).guarantee
+        {'epsilon': 1.0}
+        >>> Report("preserved", {}).guarantee is None
+        True
+        """
+        return self.meta.get("guarantee")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Report:

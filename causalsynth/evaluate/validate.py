@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ import pandas as pd
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import load_dag
 from causalsynth.data import check_data
+from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
 from causalsynth.evaluate.causal import (
     Margins,
@@ -41,7 +44,8 @@ def _versions() -> dict[str, str | None]:
 
 def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
              seed=0, margins: Margins | None = None, synthesizer: str | None = None,
-             n_bootstrap: int | None = None, reference: bool = False) -> Report:
+             n_bootstrap: int | None = None, reference: bool = False,
+             guarantee: Mapping[str, Any] | None = None) -> Report:
     """Judge a synthetic table against the real one it was made from.
 
     Runs the causal comparison (ICI, treatment effects, implied independences, with a verdict)
@@ -70,6 +74,11 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         Also judge two random halves of the real table against each other (the best any
         synthesizer could do at half the size): shown beside each figure as the split-half
         column, under ``report.causal["reference"]``.
+    guarantee : dict, optional
+        The differential-privacy guarantee of the synthesizer that made ``synthetic`` (its
+        ``guarantee_``: ``epsilon``, ``delta``, ``accountant``, ``bounds``, ...). Recorded as
+        ``report.meta["guarantee"]`` and stated first in the report's privacy section; nothing
+        is recorded when None. The evaluator takes it as stated: it cannot check it.
 
     Returns
     -------
@@ -85,12 +94,21 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     >>> real, fresh = dag.simulate(5000, seed=1), dag.simulate(5000, seed=2)
     >>> cs.validate(real, fresh, dag, seed=0).verdict   # doctest: +SKIP
     'preserved'
+    >>> synth = cs.make_synthesizer("causal", epsilon=3.0).fit(real, dag)   # doctest: +SKIP
+    >>> report = cs.validate(real, synth.sample(5000, seed=3), dag,
+    ...                      guarantee=synth.guarantee_)                     # doctest: +SKIP
+    >>> report.guarantee["epsilon"]                                          # doctest: +SKIP
+    3.0
     """
     from causalsynth.evaluate.fidelity import evaluate_fidelity
     from causalsynth.evaluate.privacy import evaluate_privacy
     from causalsynth.evaluate.utility import evaluate_utility
 
     dag = load_dag(dag)
+    if guarantee is not None and not (isinstance(guarantee, Mapping) and "epsilon" in guarantee):
+        raise InvalidParameterError(
+            f"The 'guarantee' parameter of validate must be a dict with an 'epsilon' (a "
+            f"synthesizer's guarantee_) or None. Got {guarantee!r} instead.")
     # fail early, with every problem of every table, before any long computation
     real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
     syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
@@ -130,6 +148,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         "seed": seed if isinstance(seed, (int, np.integer)) else None,
         "n_real": len(real_c), "n_synthetic": len(syn_c),
         "n_holdout": None if hold_c is None else len(hold_c),
+        **({} if guarantee is None else {"guarantee": dict(guarantee)}),
         "versions": _versions(),
         "timings": timings,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

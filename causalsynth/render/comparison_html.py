@@ -1,7 +1,9 @@
 """Render a comparison dict (``Comparison.to_dict()`` or its saved JSON) as one HTML page.
 
-Leaderboard first, then a privacy-vs-causal-fidelity scatter, then one section per
-synthesizer. Like the report page it is self-contained, escaped and shows aggregates only.
+Leaderboard first, then a privacy-vs-causal-fidelity scatter, the privacy–attribution frontier
+(attribution error against the epsilon of each differential-privacy guarantee) when two
+synthesizers or more have one, then one section per synthesizer. Like the report page it is
+self-contained, escaped and shows aggregates only.
 
 Examples
 --------
@@ -19,6 +21,7 @@ from typing import Any
 
 from causalsynth.comparison import REFERENCE
 from causalsynth.evaluate.verdict import INCONCLUSIVE, PRESERVED
+from causalsynth.leaderboard import frontier_records
 from causalsynth.render import plots
 from causalsynth.render.format import esc, fmt, number
 from causalsynth.render.html import report_body
@@ -33,7 +36,7 @@ _BOARD = [("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
           ("max_ici_diff", "max ICI diff (points)", None),
           ("max_effect_diff", "max effect diff", "pct"),
           ("independences_broken", "independences broken", "int"),
-          ("dcr_share", "DCR closer to train", "pct"),
+          ("epsilon", "ε (DP guarantee)", "eps"), ("dcr_share", "DCR closer to train", "pct"),
           ("membership_auc", "membership AUC", None),
           ("copies_real_rows", "copies real rows", "flag"), ("verdict", "verdict", None)]
 #: verdict -> CSS class of its cell (any other verdict: "no")
@@ -57,13 +60,39 @@ def _cell(r: Mapping[str, Any], key: str, kind: str | None) -> str:
     value = number(v)
     if kind == "int" and value is not None:
         return f"{int(value)}"
+    if kind == "eps" and value is not None:
+        return f"{value:g}"
     return fmt(value, pct=kind == "pct")
 
 
 def _board_table(records: Sequence[Mapping[str, Any]]) -> str:
-    rows = [[_cell(r, key, kind) for key, _, kind in _BOARD] for r in records]
-    return table([label for _, label, _ in _BOARD], rows,
+    """The leaderboard; its epsilon column only when some synthesizer has a guarantee."""
+    private = any(number(r.get("epsilon")) is not None for r in records)
+    cols = [c for c in _BOARD if c[0] != "epsilon" or private]
+    rows = [[_cell(r, key, kind) for key, _, kind in cols] for r in records]
+    return table([label for _, label, _ in cols], rows,
                  row_classes=["bad" if r.get("error") else "" for r in records])
+
+
+def _frontier(comparison: Mapping[str, Any]) -> str:
+    """Attribution error against epsilon, when two synthesizers or more have a guarantee."""
+    records = frontier_records(comparison.get("leaderboard") or [], comparison.get("meta"))
+    if len(records) < 2:
+        return ""
+    margins = next((m for rep in (comparison.get("reports") or {}).values()
+                    if (m := (rep.get("causal") or {}).get("margins"))), {})
+    rows = [[esc(r["synthesizer"]), f"{r['epsilon']:g}", fmt(number(r["max_ici_diff"])),
+             fmt(number(r["max_effect_diff"]), pct=True), _cell(r, "verdict", None)]
+            for r in records]
+    return "".join([
+        "<h2 id='dp-frontier'>Privacy–attribution frontier</h2>",
+        note("Attribution error of each synthesizer with a differential-privacy guarantee "
+             "against the guarantee's ε (log scale; smaller ε, stronger guarantee), one line "
+             "per synthesizer; dashed: the verdict's margins. Circles: attribution preserved; "
+             "diamonds: inconclusive; crosses: not preserved."),
+        plot(plots.attribution_frontier, records, margins),
+        table(["synthesizer", "ε", "max ICI diff (points)", "max effect diff", "verdict"],
+              rows)])
 
 
 def _headline(board: Sequence[Mapping[str, Any]]) -> str:
@@ -146,6 +175,7 @@ def render_comparison(comparison: Mapping[str, Any], links: Mapping[str, str] | 
                     "preserved."))
     out.append(plot(plots.privacy_fidelity_scatter, board, "max_ici_diff", ykey,
                     "max ICI difference (percentage points)", ylabel))
+    out.append(_frontier(comparison))
     out.append("<h2 id='synthesizers'>Synthesizers</h2>")
     for r in board:
         name = str(r.get("synthesizer"))

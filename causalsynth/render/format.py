@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["as_float", "effect_kind", "esc", "fmt", "number", "points"]
+__all__ = ["as_float", "effect_kind", "esc", "fmt", "guarantee_text", "number", "points"]
 
 #: treatment-effect kinds as a reader names them: kind -> (long, short)
 _EFFECT_KINDS = {"per_unit": ("per unit", "per unit"), "shift_10pct": ("+10% shift", "+10%")}
@@ -109,3 +110,37 @@ def effect_kind(kind: Any, short: bool = False) -> str:
     """
     long, brief = _EFFECT_KINDS.get(str(kind), (str(kind), str(kind)))
     return brief if short else long
+
+
+def guarantee_text(guarantee: Mapping[str, Any], details: bool = False) -> str:
+    """A differential-privacy guarantee (a synthesizer's ``guarantee_``) in plain words; with
+    ``details``, the accounting behind it instead (plain text: escape it for a page).
+
+    >>> g = {"epsilon": 3.0, "delta": 1e-6, "rho": 0.0571, "epsilon_spent": 2.9999,
+    ...      "accountant": "zCDP", "bounds": {"tv": "declared", "search": "private"}}
+    >>> print(*guarantee_text(g).split("; "), sep="\\n")
+    Differential privacy: (ε = 3, δ = 1e-06) guaranteed by the synthesizer
+    accountant: zCDP
+    bounds declared for tv, estimated privately for search
+    >>> guarantee_text(g, details=True)
+    'ρ = 0.0571 (zCDP); ε spent 3'
+    """
+    def num(value: Any) -> str:
+        v = number(value)
+        return "–" if v is None else f"{v:.3g}"
+
+    if details:
+        bits = [f"ρ = {num(guarantee['rho'])} (zCDP)" if "rho" in guarantee else "",
+                f"ε spent {num(guarantee['epsilon_spent'])}" if "epsilon_spent" in guarantee
+                else "", f"budget split {guarantee['split']}" if guarantee.get("split") else ""]
+        return "; ".join(b for b in bits if b)
+    text = (f"Differential privacy: (ε = {num(guarantee.get('epsilon'))}, δ = "
+            f"{num(guarantee.get('delta'))}) guaranteed by the synthesizer")
+    if guarantee.get("accountant"):
+        text += f"; accountant: {guarantee['accountant']}"
+    bounds = guarantee.get("bounds") or {}
+    how = [f"{words} {', '.join(str(n) for n, s in bounds.items() if s == source)}"
+           for source, words in (("declared", "declared for"),
+                                 ("private", "estimated privately for"))
+           if source in bounds.values()]
+    return text + ("; bounds " + ", ".join(how) if how else "")

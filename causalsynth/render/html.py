@@ -21,7 +21,7 @@ from typing import Any
 from causalsynth.evaluate.metric import metric_label
 from causalsynth.evaluate.verdict import INCONCLUSIVE, NOT_PRESERVED, PRESERVED
 from causalsynth.render import plots
-from causalsynth.render.format import effect_kind, esc, fmt
+from causalsynth.render.format import effect_kind, esc, fmt, guarantee_text
 from causalsynth.render.markup import (
     breakdown,
     interval,
@@ -268,11 +268,12 @@ def _correlations(corr: Mapping[str, Any], prefix: str) -> str:
 
 def _metrics(title: str, metrics: Mapping[str, Mapping[str, Any]], intro: str = "",
              before: str = "", after: str = "",
-             shown: Callable[[str, Mapping[str, Any]], bool] = lambda name, m: True) -> str:
-    """A section of metrics: heading, intro, ``before``, the table of metrics, ``after``, then
-    the breakdown of each metric that is ``shown``, folded."""
+             shown: Callable[[str, Mapping[str, Any]], bool] = lambda name, m: True,
+             lead: str = "") -> str:
+    """A section of metrics: heading, ``lead``, intro, ``before``, the table of metrics,
+    ``after``, then the breakdown of each metric that is ``shown``, folded."""
     return "".join([
-        f"<h2 id='{title.lower()}'>{title}</h2>", note(intro) if intro else "", before,
+        f"<h2 id='{title.lower()}'>{title}</h2>", lead, note(intro) if intro else "", before,
         metric_table(metrics), after,
         *(breakdown(name, m) for name, m in metrics.items() if shown(name, m)),
     ])
@@ -325,10 +326,23 @@ def _distances(priv: Mapping[str, Mapping[str, Any]], prefix: str) -> str:
     return "".join(out)
 
 
+def _guarantee(meta: Mapping[str, Any], prefix: str = "") -> str:
+    """The synthesizer's differential-privacy guarantee, when the report records one."""
+    g = meta.get("guarantee")
+    if not isinstance(g, Mapping):
+        return ""
+    how = guarantee_text(g, details=True)
+    return (f'<div class="guarantee" id="{esc(prefix)}guarantee"><b>{esc(guarantee_text(g))}</b>'
+            + (f"<br><span class='note'>{esc(how)}</span>" if how else "")
+            + "<br><span class='note'>A guarantee bounds what anyone can learn about one row "
+              "of the training table from the fitted synthesizer, whatever is sampled from it; "
+              "the figures below measure leakage on this synthetic table.</span></div>")
+
+
 def _privacy(d: Mapping[str, Any], prefix: str) -> str:
     priv = d.get("privacy") or {}
     return _metrics(
-        "Privacy", priv,
+        "Privacy", priv, lead=_guarantee(d.get("meta") or {}, prefix),
         intro="Each figure is shown next to the same figure for the holdout or an independent "
               "sample (reference), which is what 'no leak' looks like.",
         before=_callouts(priv), after=_distances(priv, prefix),

@@ -59,6 +59,8 @@ CSS = """
 .cs-report .callout{display:inline-block;border:1px solid #ccc;border-radius:6px;
  padding:6px 12px;margin:4px 8px 8px 0}
 .cs-report .callout b{font-size:18px}
+.cs-report .guarantee{border:2px solid #4c72b0;border-radius:6px;padding:8px 14px;
+ margin:8px 0 10px;background:#eef3fb}
 """
 
 

@@ -24,12 +24,13 @@ from typing import Any
 
 from causalsynth.errors import MissingDependencyError
 from causalsynth.evaluate.verdict import INCONCLUSIVE, NOT_PRESERVED, PRESERVED
-from causalsynth.render.format import as_float, effect_kind
+from causalsynth.render.format import as_float, effect_kind, number
 
 __all__ = [
     "HOLDOUT_COLOR",
     "REAL_COLOR",
     "SYNTH_COLOR",
+    "attribution_frontier",
     "column_distributions",
     "correlation_heatmap",
     "correlation_matrix_from_records",
@@ -322,4 +323,69 @@ def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
+    return _to_svg(fig, key)
+
+
+#: line colours of the synthesizer families on the frontier
+_FAMILY_COLORS = (REAL_COLOR, SYNTH_COLOR, HOLDOUT_COLOR, "#8172b3", "#937860", "#da8bc3")
+#: frontier panels: (record field, display scale, y label, margin key)
+_FRONTIER_PANELS = (("max_ici_diff", 1.0, "max ICI difference (points)", "ici_points"),
+                    ("max_effect_diff", 100.0, "max |relative effect difference| (%)",
+                     "effect_rel"))
+
+
+def attribution_frontier(records: Sequence[Mapping[str, Any]],
+                         margins: Mapping[str, Any] | None = None,
+                         key: str = "dpfrontier") -> str:
+    """Attribution error against the epsilon of a differential-privacy guarantee (log axis).
+
+    ``records`` are frontier records (``family``, ``epsilon``, ``max_ici_diff`` in points,
+    ``max_effect_diff`` relative, ``verdict``): one line per family in each of two panels,
+    the largest ICI difference and the largest relative effect difference, each point marked
+    by its verdict as in :func:`privacy_fidelity_scatter`; ``margins`` (``ici_points``,
+    ``effect_rel``) draws the verdict's margins dashed.
+
+    >>> svg = attribution_frontier([
+    ...     {"family": "causal", "epsilon": 1.0, "max_ici_diff": 9.0, "max_effect_diff": 0.4,
+    ...      "verdict": "not preserved"},
+    ...     {"family": "causal", "epsilon": 10.0, "max_ici_diff": 2.0, "max_effect_diff": 0.05,
+    ...      "verdict": "preserved"}], {"ici_points": 5.0, "effect_rel": 0.1})
+    >>> svg.startswith("<svg"), "max ICI difference" in svg, "log scale" in svg
+    (True, True, True)
+    """
+    fig = _figure(8.4, 3.2)
+    axes = fig.subplots(1, 2)
+    families = list(dict.fromkeys(str(r.get("family")) for r in records))
+    ticks = sorted({e for r in records if (e := as_float(r.get("epsilon"))) > 0})
+    for ax, (field, scale, ylabel, margin_key) in zip(axes, _FRONTIER_PANELS, strict=True):
+        drawn = 0
+        for i, family in enumerate(families):
+            pts = sorted((as_float(r.get("epsilon")), scale * as_float(r.get(field)),
+                          r.get("verdict")) for r in records if str(r.get("family")) == family)
+            pts = [p for p in pts if p[0] > 0 and math.isfinite(p[1])]
+            color = _FAMILY_COLORS[i % len(_FAMILY_COLORS)]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "-", color=color, lw=1.4,
+                        label=family)
+            for x, y, verdict in pts:
+                marker = _VERDICT_MARKS.get(verdict, (SYNTH_COLOR, "X"))[1]
+                ax.scatter([x], [y], s=40, color=color, edgecolors="#333333", marker=marker,
+                           zorder=3)
+            drawn += len(pts)
+        margin = number((margins or {}).get(margin_key))
+        if margin is not None:
+            ax.axhline(scale * margin, color="#888888", lw=0.8, ls="--", label="margin")
+        if not drawn:
+            ax.text(0.5, 0.5, "no figures", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xscale("log")
+        if ticks:
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            ax.set_xticks([], minor=True)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    fig.supxlabel("ε of the differential-privacy guarantee (log scale; smaller = more "
+                  "private)", fontsize=9)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(frameon=False, fontsize=8)
     return _to_svg(fig, key)

@@ -12,7 +12,8 @@ attribution preserved
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -22,9 +23,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from causalsynth.evaluate.verdict import INCONCLUSIVE, PRESERVED
-from causalsynth.render.format import effect_kind, fmt, points
+from causalsynth.render.format import effect_kind, fmt, guarantee_text, points
 
-__all__ = ["print_leaderboard", "print_summary", "verdict_text"]
+__all__ = ["print_leaderboard", "print_summary", "progress_bar", "verdict_text"]
 
 
 def verdict_text(verdict: str | None, short: bool = False) -> str:
@@ -71,6 +72,10 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     if undecided > _UNDECIDED_SHOWN:
         console.print(f"  … and {undecided - _UNDECIDED_SHOWN} more undecided differences "
                       f"(all in the JSON and HTML reports)", markup=False, highlight=False)
+    guarantee = (report.get("meta") or {}).get("guarantee")
+    if isinstance(guarantee, Mapping):  # privacy: the guarantee before the empirical figures
+        console.print(f"  {guarantee_text(guarantee)}", style="bold", markup=False,
+                      highlight=False)
     if gate.get("reason") and not gate.get("flagged"):
         console.print(f"  privacy gate: {gate['reason']}", markup=False, highlight=False)
     ref = causal.get("reference") or {}
@@ -129,13 +134,14 @@ _LEADER_COLUMNS = [
     ("synthesizer", "synthesizer", None), ("fit_s", "fit s", "s"),
     ("quality", "quality", "pct"), ("max_ici_diff", "ICI Δ", "pts"),
     ("max_effect_diff", "effect Δ", "pct"), ("independences_broken", "CI", "int"),
-    ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"),
+    ("epsilon", "ε", "eps"), ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"),
     ("copies_real_rows", "copy", "flag"), ("verdict", "verdict", None),
 ]
 _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
            "difference; CI: conditional independences differing beyond the margin; DCR: "
            "synthetic rows closer to training than holdout rows are; MIA: membership-inference "
            "AUC (0.5 = no leak); copy: the privacy gate flags copied real rows")
+_LEGEND_EPSILON = "; ε: the synthesizer's differential-privacy guarantee (– none)"
 
 
 def _cell(value: Any, kind: str | None) -> str:
@@ -151,6 +157,8 @@ def _cell(value: Any, kind: str | None) -> str:
         return f"{value:,.1f}"
     if kind == "auc":
         return f"{value:.3f}"
+    if kind == "eps":
+        return f"{value:g}"
     return fmt(value, pct=kind == "pct")
 
 
@@ -160,15 +168,18 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
 
     Columns: fit seconds, SDMetrics quality, largest ICI difference (points),
     largest relative effect difference, conditional independences broken, share of synthetic
-    rows closer to training than holdout rows (DCR), membership-inference AUC, verdict.
+    rows closer to training than holdout rows (DCR), membership-inference AUC, verdict; and
+    the epsilon of each differential-privacy guarantee when some synthesizer has one.
     """
     console = console or Console()
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0),
               show_edge=False)
-    cols = [c for c in _LEADER_COLUMNS if c[0] in board.columns]
-    for key, label, _ in cols:
+    private = "epsilon" in board.columns and bool(board["epsilon"].notna().any())
+    cols = [c for c in _LEADER_COLUMNS if c[0] in board.columns
+            and (c[0] != "epsilon" or private)]  # ε only when some synthesizer has one
+    for key, label, _ in cols:  # a long label wraps, so that every figure stays whole
         t.add_column(label, justify="left" if key in ("synthesizer", "verdict") else "right",
-                     no_wrap=True)
+                     no_wrap=key != "synthesizer", overflow="fold")
     for rec in board.to_dict("records"):
         cells = []
         for key, _, kind in cols:
@@ -181,8 +192,38 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
                 cells.append(_cell(rec.get(key), kind))
         t.add_row(*cells)
     console.print(t)
-    console.print(_LEGEND, style="dim", highlight=False)
+    console.print(_LEGEND + (_LEGEND_EPSILON if private else ""), style="dim", highlight=False)
     for rec in board.to_dict("records"):
         if rec.get("error"):
             console.print(f"  {rec['synthesizer']} failed: {rec['error']}", style="red",
                           markup=False, highlight=False)
+
+
+@contextmanager
+def progress_bar(enabled: bool, total: int) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr (or nothing), for a loop over labelled steps.
+
+    ``with progress_bar(enabled, total) as advance:`` gives ``advance(label, step,
+    done=False)``, which shows the step and, when ``done``, counts one of ``total``.
+
+    >>> with progress_bar(False, 2) as advance:
+    ...     advance("causal", "fitting")
+    """
+    if not enabled:
+        yield lambda *a, **k: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=False)
+    bar.start()
+    try:
+        task = bar.add_task("comparing", total=total)
+
+        def advance(label: str, step: str, done: bool = False) -> None:
+            bar.update(task, description=f"{label}: {step}", advance=1 if done else 0)
+
+        yield advance
+    finally:
+        bar.stop()

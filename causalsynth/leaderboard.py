@@ -1,0 +1,87 @@
+"""The leaderboard of a comparison: its columns, one row per report, and the privacy–attribution
+frontier, all read from report dicts (never recomputed), so a saved comparison gives the same.
+
+Examples
+--------
+>>> report = {"verdict": "preserved", "causal": {"ici": [{"diff_pp": -1.5}, {"diff_pp": 0.4}]},
+...           "meta": {"guarantee": {"epsilon": 3.0, "delta": 1e-6}}}
+>>> row = leaderboard_row("causal ε=3", report)
+>>> row["max_ici_diff"], row["epsilon"], row["verdict"]
+(1.5, 3.0, 'preserved')
+>>> [r["epsilon"] for r in frontier_records([row, leaderboard_row("gaussian_copula", None)])]
+[3.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "frontier_records", "leaderboard_row"]
+
+LEADERBOARD_COLUMNS = [
+    "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
+    "max_effect_diff", "independences_broken", "epsilon", "dcr_share", "membership_auc",
+    "copies_real_rows", "verdict", "error",
+]
+#: the privacy–attribution frontier's columns (see :meth:`causalsynth.Comparison.frontier`)
+FRONTIER_COLUMNS = ["synthesizer", "family", "epsilon", "max_ici_diff", "max_effect_diff",
+                    "verdict"]
+
+
+def _float(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+
+def _value(section: Mapping[str, Any], name: str) -> float:
+    m = (section or {}).get(name) or {}
+    return _float(None if m.get("error") else m.get("value"))
+
+
+def _max_abs(rows: Iterable[Mapping[str, Any]], key: str) -> float:
+    vals = [abs(float(r[key])) for r in rows
+            if isinstance(r.get(key), (int, float)) and math.isfinite(float(r[key]))]
+    return max(vals) if vals else math.nan
+
+
+def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = math.nan,
+                    sample_s: float = math.nan, error: str | None = None) -> dict[str, Any]:
+    """One leaderboard row from a report dict (or only the error when there is none)."""
+    report = report or {}
+    causal = report.get("causal") or {}
+    fid, priv = report.get("fidelity") or {}, report.get("privacy") or {}
+    ind = causal.get("independences")
+    guarantee = (report.get("meta") or {}).get("guarantee") or {}
+    return {
+        "synthesizer": name, "fit_s": fit_s, "sample_s": sample_s,
+        "quality": _value(fid, "quality_score"),
+        "shapes": _value(fid, "column_shapes"),
+        "pair_trends": _value(fid, "column_pair_trends"),
+        "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
+        "max_effect_diff": _max_abs([r for r in causal.get("effects") or []
+                                     if r.get("status") != "not judged"], "rel_diff"),
+        "independences_broken": (sum(r.get("status") == "beyond" for r in ind)
+                                 if ind is not None else math.nan),
+        "epsilon": _float(guarantee.get("epsilon")),
+        "dcr_share": _value(priv, "dcr_share_closer_to_train"),
+        "membership_auc": _value(priv, "membership_inference_auc"),
+        "copies_real_rows": (bool((report.get("privacy_gate") or {}).get("flagged"))
+                             if report else None),
+        "verdict": report.get("verdict"),
+        "error": error,
+    }
+
+
+def frontier_records(board: Iterable[Mapping[str, Any]], meta: Mapping[str, Any] | None = None
+                     ) -> list[dict[str, Any]]:
+    """The leaderboard rows with a guarantee, as frontier records (see
+    :meth:`causalsynth.Comparison.frontier`); a row's family is its synthesizer's name from
+    ``meta["families"]``, else its label."""
+    families = (meta or {}).get("families") or {}
+    rows = [{"synthesizer": r.get("synthesizer"),
+             "family": families.get(r.get("synthesizer")) or r.get("synthesizer"),
+             "epsilon": float(r["epsilon"]), "max_ici_diff": r.get("max_ici_diff"),
+             "max_effect_diff": r.get("max_effect_diff"), "verdict": r.get("verdict")}
+            for r in board if _float(r.get("epsilon")) > 0]
+    return sorted(rows, key=lambda r: (str(r["family"]), r["epsilon"]))
