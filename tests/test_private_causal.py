@@ -111,3 +111,8 @@ def test_range_on_a_label_node_is_refused(ad_funnel):
     spec["nodes"][0]["range"] = [0, 1]
     with pytest.raises(cs.DAGError, match="only continuous and count nodes take one"):
         cs.load_dag(spec)
+
+
+def test_fitted_object_does_not_hold_the_exact_row_count(acquisition, acquisition_small):
+    synth = cs.make_synthesizer("causal", epsilon=1.0).fit(acquisition_small, acquisition)
+    assert synth.n_train_ is None

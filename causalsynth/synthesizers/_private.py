@@ -11,8 +11,9 @@ released statistics (1 for a root), since the noise a release needs grows with t
 
 * a numeric node's bounds come from its declared ``range`` in the DAG; when none is declared,
   ``bounds_share`` of the node's budget buys them privately (a noisy histogram on a fixed,
-  data-independent geometric grid; bins with less than three noise standard deviations are
-  dropped, then the 0.1 % and 99.9 % points are read off). Never the data's own min/max;
+  data-independent geometric grid of sixteenths of a decade; bins whose noisy count noise
+  alone would reach with probability 1/1000 over the grid are kept, the rest dropped, then the
+  0.1 % and 99.9 % points are read off). Never the data's own min/max;
 * a **root** is a noisy histogram (64 equal bins over its range, plus a cell for exact zeros)
   for numbers, noisy counts for labels;
 * a **numeric child** is a ridge regression from noisy sufficient statistics (``Z'Z`` of
@@ -47,7 +48,7 @@ from scipy import special
 from causalsynth.dag import DAG, Node
 
 __all__ = ["ACCOUNTANT", "Budget", "PrivateClass", "PrivateNumeric", "PrivateRoot",
-           "epsilon_for", "node_weight", "private_range", "rho_for"]
+           "epsilon_for", "even_knots", "node_weight", "private_range", "rho_for"]
 
 ACCOUNTANT = "zCDP (Bun & Steinke 2016), Gaussian mechanism, add/remove-one-row neighbours"
 _BINS = 64          # equal-width bins of a numeric root's histogram
@@ -56,8 +57,8 @@ _COUNT_SHARE = 0.1  # share of a node's budget for its zero / structural-zero co
 _GATE_SHARE = 0.01  # a gate is kept when the noisy share of non-zeros with the parent off is below
 _RESIDUAL_SHARE = 0.2  # share of a numeric child's main budget for its residual variance
 _EPS = 1e-9
-# fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in quarter decades
-_GRID_POS = 10.0 ** np.arange(-2.0, 12.01, 0.25)
+# fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in sixteenths of a decade
+_GRID_POS = 10.0 ** np.arange(-2.0, 12.001, 1 / 16)
 _GRID = np.concatenate([-_GRID_POS[::-1], [0.0], _GRID_POS])
 
 
@@ -99,7 +100,10 @@ def private_range(x: np.ndarray, budget: Budget, rho: float, what: str,
     """Bounds of ``x`` from a noisy histogram on a fixed grid (see the module docstring)."""
     counts = np.histogram(np.clip(x, _GRID[0], _GRID[-1]), bins=_GRID)[0]
     noisy = budget.gaussian(f"{what}: bounds", counts, 1.0, rho)
-    noisy[noisy < 3.0 * Budget.sigma(1.0, rho)] = 0.0
+    # keep a bin only when its count is beyond what noise gives any of the empty bins with
+    # probability 1/1000 (Bonferroni over the grid): a spurious far bin would set the bounds
+    z = float(special.ndtri(1.0 - 1e-3 / len(counts)))
+    noisy[noisy < z * Budget.sigma(1.0, rho)] = 0.0
     if noisy.sum() <= 0:
         lo, hi = (0.0, 1.0) if nonnegative else (-1.0, 1.0)
     else:
@@ -121,10 +125,16 @@ def _unscale(z: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
     return lo + (np.clip(z, -1.0, 1.0) + 1.0) / 2.0 * (hi - lo)
 
 
-def _hat(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
-    """Piecewise-linear basis over the range: rows have at most two weights, summing to 1."""
-    t = (_scale(x, bounds) + 1.0) / 2.0 * (_KNOTS - 1)
-    return np.clip(1.0 - np.abs(t[:, None] - np.arange(_KNOTS)[None, :]), 0.0, None)
+def _hat(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Piecewise-linear basis on the knots: rows have at most two weights, summing to 1."""
+    eye = np.eye(len(knots))
+    x = np.clip(x, knots[0], knots[-1])
+    return np.column_stack([np.interp(x, knots, eye[k]) for k in range(len(knots))])
+
+
+def even_knots(bounds: tuple[float, float]) -> np.ndarray:
+    """Knots evenly spread over a range (when no released distribution places them)."""
+    return np.linspace(bounds[0], bounds[1], _KNOTS)
 
 
 class _Features:
@@ -133,10 +143,15 @@ class _Features:
     ridge penalty, so where data are sparse the fit falls back to the linear term (a penalised
     spline), instead of to zero."""
 
-    def __init__(self, dag: DAG, node: Node, ranges: Mapping[str, tuple[float, float]]):
+    def __init__(self, dag: DAG, node: Node, ranges: Mapping[str, tuple[float, float]],
+                 knots: Mapping[str, np.ndarray] | None = None):
         self.parents = list(node.parents)
         self.kinds = {p: dag.node(p) for p in self.parents}
         self.ranges = ranges
+        self.knots = {p: (knots or {}).get(p) for p in self.parents}
+        for p in self.parents:
+            if self.kinds[p].is_numeric and self.knots[p] is None and p in ranges:
+                self.knots[p] = even_knots(ranges[p])
         numeric = sum(self.kinds[p].is_numeric for p in self.parents)
         # intercept, one unit per label parent, two per numeric parent (value and hat basis)
         self.norm2 = 1.0 + len(self.parents) + numeric
@@ -159,7 +174,7 @@ class _Features:
             # interior hats with the value and the intercept span the piecewise-linear
             # functions, and a label drops its first category
             if parent.is_numeric:
-                cols += [_scale(v, self.ranges[p])[:, None], _hat(v, self.ranges[p])[:, 1:-1]]
+                cols += [_scale(v, self.ranges[p])[:, None], _hat(v, self.knots[p])[:, 1:-1]]
             else:
                 k = 2 if parent.type == "binary" else len(parent.categories)
                 cols.append(np.eye(k)[np.clip(v.astype(int), 0, k - 1)][:, 1:])
@@ -201,8 +216,10 @@ def _gate_parents(node: Node, dag: DAG, values: Mapping[str, np.ndarray], budget
     for p in binary:
         off = values[p] == 0
         counts = np.array([off.sum(), np.sum(off & (y != 0))], float)
-        noisy = budget.gaussian(f"{node.name}: gate {p}", counts, 1.0, share)
-        if noisy[0] > 10.0 * Budget.sigma(1.0, share) and noisy[1] < _GATE_SHARE * noisy[0]:
+        # a row with the parent off and a non-zero node changes both counts: sensitivity sqrt 2
+        noisy = budget.gaussian(f"{node.name}: gate {p}", counts, math.sqrt(2.0), share)
+        if (noisy[0] > 10.0 * Budget.sigma(math.sqrt(2.0), share)
+                and noisy[1] < _GATE_SHARE * noisy[0]):
             gates.append(p)
     return gates
 
@@ -241,6 +258,19 @@ class PrivateRoot:
             counts = np.bincount(x.astype(int), minlength=k)
         noisy = np.clip(budget.gaussian(f"{node.name}: distribution", counts, 1.0, rho), 0, None)
         self.cum_ = np.cumsum(noisy + _EPS) / np.sum(noisy + _EPS)
+        if node.is_numeric:
+            self.knots_ = self._quantile_knots(noisy[1:])
+
+    def _quantile_knots(self, bins: np.ndarray) -> np.ndarray:
+        """Knots at evenly spaced quantiles of the released histogram (post-processing), so a
+        child's hat basis is finest where the root's values are (a saturation curve bends
+        there); the range's ends stay the outer knots."""
+        if bins.sum() <= 0:
+            return even_knots(self.bounds)
+        cum = np.concatenate([[0.0], np.cumsum(bins) / bins.sum()])
+        inner = np.interp(np.linspace(0, 1, _KNOTS)[1:-1], cum, self.edges_)
+        knots = np.unique(np.concatenate([[self.bounds[0]], inner, [self.bounds[1]]]))
+        return knots if len(knots) == _KNOTS else even_knots(self.bounds)
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         u = np.asarray(noise, float)
@@ -266,7 +296,7 @@ class PrivateNumeric:
 
     def __init__(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
                  ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float,
-                 zero_share: float):
+                 zero_share: float, knots: Mapping[str, np.ndarray] | None = None):
         self.node, self.bounds = node, ranges[node.name]
         count_rho = _COUNT_SHARE * rho
         self.gates = _gate_parents(node, dag, values, budget, count_rho / 2)
@@ -280,7 +310,7 @@ class PrivateNumeric:
         p0 = noisy[0] / max(noisy.sum(), 1.0)
         self.p0_ = float(p0) if p0 >= zero_share else 0.0
         rows = on & (y != 0) if self.p0_ else on
-        self.features = _Features(dag, node, ranges)
+        self.features = _Features(dag, node, ranges, knots)
         x = self.features({p: values[p][rows] for p in node.parents}, int(rows.sum()))
         y_s = _scale(y[rows], self.bounds)
         z = np.column_stack([x, y_s])
@@ -323,7 +353,8 @@ class PrivateClass:
     model from noisy sufficient statistics (numeric parents)."""
 
     def __init__(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
-                 ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float):
+                 ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float,
+                 knots: Mapping[str, np.ndarray] | None = None):
         self.node = node
         self.k = 2 if node.type == "binary" else len(node.categories)
         count_rho = _COUNT_SHARE * rho
@@ -332,7 +363,7 @@ class PrivateClass:
         on = np.ones(len(y), dtype=bool)
         for g in self.gates:
             on &= values[g] == 1
-        self.features = _Features(dag, node, ranges)
+        self.features = _Features(dag, node, ranges, knots)
         x = self.features({p: values[p][on] for p in node.parents}, int(on.sum()))
         z = np.column_stack([x, np.eye(self.k)[y[on]]])
         norm2 = self.features.norm2 + 1.0

@@ -191,6 +191,7 @@ class CausalSynthesizer(Synthesizer):
         budget = Budget(rho, np.random.default_rng(child_seed(rng)))
         weights = {n: node_weight(dag, dag.node(n)) for n in dag.nodes}
         ranges: dict[str, tuple[float, float]] = {}
+        knots: dict = {}
         sources: dict[str, str] = {}
         self.models_ = {}
         for name in dag.nodes:
@@ -207,17 +208,21 @@ class CausalSynthesizer(Synthesizer):
                     sources[name] = "private"
             if not node.parents:
                 model = PrivateRoot(node, values[name], ranges.get(name), budget, node_rho)
+                if node.is_numeric:
+                    knots[name] = model.knots_
             elif node.is_numeric:
                 model = PrivateNumeric(node, dag, values, ranges, budget, node_rho,
-                                       self.zero_share)
+                                       self.zero_share, knots)
             else:
-                model = PrivateClass(node, dag, values, ranges, budget, node_rho)
+                model = PrivateClass(node, dag, values, ranges, budget, node_rho, knots)
             self.models_[name] = model
         spent = budget.total_spent()
         if spent > rho * (1 + 1e-9):  # pragma: no cover - the split above forbids it
             raise AssertionError(f"privacy budget overspent: {spent} > {rho}")
         self.copula_roots_, self.copula_chol_, self.root_tests_ = [], None, []
         self.ranges_ = ranges
+        # the exact number of training rows tells whether one row was in the table
+        self.n_train_ = None
         self.guarantee_ = {
             "epsilon": float(self.epsilon), "delta": float(self.delta), "rho": rho,
             "epsilon_spent": epsilon_for(spent, self.delta), "accountant": ACCOUNTANT,

@@ -58,6 +58,15 @@ from causalsynth.evaluate.privacy.anonymeter import (
     residual_risk,
     wilson_rate,
 )
+from causalsynth.evaluate.privacy.audit import (
+    AuditResult,
+    CausalCanaryAttack,
+    audit,
+    causal_canary,
+    causal_canary_score,
+    epsilon_lower_bound,
+    gaussian_sigma,
+)
 from causalsynth.evaluate.privacy.distances import (
     dcr_share_closer_to_train,
     exact_copies,
@@ -71,10 +80,17 @@ from causalsynth.evaluate.privacy.singling_out import singling_out_risk
 
 __all__ = [
     "METRICS",
+    "AuditResult",
+    "CausalCanaryAttack",
+    "audit",
+    "causal_canary",
+    "causal_canary_score",
     "dcr_share_closer_to_train",
     "default_link_columns",
+    "epsilon_lower_bound",
     "evaluate_privacy",
     "exact_copies",
+    "gaussian_sigma",
     "inference_risk",
     "linkability_risk",
     "membership_inference_auc",
