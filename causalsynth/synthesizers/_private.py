@@ -16,6 +16,8 @@ released statistics (1 for a root), since the noise a release needs grows with t
   0.1 % and 99.9 % points are read off). Never the data's own min/max;
 * a **root** is a noisy histogram (64 equal bins over its range, plus a cell for exact zeros)
   for numbers, noisy counts for labels;
+* knots of a numeric parent's hat basis sit at quantiles of that parent's values as the
+  already released models generate them (post-processing, free);
 * a **numeric child** is a ridge regression from noisy sufficient statistics (``Z'Z`` of
   ``Z = [features, y]``, clipped: every feature row has a bounded norm) with Gaussian residuals
   whose variance comes from the same statistics. Features: an intercept, one-hot labels, and a
@@ -48,7 +50,7 @@ from scipy import special
 from causalsynth.dag import DAG, Node
 
 __all__ = ["ACCOUNTANT", "Budget", "PrivateClass", "PrivateNumeric", "PrivateRoot",
-           "epsilon_for", "even_knots", "node_weight", "private_range", "rho_for"]
+           "epsilon_for", "even_knots", "node_weight", "private_range", "quantile_knots", "rho_for"]
 
 ACCOUNTANT = "zCDP (Bun & Steinke 2016), Gaussian mechanism, add/remove-one-row neighbours"
 _BINS = 64          # equal-width bins of a numeric root's histogram
@@ -135,6 +137,19 @@ def _hat(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
 def even_knots(bounds: tuple[float, float]) -> np.ndarray:
     """Knots evenly spread over a range (when no released distribution places them)."""
     return np.linspace(bounds[0], bounds[1], _KNOTS)
+
+
+def quantile_knots(simulated: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Knots at evenly spaced quantiles of a node's non-zero values *as the released models
+    generate them* (post-processing: no budget), so a child's hat basis is finest where the
+    parent's values are, and a saturation curve bends there; the range's ends stay the outer
+    knots. Falls back to even knots when the quantiles do not separate."""
+    x = simulated[(simulated != 0) & np.isfinite(simulated)]
+    if len(x) < 10 * _KNOTS:
+        return even_knots(bounds)
+    inner = np.quantile(np.clip(x, *bounds), np.linspace(0, 1, _KNOTS)[1:-1])
+    knots = np.unique(np.concatenate([[bounds[0]], inner, [bounds[1]]]))
+    return knots if len(knots) == _KNOTS else even_knots(bounds)
 
 
 class _Features:
@@ -258,19 +273,6 @@ class PrivateRoot:
             counts = np.bincount(x.astype(int), minlength=k)
         noisy = np.clip(budget.gaussian(f"{node.name}: distribution", counts, 1.0, rho), 0, None)
         self.cum_ = np.cumsum(noisy + _EPS) / np.sum(noisy + _EPS)
-        if node.is_numeric:
-            self.knots_ = self._quantile_knots(noisy[1:])
-
-    def _quantile_knots(self, bins: np.ndarray) -> np.ndarray:
-        """Knots at evenly spaced quantiles of the released histogram (post-processing), so a
-        child's hat basis is finest where the root's values are (a saturation curve bends
-        there); the range's ends stay the outer knots."""
-        if bins.sum() <= 0:
-            return even_knots(self.bounds)
-        cum = np.concatenate([[0.0], np.cumsum(bins) / bins.sum()])
-        inner = np.interp(np.linspace(0, 1, _KNOTS)[1:-1], cum, self.edges_)
-        knots = np.unique(np.concatenate([[self.bounds[0]], inner, [self.bounds[1]]]))
-        return knots if len(knots) == _KNOTS else even_knots(self.bounds)
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         u = np.asarray(noise, float)

@@ -72,6 +72,7 @@ from causalsynth.synthesizers._private import (
     epsilon_for,
     node_weight,
     private_range,
+    quantile_knots,
     rho_for,
 )
 from causalsynth.synthesizers.base import Synthesizer
@@ -192,6 +193,7 @@ class CausalSynthesizer(Synthesizer):
         weights = {n: node_weight(dag, dag.node(n)) for n in dag.nodes}
         ranges: dict[str, tuple[float, float]] = {}
         knots: dict = {}
+        knot_noise = np.random.default_rng(child_seed(rng))
         sources: dict[str, str] = {}
         self.models_ = {}
         for name in dag.nodes:
@@ -208,14 +210,16 @@ class CausalSynthesizer(Synthesizer):
                     sources[name] = "private"
             if not node.parents:
                 model = PrivateRoot(node, values[name], ranges.get(name), budget, node_rho)
-                if node.is_numeric:
-                    knots[name] = model.knots_
             elif node.is_numeric:
                 model = PrivateNumeric(node, dag, values, ranges, budget, node_rho,
                                        self.zero_share, knots)
             else:
                 model = PrivateClass(node, dag, values, ranges, budget, node_rho, knots)
             self.models_[name] = model
+            if node.is_numeric:  # post-processing: the released models' own draws
+                draws = propagate(dag, self.models_, {n: knot_noise.random((5_000, 2))
+                                                      for n in self.models_}, upto=name)
+                knots[name] = quantile_knots(draws[name], ranges[name])
         spent = budget.total_spent()
         if spent > rho * (1 + 1e-9):  # pragma: no cover - the split above forbids it
             raise AssertionError(f"privacy budget overspent: {spent} > {rho}")
