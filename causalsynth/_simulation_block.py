@@ -20,8 +20,11 @@ _ROOT_DISTRIBUTIONS = {
 _NOISE_DISTRIBUTIONS = {"normal": ("sd",), "lognormal": ("mu", "sigma"), "uniform": ("low", "high")}
 _ROOT_KEYS = {"distribution", "probabilities", "zero_share", "min",
               "mean", "sd", "mu", "sigma", "low", "high", "rate", "p"}
-_CHILD_KEYS = {"intercept", "coefficients", "saturation", "segment", "gate", "link", "noise",
-               "zero_share", "min"}
+_CHILD_KEYS = {"intercept", "coefficients", "saturation", "carryover", "segment", "gate", "link",
+               "noise", "zero_share", "min"}
+#: a time context root (needs the DAG's ``time`` block): trend and/or seasonality, plus noise
+_TIME_ROOT_KEYS = {"trend", "seasonality", "noise", "min"}
+_TIME_CURVES = {"trend": {"start", "end"}, "seasonality": {"amplitude", "harmonics", "phase"}}
 LINKS = {"continuous": ("identity",), "count": ("identity", "log"),
           "binary": ("logistic", "identity")}
 
@@ -53,6 +56,8 @@ def check_simulation(dag) -> list[str]:
             continue
         if node.parents:
             problems += _check_child(node, spec, dag, where)
+        elif any(k in spec for k in _TIME_CURVES):
+            problems += _check_time_root(node, spec, dag, where)
         else:
             problems += _check_root(node, spec, where)
         zero = spec.get("zero_share", 0)
@@ -174,24 +179,86 @@ def _check_child(node, spec: Mapping, dag, where: str) -> list[str]:
     if link not in LINKS[node.type]:
         problems.append(f"{where}: link {link!r} does not fit a {node.type} node; use one of "
                         f"{', '.join(LINKS[node.type])}")
-    noise = spec.get("noise")
-    if noise is not None:
-        if node.type != "continuous":
-            problems.append(f"{where}: noise applies to continuous nodes only ({node.type} "
-                            f"nodes draw from their own distribution)")
-        elif not isinstance(noise, Mapping) or (
-                noise.get("distribution") not in _NOISE_DISTRIBUTIONS):
-            problems.append(f"{where}: noise needs a distribution among "
-                            f"{', '.join(_NOISE_DISTRIBUTIONS)}")
-        else:
-            dist = noise["distribution"]
-            for param in _NOISE_DISTRIBUTIONS[dist]:
-                if not is_number(noise.get(param)):
-                    problems.append(f"{where}: {dist} noise needs a number {param!r}")
-            problems += _check_params(dist, noise, where)
+    problems += _check_noise(node, spec, where)
+    problems += _check_carryover(spec, coefs, dag, where)
     for parent in sorted(parents - used):
         problems.append(f"{where}: parent {parent!r} has no term (coefficient, segment or gate); "
                         f"add one or drop the edge")
     return problems
 
 
+
+
+def _check_noise(node, spec: Mapping, where: str) -> list[str]:
+    noise = spec.get("noise")
+    if noise is None:
+        return []
+    if node.type != "continuous":
+        return [f"{where}: noise applies to continuous nodes only ({node.type} nodes draw "
+                f"from their own distribution)"]
+    if not isinstance(noise, Mapping) or noise.get("distribution") not in _NOISE_DISTRIBUTIONS:
+        return [f"{where}: noise needs a distribution among {', '.join(_NOISE_DISTRIBUTIONS)}"]
+    dist = noise["distribution"]
+    problems = [f"{where}: {dist} noise needs a number {param!r}"
+                for param in _NOISE_DISTRIBUTIONS[dist] if not is_number(noise.get(param))]
+    return problems + _check_params(dist, noise, where)
+
+
+def _check_carryover(spec: Mapping, coefs: Mapping, dag, where: str) -> list[str]:
+    """``carryover: {parent: {decay in [0, 1), max_lag int >= 0}}`` on a DAG with time."""
+    problems: list[str] = []
+    carry = _mapping(spec, "carryover", "parent -> {decay, max_lag}", where, problems)
+    if carry and getattr(dag, "time", None) is None:
+        problems.append(f"{where}: carryover needs rows that are consecutive periods; declare "
+                        f"a top-level 'time: {{index: week, period: 52}}' block")
+    for parent, rule in carry.items():
+        if not is_number(coefs.get(parent)):
+            problems.append(f"{where}: carryover of {parent!r} needs a numeric coefficient "
+                            f"for it too")
+        if not isinstance(rule, Mapping):
+            problems.append(f"{where}: carryover of {parent!r} must be {{decay, max_lag}}")
+            continue
+        problems += [f"{where}: carryover of {parent!r}: unknown key {k!r}; allowed: decay, "
+                     f"max_lag" for k in rule if k not in ("decay", "max_lag")]
+        decay, lag = rule.get("decay"), rule.get("max_lag")
+        if not is_number(decay) or not 0 <= decay < 1:
+            problems.append(f"{where}: carryover of {parent!r}: decay must be a number in "
+                            f"[0, 1); got {decay!r}")
+        if not isinstance(lag, int) or isinstance(lag, bool) or lag < 0:
+            problems.append(f"{where}: carryover of {parent!r}: max_lag must be a whole number "
+                            f">= 0; got {lag!r}")
+    return problems
+
+
+def _check_time_root(node, spec: Mapping, dag, where: str) -> list[str]:
+    """A root with ``trend: {start, end}`` and/or ``seasonality: {amplitude, harmonics,
+    phase}`` (plus optional noise), on a DAG with time."""
+    problems = [f"{where}: unknown key {k!r} for a trend or seasonality root; allowed: "
+                f"{', '.join(sorted(_TIME_ROOT_KEYS))}" for k in spec if k not in _TIME_ROOT_KEYS]
+    if getattr(dag, "time", None) is None:
+        problems.append(f"{where}: trend and seasonality need rows that are consecutive "
+                        f"periods; declare a top-level 'time: {{index: week, period: 52}}' block")
+    if node.type != "continuous":
+        problems.append(f"{where}: trend and seasonality make continuous nodes; {node.name!r} "
+                        f"is {node.type}")
+    for curve, keys in _TIME_CURVES.items():
+        if curve not in spec:
+            continue
+        rule = spec[curve]
+        if not isinstance(rule, Mapping):
+            problems.append(f"{where}: {curve} must be a mapping of {', '.join(sorted(keys))}")
+            continue
+        problems += [f"{where}: {curve}: unknown key {k!r}; allowed: {', '.join(sorted(keys))}"
+                     for k in rule if k not in keys]
+        need = ("start", "end") if curve == "trend" else ("amplitude",)
+        problems += [f"{where}: {curve} needs a number {k!r}" for k in need
+                     if not is_number(rule.get(k))]
+        if curve == "seasonality":
+            harmonics, phase = rule.get("harmonics", 1), rule.get("phase", 0)
+            if not isinstance(harmonics, int) or isinstance(harmonics, bool) or harmonics < 1:
+                problems.append(f"{where}: seasonality harmonics must be a whole number >= 1; "
+                                f"got {harmonics!r}")
+            if not is_number(phase):
+                problems.append(f"{where}: seasonality phase must be a number (rows); got "
+                                f"{phase!r}")
+    return problems + _check_noise(node, spec, where)

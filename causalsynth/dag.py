@@ -17,6 +17,7 @@ A DAG file names every node with its type and role, and lists each node's parent
         parents: [demand, tv_spend]
     simulation:                   # optional: how to generate data with known truth
       ...                         # see causalsynth.simulation
+    time: {index: week, period: 52}   # optional: rows are consecutive weeks (causalsynth._time)
 
 YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated;
 repeated keys, alias bombs, deep nesting and huge files are refused, and names and labels are
@@ -41,6 +42,7 @@ import networkx as nx
 import yaml
 
 from causalsynth._simulation_block import check_simulation
+from causalsynth._time import TimeAxis, parse_time
 from causalsynth._yaml import read_dag_source
 from causalsynth.errors import DAGError, excerpt
 
@@ -55,7 +57,7 @@ __all__ = ["DAG", "NODE_TYPES", "ROLES", "Node", "builtin_dags", "load_dag"]
 NODE_TYPES = ("continuous", "count", "binary", "categorical")
 ROLES = ("spend", "treatment", "outcome", "mediator", "context")
 TREATMENT_ROLES = ("spend", "treatment")
-_TOP_KEYS = {"name", "description", "nodes", "simulation"}
+_TOP_KEYS = {"name", "description", "nodes", "simulation", "time"}
 _NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit", "range"}
 
 
@@ -112,6 +114,9 @@ class DAG:
     description: str
     node_specs: tuple[Node, ...]
     simulation: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: rows as consecutive periods (``time: {index, period}``, see causalsynth._time); None
+    #: when the rows are independent
+    time: TimeAxis | None = None
 
     # ---- graph views -------------------------------------------------------------
     @property
@@ -177,6 +182,8 @@ class DAG:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
+        if self.time is not None:
+            out["time"] = self.time.to_dict()
         out["nodes"] = [n.to_dict() for n in self.node_specs]
         if self.simulation is not None:
             out["simulation"] = copy.deepcopy(dict(self.simulation))
@@ -312,6 +319,7 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
 
     nodes = _parse_nodes(spec.get("nodes"), problems)
     _check_graph(nodes, problems)
+    time = parse_time(spec.get("time"), {n.name for n in nodes}, problems)
 
     simulation = spec.get("simulation")
     if simulation is not None and not isinstance(simulation, Mapping):
@@ -321,7 +329,8 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
         raise DAGError(problems, source=origin)
 
     dag = DAG(name=name, description=description.strip(), node_specs=tuple(nodes),
-              simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None)
+              simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None,
+              time=time)
     sim_problems = check_simulation(dag) if simulation is not None else []
     if sim_problems:
         raise DAGError(sim_problems, source=origin)

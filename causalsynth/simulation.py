@@ -20,6 +20,24 @@ distribution; other nodes combine their parents. The vocabulary::
         zero_share: 0.1         # share of rows set to 0 (zero-inflated spend)
         min: 0                  # clip below
 
+Rows as a time series: a DAG with a top-level ``time: {index: week, period: 52}`` block has
+rows that are consecutive periods (see :mod:`causalsynth._time`), and two more words::
+
+      trend:   {trend: {start: 0, end: 1}}                  # linear ramp, first to last row
+      season:  {seasonality: {amplitude: 1, harmonics: 2, phase: 0},
+                noise: {distribution: normal, sd: 0.1}}     # optional noise on either
+      revenue:
+        coefficients: {tv_spend: 2.0}
+        carryover: {tv_spend: {decay: 0.6, max_lag: 8}}     # geometric adstock, then saturation
+
+A ``seasonality`` root is ``amplitude * sum_k sin(2 pi k (t - phase) / period) / k``,
+``k = 1..harmonics``, at row ``t`` of the series; a root may have both curves (they add).
+``carryover`` replaces a parent's series ``x`` by ``sum_l w_l x_(t-l)``, ``w_l = decay**l /
+sum_j decay**j``, ``l = 0..max_lag`` (spend before the first row counts as 0), before the
+declared saturation. The index column is not a node: ``simulate`` returns the nodes only, one
+row per period in order. Interventions act on the whole series (``"+10%"`` raises every
+week's spend) and the carryover follows.
+
 The value of a non-root node is ``gate * g(segment * (intercept + sum of terms) + noise)``,
 with ``g`` the link: identity for continuous nodes, a Bernoulli draw of ``sigmoid`` for binary
 nodes (or of the clipped value with ``link: identity``), a Poisson draw for count nodes (rate
@@ -45,9 +63,11 @@ import pandas as pd
 from scipy import special
 
 from causalsynth._ici import shapley_variance_shares
+from causalsynth._mmm import channel_truth
 from causalsynth._params import Interval, check_param
 from causalsynth._random import as_generator
 from causalsynth._simulation_block import LINKS, check_simulation
+from causalsynth._time import adstock, period_positions, time_curve
 from causalsynth.data import from_codes
 from causalsynth.errors import DAGError
 from causalsynth.scm import parse_interventions, propagate
@@ -65,12 +85,19 @@ class DeclaredMechanism:
     """One node's mechanism as declared in the ``simulation`` block (a :class:`~causalsynth.scm.
     Mechanism`); its noise is two uniforms per row (value, zero inflation)."""
 
-    def __init__(self, dag, name: str):
+    def __init__(self, dag, name: str, periods: int | None = None):
         self.dag, self.node, self.spec = dag, dag.node(name), dag.simulation[name]
+        #: rows per series on a time DAG (None: all rows are one series)
+        self.periods = periods
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         node, spec = self.node, self.spec
-        x = self._root(noise[:, 0]) if not node.parents else self._child(parents, noise[:, 0])
+        if "trend" in spec or "seasonality" in spec:
+            x = self._time_root(noise[:, 0])
+        elif not node.parents:
+            x = self._root(noise[:, 0])
+        else:
+            x = self._child(parents, noise[:, 0])
         if spec.get("zero_share"):
             x = np.where(noise[:, 1] < spec["zero_share"], 0.0, x)
         if "min" in spec:
@@ -85,10 +112,18 @@ class DeclaredMechanism:
                 0, len(probs) - 1).astype(float)
         return _inverse_cdf(spec["distribution"], spec, u)
 
+    def _time_root(self, u: np.ndarray) -> np.ndarray:
+        periods = self.periods or len(u)
+        x = time_curve(self.spec, self.dag.time.period, period_positions(len(u), periods),
+                       periods)
+        noise = self.spec.get("noise")
+        return x + _inverse_cdf(noise["distribution"], {"mean": 0.0, **noise}, u) if noise else x
+
     def _child(self, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
         node, spec = self.node, self.spec
         eta = np.full(len(u), float(spec.get("intercept", 0.0)))
         sat = spec.get("saturation", {}) or {}
+        carry = spec.get("carryover", {}) or {}
         for parent, coef in (spec.get("coefficients", {}) or {}).items():
             x = values[parent]
             if isinstance(coef, Mapping):  # per-category effects of a categorical parent
@@ -96,6 +131,8 @@ class DeclaredMechanism:
                 table = np.array([float(coef.get(c, 0.0)) for c in cats])
                 eta += table[x.astype(int)]
                 continue
+            if parent in carry:
+                x = adstock(x, carry[parent]["decay"], carry[parent]["max_lag"], self.periods)
             if parent in sat:
                 half, shape = float(sat[parent]["half"]), float(sat[parent]["shape"])
                 xs = np.power(np.maximum(x, 0.0), shape)
@@ -122,12 +159,19 @@ class DeclaredMechanism:
         return y
 
 
-def declared_mechanisms(dag) -> dict[str, DeclaredMechanism]:
-    """The mechanisms of the DAG's ``simulation`` block, one per node."""
+def declared_mechanisms(dag, periods: int | None = None) -> dict[str, DeclaredMechanism]:
+    """The mechanisms of the DAG's ``simulation`` block, one per node.
+
+    On a time DAG, ``periods`` consecutive rows form one series (default: all the rows).
+    """
     if dag.simulation is None:
         raise DAGError(f"DAG {dag.name!r} has no 'simulation' block, so it cannot be "
                        f"simulated; add one (see causalsynth.simulation) or load data instead")
-    return {name: DeclaredMechanism(dag, name) for name in dag.nodes}
+    if dag.time is not None and dag.time.geo is not None:
+        raise DAGError(f"DAG {dag.name!r} declares a geo panel (time.geo = {dag.time.geo!r}); "
+                       f"simulating panels is not supported yet: drop 'geo' to simulate one "
+                       f"national series")
+    return {name: DeclaredMechanism(dag, name, periods) for name in dag.nodes}
 
 
 def draw_noise(dag, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -186,6 +230,9 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     interventions : mapping, optional
         ``{node: value, shift or schedule}``; see :func:`causalsynth.scm.parse_intervention`.
 
+    On a DAG with ``time`` the ``n`` rows are one series of consecutive periods, in order
+    (the nodes only: the index column, e.g. ``week``, is the row position).
+
     Examples
     --------
     >>> from causalsynth import load_dag
@@ -208,19 +255,28 @@ class GroundTruth:
     (change in the outcome's mean per unit added to the treatment; for a binary treatment,
     do(1) minus do(0)) and ``shift_10pct`` (change in the outcome's mean when the treatment is
     raised by 10%; NaN for binary treatments).
+
+    On a time DAG, ``mmm`` gives per spend channel ``channel``, ``spend`` (mean per period),
+    ``contribution_share`` (percent of the summed channel contributions), ``roas`` (revenue
+    lost when the channel's spend is 0 in every period, over its spend) and ``mroas`` (revenue
+    gained by +1% spend in every period, over the added spend); ``response_curves`` gives the
+    mean contribution per period (``contribution``, versus zero spend) when every period's spend
+    is multiplied by ``multiplier``. Both None for DAGs without time.
     """
 
     target: str
     ici: pd.DataFrame
     effects: pd.DataFrame
     method: str
+    mmm: pd.DataFrame | None = None
+    response_curves: pd.DataFrame | None = None
 
     def shares(self) -> dict[str, float]:
         return dict(zip(self.ici["node"], self.ici["share"], strict=True))
 
 
-def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed: int = 0
-                 ) -> GroundTruth:
+def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed: int = 0,
+                 n_periods: int | None = None) -> GroundTruth:
     """True ICI shares of every ancestor of ``target`` (default: the outcome) and true effects.
 
     ICI follows DoWhy's definition (Janzing et al. 2024): the Shapley value of the variance of
@@ -230,25 +286,41 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
     common random numbers, ``n_samples`` rows and a stated standard error. Effects use common
     random numbers too: the same rows with and without the intervention.
 
+    On a DAG with ``time``, the rows are ``n_samples // n_periods`` independent series of
+    ``n_periods`` periods each (default: three seasonal periods, 156 weeks for ``period: 52``),
+    the truth of a series as long as ``simulate(n_periods)`` draws. ICI pools the periods of
+    all series: it shares the variance of the target given the period (trend and seasonality
+    without noise are fixed given the period and get no share), and carryover runs within each
+    series. Effects are mean changes per period with the intervention applied in every period
+    (carryover included). ``mmm`` and ``response_curves`` give the channel truth (see
+    :class:`GroundTruth`).
+
     References
     ----------
     Janzing, Blöbaum, Minorics, Mastakouri, Wenzel. "Quantifying intrinsic causal contributions
     via structure preserving interventions." AISTATS 2024.
     """
     target = target or dag.outcome
-    key = (dag.to_yaml(), target, int(n_samples), seed)
+    periods = None
+    if dag.time is not None:
+        periods = int(n_periods or 3 * dag.time.period)
+        check_param("n_periods", periods, Interval(int, 1, None), owner="ground_truth")
+    key = (dag.to_yaml(), target, int(n_samples), seed, periods)
     if key not in _TRUTHS:
         if len(_TRUTHS) >= 32:  # a small cache: the Monte Carlo truth takes seconds
             _TRUTHS.pop(next(iter(_TRUTHS)))
-        _TRUTHS[key] = _ground_truth(dag, target, int(n_samples), seed)
+        _TRUTHS[key] = _ground_truth(dag, target, int(n_samples), seed, periods)
     return _TRUTHS[key]
 
 
 _TRUTHS: dict[tuple, GroundTruth] = {}
 
 
-def _ground_truth(dag, target: str, n_samples: int, seed: int) -> GroundTruth:
-    mechanisms = declared_mechanisms(dag)
+def _ground_truth(dag, target: str, n_samples: int, seed: int, periods: int | None
+                  ) -> GroundTruth:
+    mechanisms = declared_mechanisms(dag, periods)
+    if periods is not None:  # whole series
+        n_samples = max(1, n_samples // periods) * periods
     dag.node(target)
     players = [*dag.ancestors(target), target]
     exact = _linear_gaussian_ici(dag, target, players)
@@ -264,7 +336,13 @@ def _ground_truth(dag, target: str, n_samples: int, seed: int) -> GroundTruth:
         ici = pd.DataFrame({"node": players, "share": shares, "se": se})
         method = f"Monte Carlo pick-freeze Shapley, {n_samples} rows"
     effects = _true_effects(dag, mechanisms, target, rng, n_samples)
-    return GroundTruth(target=target, ici=ici, effects=effects, method=method)
+    if periods is not None:
+        method += f"; {n_samples // periods} series of {periods} periods"
+    if periods is None:
+        return GroundTruth(target=target, ici=ici, effects=effects, method=method)
+    mmm, curves = channel_truth(dag, mechanisms, draw_noise(dag, rng, n_samples), target)
+    return GroundTruth(target=target, ici=ici, effects=effects, method=method, mmm=mmm,
+                       response_curves=curves)
 
 
 def _linear_gaussian_ici(dag, target: str, players: list[str]) -> np.ndarray | None:
@@ -273,7 +351,7 @@ def _linear_gaussian_ici(dag, target: str, players: list[str]) -> np.ndarray | N
     for name in players:
         node, spec = dag.node(name), dag.simulation[name]
         plain = node.type == "continuous" and "min" not in spec and not any(
-            spec.get(k) for k in ("zero_share", "saturation", "segment", "gate"))
+            spec.get(k) for k in ("zero_share", "saturation", "carryover", "segment", "gate"))
         if not plain:
             return None
         if node.parents:

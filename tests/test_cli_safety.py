@@ -520,11 +520,11 @@ def test_load_dag_with_an_unknown_name_lists_the_builtins_and_the_path_tried(tmp
                                                                                monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DAGError) as info:
-        load_dag("weekly_mmm")
+        load_dag("no_such_mmm")
     message = str(info.value)
-    assert "no built-in DAG named 'weekly_mmm'" in message
+    assert "no built-in DAG named 'no_such_mmm'" in message
     assert all(name in message for name in builtin_dags())
-    assert str(tmp_path / "weekly_mmm") in message
+    assert str(tmp_path / "no_such_mmm") in message
     assert "mapping" not in message
 
 
