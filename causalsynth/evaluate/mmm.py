@@ -1,0 +1,445 @@
+"""A fast marketing mix model for a time-indexed DAG: ``fit_mmm``.
+
+The outcome (revenue) of each week is regressed on the declared controls (the outcome's parents
+that are neither spend nor driven by spend: trend, season, demand, events...) and, per spend
+channel among the outcome's ancestors, a carryover then saturation transform of its spend::
+
+    y_t = a + controls_t b + sum_k c_k hill(adstock(x_k; decay_k)_t; half_k, shape_k) + e_t
+
+``adstock`` is the geometric carryover of :func:`causalsynth._time.adstock` (weights
+``decay**l``, ``l = 0..max_lag``, normalised; spend before the first week counted as 0) and
+``hill(z) = z**s / (z**s + half**s)``, the same definitions the simulator uses. The transform
+parameters are *estimated* by profile least squares: for fixed ``(decay, half, shape)`` the
+model is linear, so each candidate is scored by the residual sum of squares of its ordinary
+least squares fit. Candidates lie on a grid (decay 0, 0.05, ..., 0.95; half 0.25 to 4 times
+the channel's mean spend; shape 1 to 3); channels are updated in turn (coordinate descent,
+rounds until no channel moves), each update scoring the whole grid of one channel at once by
+the Frisch-Waugh-Lovell identity (the gain of a column ``z`` against residuals ``r`` of the
+other regressors is ``(z'r)**2 / z'z``), then a bounded quasi-Newton step refines all
+transform parameters jointly from the best grid point. Every candidate has the same number of
+parameters, so the in-sample error is the penalised error of any size penalty. Candidates with
+a negative media coefficient are excluded (spend does not destroy revenue).
+
+Why Hill rather than ``1 - exp(-x / lambda)``: the Hill family contains S-shaped curves
+(``shape > 1``) and, at ``shape = 1``, the concave ones; ``1 - exp(-x/lambda)`` is concave
+everywhere, so for a channel whose response is S-shaped it overstates the first euros and
+biases ROAS (revenue lost at zero spend) upwards. The ROAS estimand extrapolates to zero spend,
+where the two families differ most.
+
+From the fitted model, per channel (the definitions of :mod:`causalsynth._mmm`): contribution
+share (percent of the media-driven revenue), ROAS (revenue lost with zero spend in every week
+per unit spent), mROAS (revenue of +1 % spend in every week per unit of the extra spend),
+response curves (multipliers 0 to 2) and the budget split that maximises modelled revenue for
+the same total budget. Intervals come from a moving-block bootstrap over weeks
+(:func:`block_bootstrap_indices`): the transformed columns are computed on the whole series,
+then blocks of consecutive weeks (rows of the outcome with their own carryover history) are
+resampled and the whole model, transform parameters included, is refitted.
+
+Examples
+--------
+>>> from causalsynth import load_dag
+>>> dag = load_dag("weekly_mmm")
+>>> fit = fit_mmm(dag.simulate(156, seed=1), dag)
+>>> list(fit.channels["channel"])
+['tv_spend', 'search_spend', 'social_spend', 'display_spend']
+>>> bool(abs(fit.channels["contribution_share"].sum() - 100) < 1e-9)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time as _clock
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from causalsynth._mmm import CURVE_MULTIPLIERS, media_channels
+from causalsynth._params import Interval, check_param
+from causalsynth._time import adstock
+from causalsynth.data import check_data
+from causalsynth.errors import DAGError, DataError
+
+__all__ = ["DECAYS", "HALVES", "SHAPES", "MMMFit", "block_bootstrap_indices", "fit_mmm"]
+
+#: adstock decays tried for every channel
+DECAYS = tuple(round(0.05 * i, 2) for i in range(20))
+#: Hill half-saturation points tried, in multiples of the channel's mean weekly spend
+HALVES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
+#: Hill shapes tried
+SHAPES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+#: carryover length when the DAG's simulation block declares none for a channel
+DEFAULT_MAX_LAG = 8
+
+
+def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of one moving-block bootstrap sample of ``n`` consecutive periods.
+
+    Blocks of ``block`` consecutive rows start at uniformly drawn positions ``0..n - block``
+    and are concatenated until ``n`` rows are reached (the last block cut short). Weeks are
+    never drawn one by one, so the dependence between neighbouring weeks is kept within blocks.
+
+    Examples
+    --------
+    >>> idx = block_bootstrap_indices(20, 5, np.random.default_rng(0))
+    >>> len(idx), bool(np.all(np.diff(idx.reshape(4, 5), axis=1) == 1))
+    (20, True)
+    """
+    check_param("n", n, Interval(int, 1, None), owner="block_bootstrap_indices")
+    check_param("block", block, Interval(int, 1, None), owner="block_bootstrap_indices")
+    block = min(int(block), int(n))
+    starts = rng.integers(0, n - block + 1, size=math.ceil(n / block))
+    return (starts[:, None] + np.arange(block)[None, :]).reshape(-1)[:n]
+
+
+@dataclass
+class MMMFit:
+    """A fitted marketing mix model (see :func:`fit_mmm`).
+
+    Attributes
+    ----------
+    channels : one row per channel: ``channel``, ``spend`` (mean per week), ``decay``,
+        ``max_lag``, ``half`` (in spend units), ``shape``, ``coef`` (revenue at full
+        saturation), ``contribution_share`` (percent), ``roas``, ``mroas``; with a bootstrap
+        also ``<metric>_low`` / ``<metric>_high`` (95 % percentile intervals) for ``roas``,
+        ``mroas``, ``contribution_share`` and ``decay``.
+    budget : one row per channel: current and optimal mean weekly ``spend`` and ``share``
+        (percent of the budget), the ``multiplier`` of the observed series and the modelled
+        mean weekly ``contribution`` at both.
+    budget_gain : modelled revenue gain per week of the optimal split (>= 0).
+    response_curves : ``channel, multiplier, spend, contribution`` (mean per week), the
+        layout of ``GroundTruth.response_curves``.
+    controls : fitted coefficients of the intercept and the controls.
+    """
+
+    outcome: str
+    channels: pd.DataFrame
+    budget: pd.DataFrame
+    budget_gain: float
+    response_curves: pd.DataFrame
+    controls: dict[str, float]
+    r2: float
+    n_weeks: int
+    n_bootstrap: int = 0
+    block: int | None = None
+    seconds: float = 0.0
+    bootstrap: pd.DataFrame | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values."""
+        return {"outcome": self.outcome, "n_weeks": self.n_weeks, "r2": self.r2,
+                "n_bootstrap": self.n_bootstrap, "block": self.block,
+                "seconds": self.seconds, "controls": dict(self.controls),
+                "channels": self.channels.to_dict(orient="records"),
+                "budget": self.budget.to_dict(orient="records"),
+                "budget_gain": self.budget_gain,
+                "response_curves": self.response_curves.to_dict(orient="records")}
+
+
+# ---------------------------------------------------------------------------------------
+# Design
+# ---------------------------------------------------------------------------------------
+def _hill(z: np.ndarray, half: float, shape: float) -> np.ndarray:
+    zs = np.power(np.maximum(z, 0.0), shape)
+    return zs / (zs + half**shape)
+
+
+@dataclass
+class _Design:
+    y: np.ndarray
+    controls: np.ndarray            # n x p, intercept first
+    control_names: list[str]
+    channels: list[str]
+    spend: list[np.ndarray]         # observed series per channel
+    max_lag: list[int]
+    scale: list[float]              # mean weekly spend (half = multiple of it)
+    grid: list[tuple[float, float, float]]  # (decay, half multiple, shape), shared
+    bank: list[np.ndarray]          # n x len(grid) transformed columns per channel
+    penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per grid point
+
+    def column(self, k: int, params: tuple[float, float, float]) -> np.ndarray:
+        decay, half, shape = params
+        return _hill(adstock(self.spend[k], decay, self.max_lag[k]),
+                     half * self.scale[k], shape)
+
+
+PRIOR = {"half_sd": math.log(2.0), "shape": 1.5, "shape_sd": 0.75}
+
+
+def _prior(half: float, shape: float) -> float:
+    """Negative log prior of a saturation: half near the mean spend, shape near 1.5."""
+    if not PRIOR:
+        return 0.0
+    return (0.5 * (math.log(half) / PRIOR["half_sd"]) ** 2
+            + 0.5 * ((shape - PRIOR["shape"]) / PRIOR["shape_sd"]) ** 2)
+
+
+def _design(table: pd.DataFrame, dag) -> _Design:
+    if dag.time is None:
+        raise DAGError(f"DAG {dag.name!r} has no 'time' block; fit_mmm needs rows that are "
+                       f"consecutive periods: declare time: {{index: week, period: 52}}")
+    outcome = dag.outcome
+    channels = media_channels(dag, outcome)
+    if not channels:
+        raise DAGError(f"DAG {dag.name!r} has no numeric spend node among the ancestors of "
+                       f"{outcome!r}; a media mix model needs at least one channel")
+    if isinstance(table, pd.DataFrame) and dag.time.index in table.columns:
+        table = table.sort_values(dag.time.index, kind="stable").drop(columns=dag.time.index)
+    data = check_data(table, dag)
+    controls = [p for p in dag.parents(outcome)  # parents not driven by spend (no mediator)
+                if p not in channels and not set(channels) & set(dag.ancestors(p))]
+    cols, names = [np.ones(len(data))], ["intercept"]
+    for c in controls:
+        if dag.node(c).type == "categorical":
+            for cat in dag.node(c).categories[1:]:
+                cols.append((data[c] == cat).to_numpy(float))
+                names.append(f"{c}={cat}")
+        else:
+            cols.append(data[c].to_numpy(float))
+            names.append(c)
+    carry = ((dag.simulation or {}).get(outcome, {}) or {}).get("carryover", {}) or {}
+    spend = [data[c].to_numpy(float) for c in channels]
+    if any(np.any(x < 0) for x in spend):
+        raise DataError("spend columns must be >= 0 for a media mix model")
+    grid = [(d, h, s) for d in DECAYS for h in HALVES for s in SHAPES]
+    design = _Design(y=data[outcome].to_numpy(float), controls=np.column_stack(cols),
+                     control_names=names, channels=channels, spend=spend,
+                     max_lag=[int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG))
+                              for c in channels],
+                     scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[])
+    design.penalty = np.array([_prior(h, s_) for _, h, s_ in grid])
+    for k in range(len(channels)):
+        bank = np.empty((len(data), len(grid)))
+        i = 0
+        for d in DECAYS:
+            z = adstock(spend[k], d, design.max_lag[k])
+            for h in HALVES:
+                for s in SHAPES:
+                    bank[:, i] = _hill(z, h * design.scale[k], s)
+                    i += 1
+        design.bank.append(bank)
+    return design
+
+
+# ---------------------------------------------------------------------------------------
+# Fit
+# ---------------------------------------------------------------------------------------
+def _basis(m: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of ``m`` (constant or collinear columns dropped)."""
+    q, r = np.linalg.qr(m)
+    keep = np.abs(np.diag(r)) > 1e-9 * max(1.0, float(np.abs(np.diag(r)).max()))
+    return q[:, keep]
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ coef
+    return coef, float(resid @ resid)
+
+
+def _cd(design: _Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> list[int]:
+    """Grid index per channel by coordinate descent on the profile residual sum of squares."""
+    y, ctrl = design.y[rows], design.controls[rows]
+    banks = [b[rows] for b in design.bank]
+    choice = list(start)
+    for _ in range(rounds):
+        moved = False
+        for k in range(len(banks)):
+            others = [ctrl] + [banks[j][:, [choice[j]]] for j in range(len(banks)) if j != k]
+            q = _basis(np.column_stack(others))
+            r = y - q @ (q.T @ y)
+            z = banks[k] - q @ (q.T @ banks[k])
+            zz, zr = np.einsum("ij,ij->j", z, z), z.T @ r
+            gain = np.where((zr > 0) & (zz > 1e-10), zr**2 / np.maximum(zz, 1e-300), -np.inf)
+            gain = gain - 2.0 * float(r @ r) / max(len(y) - q.shape[1] - 1, 1) * design.penalty
+            best = int(np.argmax(gain))
+            if np.isfinite(gain[best]) and best != choice[k]:
+                choice[k], moved = best, True
+        if not moved:
+            break
+    return choice
+
+
+def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, float]]
+            ) -> list[tuple[float, float, float]]:
+    """Joint bounded refinement of the grid point (decay, log half, shape per channel)."""
+    y, ctrl = design.y[rows], design.controls[rows]
+    k = len(params)
+
+    def unpack(v: np.ndarray) -> list[tuple[float, float, float]]:
+        return [(v[3 * i], math.exp(v[3 * i + 1]), v[3 * i + 2]) for i in range(k)]
+
+    def rss(v: np.ndarray) -> float:
+        cols = [design.column(i, p)[rows] for i, p in enumerate(unpack(v))]
+        value = _ols(np.column_stack([ctrl, *cols]), y)[1]
+        return value + 2.0 * sigma2 * sum(_prior(h, s) for _, h, s in unpack(v))
+
+    x0 = np.column_stack([ctrl, *[design.column(i, p)[rows] for i, p in enumerate(params)]])
+    sigma2 = _ols(x0, y)[1] / max(len(y) - x0.shape[1], 1)
+    v0 = np.array([x for d, h, s in params for x in (d, math.log(h), s)])
+    bounds = [b for _ in range(k) for b in ((0.0, 0.95), (math.log(HALVES[0]),
+                                                          math.log(HALVES[-1])), (0.8, 3.5))]
+    f0 = rss(v0)
+    res = optimize.minimize(rss, v0, method="L-BFGS-B", bounds=bounds,
+                            options={"maxiter": 60, "eps": 1e-4})
+    if not res.fun < f0:
+        return params
+    new = unpack(res.x)
+    cols = [design.column(i, p)[rows] for i, p in enumerate(new)]
+    coef, _ = _ols(np.column_stack([ctrl, *cols]), y)
+    return new if np.all(coef[-k:] >= 0) else params
+
+
+def _estimate(design: _Design, rows: np.ndarray, start: list[int], refine: bool = True
+              ) -> tuple[list[tuple[float, float, float]], np.ndarray]:
+    choice = _cd(design, rows, start)
+    params = [design.grid[i] for i in choice]
+    if refine:
+        params = _refine(design, rows, params)
+    cols = [design.column(i, p) for i, p in enumerate(params)]
+    coef, _ = _ols(np.column_stack([design.controls[rows], *[c[rows] for c in cols]]),
+                   design.y[rows])
+    return params, coef
+
+
+def _contribution(design: _Design, k: int, params, coef: float, mult: float) -> float:
+    """Modelled revenue of channel ``k`` over the series with its spend times ``mult``."""
+    decay, half, shape = params
+    z = adstock(design.spend[k] * mult, decay, design.max_lag[k])
+    return coef * float(np.sum(_hill(z, half * design.scale[k], shape)))
+
+
+def _metrics(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for k, (p, c) in enumerate(zip(params, coefs, strict=True)):
+        total = float(np.sum(design.spend[k]))
+        base = _contribution(design, k, p, c, 1.0)
+        plus = _contribution(design, k, p, c, 1.01)
+        per = 1.0 / total if total > 0 else np.nan
+        rows.append({"channel": design.channels[k], "spend": total / len(design.y),
+                     "decay": p[0], "max_lag": design.max_lag[k],
+                     "half": p[1] * design.scale[k], "shape": p[2], "coef": float(c),
+                     "contribution": base, "roas": base * per,
+                     "mroas": (plus - base) / 0.01 * per})
+    out = pd.DataFrame(rows)
+    total = out["contribution"].sum()
+    out.insert(out.columns.get_loc("roas"), "contribution_share",
+               100.0 * out["contribution"] / total if total > 0 else np.nan)
+    return out.drop(columns="contribution")
+
+
+def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, float]:
+    """Optimal split of the same total budget: multipliers of each observed series."""
+    n, k = len(design.y), len(params)
+    totals = np.array([float(np.sum(x)) for x in design.spend])
+    budget = float(totals.sum())
+
+    def revenue(m: np.ndarray) -> float:
+        return sum(_contribution(design, i, params[i], coefs[i], m[i]) for i in range(k))
+
+    active = totals > 0
+    m_now = np.ones(k)
+    best = m_now
+    if active.sum() > 1:
+        res = optimize.minimize(
+            lambda m: -revenue(m) / budget, m_now, method="SLSQP",
+            bounds=[(0.0, 3.0) if a else (1.0, 1.0) for a in active],
+            constraints=[{"type": "eq", "fun": lambda m: (m @ totals - budget) / budget}],
+            options={"maxiter": 200, "ftol": 1e-12})
+        m = np.clip(res.x, 0.0, 3.0)
+        m = m * budget / float(m @ totals)  # exactly the same total
+        if np.all(m <= 3.0 + 1e-9) and revenue(m) > revenue(m_now):
+            best = m
+    now = [_contribution(design, i, params[i], coefs[i], 1.0) / n for i in range(k)]
+    opt = [_contribution(design, i, params[i], coefs[i], best[i]) / n for i in range(k)]
+    frame = pd.DataFrame({
+        "channel": design.channels, "spend": totals / n, "share": 100 * totals / budget,
+        "optimal_spend": best * totals / n, "optimal_share": 100 * best * totals / budget,
+        "multiplier": best, "contribution": now, "optimal_contribution": opt})
+    return frame, float(sum(opt) - sum(now))
+
+
+def _curves(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
+    n = len(design.y)
+    return pd.DataFrame(
+        [(ch, m, m * float(np.mean(design.spend[k])),
+          _contribution(design, k, params[k], coefs[k], m) / n)
+         for k, ch in enumerate(design.channels) for m in CURVE_MULTIPLIERS],
+        columns=["channel", "multiplier", "spend", "contribution"])
+
+
+def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
+            block: int | None = None, refine: bool = True) -> MMMFit:
+    """Fit a marketing mix model to the weekly ``table`` of the time-indexed ``dag``.
+
+    Parameters
+    ----------
+    table : one row per period, in time order (or with the DAG's time index column, then
+        sorted by it); the DAG's nodes as columns, checked by
+        :func:`causalsynth.data.check_data`.
+    dag : a DAG with a ``time`` block and at least one spend node among the outcome's
+        ancestors. ``max_lag`` per channel comes from the carryover declared in its simulation
+        block, else :data:`DEFAULT_MAX_LAG`.
+    seed : seed of the bootstrap.
+    n_bootstrap : number of moving-block bootstrap refits (0: no intervals).
+    block : block length in periods (default: 10, at most a quarter of the series).
+    refine : refine the grid estimate jointly by bounded quasi-Newton steps.
+
+    Returns
+    -------
+    MMMFit
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("weekly_mmm")
+    >>> fit = fit_mmm(dag.simulate(156, seed=1), dag, n_bootstrap=3)
+    >>> bool(np.isclose(fit.budget["optimal_spend"].sum(), fit.budget["spend"].sum()))
+    True
+    >>> {"roas_low", "roas_high"} <= set(fit.channels.columns)
+    True
+    """
+    check_param("n_bootstrap", n_bootstrap, Interval(int, 0, None), owner="fit_mmm")
+    check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
+    start_time = _clock.perf_counter()
+    design = _design(table, dag)
+    n = len(design.y)
+    everything = np.arange(n)
+    start = [design.grid.index((0.5, 1.0, 1.5))] * len(design.channels)
+    params, coef = _estimate(design, everything, start, refine)
+    p = design.controls.shape[1]
+    media = coef[p:]
+    channels = _metrics(design, params, media)
+    fitted = np.column_stack([design.controls, *[design.column(k, q) for k, q in
+                                                 enumerate(params)]]) @ coef
+    r2 = 1.0 - float(np.sum((design.y - fitted) ** 2)) / float(
+        np.sum((design.y - design.y.mean()) ** 2))
+    budget, gain = _budget(design, params, media)
+    boot = None
+    block = int(block or max(2, min(10, n // 4)))
+    if n_bootstrap:
+        rng = np.random.default_rng(seed)
+        grid_start = [design.grid.index(min(design.grid, key=lambda g, q=q: (
+            abs(g[0] - q[0]), abs(math.log(g[1] / q[1])), abs(g[2] - q[2]))))
+            for q in params]
+        draws = []
+        for b in range(n_bootstrap):
+            rows = block_bootstrap_indices(n, block, rng)
+            bp, bc = _estimate(design, rows, grid_start, refine=False)
+            m = _metrics(design, bp, bc[p:])
+            m["draw"] = b
+            draws.append(m)
+        boot = pd.concat(draws, ignore_index=True)
+        for metric in ("roas", "mroas", "contribution_share", "decay"):
+            q = boot.groupby("channel", sort=False)[metric].quantile([0.025, 0.975]).unstack()
+            channels[f"{metric}_low"] = q.loc[channels["channel"], 0.025].to_numpy()
+            channels[f"{metric}_high"] = q.loc[channels["channel"], 0.975].to_numpy()
+    return MMMFit(outcome=dag.outcome, channels=channels, budget=budget, budget_gain=gain,
+                  response_curves=_curves(design, params, media),
+                  controls=dict(zip(design.control_names, map(float, coef[:p]), strict=True)),
+                  r2=r2,
+                  n_weeks=n, n_bootstrap=n_bootstrap, block=block if n_bootstrap else None,
+                  seconds=_clock.perf_counter() - start_time, bootstrap=boot)
