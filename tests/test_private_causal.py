@@ -116,3 +116,20 @@ def test_range_on_a_label_node_is_refused(ad_funnel):
 def test_fitted_object_does_not_hold_the_exact_row_count(acquisition, acquisition_small):
     synth = cs.make_synthesizer("causal", epsilon=1.0).fit(acquisition_small, acquisition)
     assert synth.n_train_ is None
+
+
+def test_cli_synthesize_states_the_guarantee(tmp_path, acquisition):
+    from typer.testing import CliRunner
+
+    from causalsynth.cli import app
+
+    real = tmp_path / "real.csv"
+    acquisition.simulate(2_000, seed=1).to_csv(real, index=False)
+    out, meta = tmp_path / "syn.csv", tmp_path / "meta.json"
+    res = CliRunner().invoke(app, ["synthesize", str(real), "-d", "acquisition", "-o", str(out),
+                                   "-p", "epsilon=2", "--json", str(meta)])
+    assert res.exit_code == 0, res.output
+    assert "epsilon = 2" in res.output
+    import json
+
+    assert json.loads(meta.read_text())["guarantee"]["epsilon"] == 2

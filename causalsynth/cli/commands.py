@@ -193,9 +193,15 @@ def synthesize(
     meta = {"command": "synthesize", "synthesizer": synthesizer,
             "params": model.get_params(), "input": str(data), "output": str(out_path),
             "rows": n, "seed": seed, "dag": graph.name, "fit_s": fit_s, "sample_s": sample_s}
+    guarantee = getattr(model, "guarantee_", None)
+    if guarantee is not None:
+        meta["guarantee"] = guarantee
     commit({out_path: synthetic, json_path: json_output(meta) if json_path is not None else None})
     out().print(f"wrote {n:,} synthetic rows from [bold]{synthesizer}[/] to {out_path} "
                 f"(fit {fit_s:.1f} s, sample {sample_s:.1f} s)")
+    if guarantee is not None:
+        out().print(f"differential privacy: (epsilon = {guarantee['epsilon']:g}, delta = "
+                    f"{guarantee['delta']:g}); accountant: {guarantee['accountant']}")
 
 
 @app.command()
