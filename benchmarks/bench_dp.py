@@ -316,12 +316,13 @@ def table(rows: list[dict]) -> str:
             f"{'quality':>8} {'verdict':<14} {'MIA AUC':>7} {'DCR tr':>6} {'fit s':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
+        label = r["synthesizer"] + (f" r{r['aim_rounds']}" if r.get("aim_rounds") else "")
         if "error" in r:
-            lines.append(f"{r['dag']:<12} {r['synthesizer']:<11} {fmt(r['epsilon'], '5g'):>5} "
+            lines.append(f"{r['dag']:<12} {label:<11} {fmt(r['epsilon'], '5g'):>5} "
                          f"FAILED: {r['error'].splitlines()[0][:80]}")
             continue
         lines.append(
-            f"{r['dag']:<12} {r['synthesizer']:<11} {fmt(r['epsilon'], '5g'):>5} "
+            f"{r['dag']:<12} {label:<11} {fmt(r['epsilon'], '5g'):>5} "
             f"{fmt(r['max_ici_diff_pp'], '7.2f'):>7} {fmt(r['max_rel_effect_diff'], '8.1%'):>8} "
             f"{fmt(100 * r['quality'], '7.2f'):>7}% {r['verdict']:<14} "
             f"{fmt(r['mia_auc'], '7.3f'):>7} {fmt(r['dcr_closer_to_train'], '6.3f'):>6} "
@@ -338,8 +339,8 @@ def time_ratio(rows: list[dict], epsilon: float = 3.0) -> list[str]:
                  and "fit_s" in r]
         if dp and plain:
             ratio = dp[0]["fit_s"] / plain[0]["fit_s"]
-            out.append(f"{dag}: DP-causal fit at epsilon={epsilon:g} {dp[0]['fit_s']:.1f} s / "
-                       f"causal {plain[0]['fit_s']:.1f} s = {ratio:.2f} "
+            out.append(f"{dag}: DP-causal fit at epsilon={epsilon:g} {dp[0]['fit_s']:.3f} s / "
+                       f"causal {plain[0]['fit_s']:.3f} s = {ratio:.2f} "
                        f"({'within' if ratio <= 2 else 'over'} the goal of 2)")
     return out
 
@@ -391,8 +392,7 @@ def saved_rows(args) -> list[dict]:
                 and (row["epsilon"] is None or row["epsilon"] in args.epsilons)
                 and (row["synthesizer"] not in PEERS or row.get("bins", 32) == args.bins)
                 and (row["synthesizer"] != "aim"
-                     or (row.get("aim_degree") or 2, row.get("aim_rounds"))
-                     == (args.aim_degree, args.aim_rounds))):
+                     or (row.get("aim_degree") or 2) == args.aim_degree)):
             latest[row["dag"], row["synthesizer"], row["epsilon"]] = row
     order = {name: i for i, name in enumerate(args.dags)}
     rank = {name: i for i, name in enumerate(SYNTHESIZERS)}
