@@ -135,8 +135,9 @@ def test_weekly_mmm_simulates_156_ordered_weeks_per_seed():
     assert a.shape == (156, 9) and list(a.columns) == dag.nodes  # nodes only: no week column
     assert a.equals(b) and not a.equals(dag.simulate(156, seed=4))
     check_data(a, dag)
-    assert 0.2 < (a["display_spend"] == 0).mean() < 0.45
-    assert (a[["tv_spend", "search_spend", "social_spend"]] > 0).all().all()
+    dark = (a[["tv_spend", "social_spend", "display_spend"]] == 0).mean()
+    assert dark.between(0.1, 0.5).all()  # flighted plans: dark weeks
+    assert (a["search_spend"] == 0).mean() < 0.1  # always on
     more = dag.simulate(156, seed=3, interventions={"tv_spend": "+10%"})
     np.testing.assert_allclose(more["tv_spend"], 1.1 * a["tv_spend"])
     lift = (more["revenue"] - a["revenue"]).to_numpy()

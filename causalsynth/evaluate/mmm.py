@@ -75,11 +75,13 @@ SHAPES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 DEFAULT_MAX_LAG = 8
 
 
-def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
+def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator,
+                            size: int | None = None) -> np.ndarray:
     """Row indices of one moving-block bootstrap sample of ``n`` consecutive periods.
 
     Blocks of ``block`` consecutive rows start at uniformly drawn positions ``0..n - block``
-    and are concatenated until ``n`` rows are reached (the last block cut short). Weeks are
+    and are concatenated until ``size`` rows (default ``n``) are reached (the last block cut
+    short). Weeks are
     never drawn one by one, so the dependence between neighbouring weeks is kept within blocks.
 
     Examples
@@ -90,9 +92,10 @@ def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator) -> np.
     """
     check_param("n", n, Interval(int, 1, None), owner="block_bootstrap_indices")
     check_param("block", block, Interval(int, 1, None), owner="block_bootstrap_indices")
-    block = min(int(block), int(n))
-    starts = rng.integers(0, n - block + 1, size=math.ceil(n / block))
-    return (starts[:, None] + np.arange(block)[None, :]).reshape(-1)[:n]
+    check_param("size", size, [Interval(int, 1, None), None], owner="block_bootstrap_indices")
+    block, size = min(int(block), int(n)), int(n if size is None else size)
+    starts = rng.integers(0, n - block + 1, size=math.ceil(size / block))
+    return (starts[:, None] + np.arange(block)[None, :]).reshape(-1)[:size]
 
 
 @dataclass
@@ -372,7 +375,8 @@ def _curves(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
 
 
 def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
-            block: int | None = None, refine: bool = True) -> MMMFit:
+            block: int | None = None, refine: bool = True,
+            n_resample: int | None = None) -> MMMFit:
     """Fit a marketing mix model to the weekly ``table`` of the time-indexed ``dag``.
 
     Parameters
@@ -387,6 +391,9 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     n_bootstrap : number of moving-block bootstrap refits (0: no intervals).
     block : block length in periods (default: 10, at most a quarter of the series).
     refine : refine the grid estimate jointly by bounded quasi-Newton steps.
+    n_resample : periods per bootstrap replicate (default: the series' length); a synthetic
+        series is resampled at the real series' length, so it claims no more certainty than
+        the real table behind it.
 
     Returns
     -------
@@ -404,6 +411,7 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     """
     check_param("n_bootstrap", n_bootstrap, Interval(int, 0, None), owner="fit_mmm")
     check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
+    check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
     design = _design(table, dag)
     n = len(design.y)
@@ -427,9 +435,10 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
             for q in params]
         draws = []
         for b in range(n_bootstrap):
-            rows = block_bootstrap_indices(n, block, rng)
+            rows = block_bootstrap_indices(n, block, rng, size=n_resample)
             bp, bc = _estimate(design, rows, grid_start, refine=False)
             m = _metrics(design, bp, bc[p:])
+            m["optimal_share"] = _budget(design, bp, bc[p:])[0]["optimal_share"].to_numpy()
             m["draw"] = b
             draws.append(m)
         boot = pd.concat(draws, ignore_index=True)
