@@ -18,7 +18,8 @@ import pytest
 
 from causalsynth import load_dag
 from causalsynth.errors import DAGError, DataError, InvalidParameterError
-from causalsynth.evaluate.mmm import MMMFit, block_bootstrap_indices, fit_mmm
+from causalsynth.evaluate.mmm import MMMFit, fit_mmm
+from causalsynth.evaluate.resample import block_bootstrap_indices
 
 DECLARED_DECAY = {"tv_spend": 0.7, "search_spend": 0.1, "social_spend": 0.4,
                   "display_spend": 0.3}

@@ -37,6 +37,8 @@ from causalsynth.evaluate.influence import (
     percentile_interval,
     table_estimates,
 )
+from causalsynth.evaluate.mmm_compare import has_mmm, measure_mmm, mmm_section
+from causalsynth.evaluate.resample import resampler
 from causalsynth.evaluate.verdict import CausalComparison, Margins, Verdict, judge_causal
 
 __all__ = ["Margins", "canonical_rows", "causal_section", "compare_causal", "lost_columns",
@@ -52,9 +54,12 @@ def canonical_rows(table: pd.DataFrame, dag: DAG) -> pd.DataFrame:
     """The table's rows in one canonical order (sorted by every node), columns in DAG order.
 
     Every split, subsample and bootstrap is then drawn from the seed over this order, so the
-    same rows in any order give the same report.
+    same rows in any order give the same report. The rows of a time-indexed DAG's table are
+    periods in order: their order is the data, so it is kept.
     """
     cols = list(dag.nodes)
+    if dag.time is not None:
+        return table[cols].reset_index(drop=True)
     keys = [table[c].astype(str) if str(table[c].dtype) == "category" else table[c]
             for c in cols]
     order = np.lexsort([k.to_numpy() for k in reversed(keys)])
@@ -135,8 +140,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
               else default_bootstrap(len(real_c), linear))
     uniforms = common_uniforms(dag, mc_rows, _EFFECT_ROWS, rng)
     est_seed = child_seed(rng)  # the same seed for both tables: same resampling streams
+    resample = resampler(dag)  # moving blocks of periods for a time-indexed table
     common = dict(target=target, families=families, uniforms=uniforms, n_bootstrap=n_boot,
-                  n_jobs=n_jobs)
+                  n_jobs=n_jobs, resample=resample)
     # flexible (boosted) nuisance models only where there are rows enough to fit them
     flexible = (len(real_c) > _SMALL_TABLE
                 and any(f not in ("linear", "logistic") for f in families.values()))
@@ -144,7 +150,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, **common)
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
-                        n_bootstrap=dml_boot)
+                        n_bootstrap=dml_boot, resample=resample)
     ind_r = independence_tests(real_c, dag, seed=ind_seed, checked=True)
     if lost:  # a lost variable decides the verdict; its model may not even be fittable
         est_s, dml_s, ind_s = None, [], None
@@ -152,10 +158,12 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         est_s = table_estimates(syn_c, dag, n_resample=min(len(syn_c), len(real_c)),
                                 seed=est_seed, **common)
         dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
-                            n_reference=len(real_c), n_bootstrap=dml_boot)
+                            n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample)
         ind_s = independence_tests(syn_c, dag, seed=ind_seed, checked=True)
     zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
+    mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng))
+                   if has_mmm(dag) and not lost else (pd.DataFrame(), pd.DataFrame()))
     return CausalComparison(
         target=target, n_real=len(real_c), n_synthetic=len(syn_c),
         ici=_ici_rows(est_r, est_s),
@@ -174,8 +182,12 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                 "independence_test": "residual correlation (GCM); the difference of effect "
                                      "sizes is judged",
                 "rule": "two-sample differences, Bonferroni over the judged quantities for "
-                        "'not preserved', equivalence (TOST) for 'preserved'"},
-        seconds=time.perf_counter() - start)
+                        "'not preserved', equivalence (TOST) for 'preserved'",
+                **({"bootstrap": "moving blocks of consecutive periods (rows of a time-indexed "
+                                 "table are not independent)",
+                    "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
+                           "block-bootstrap intervals"} if dag.time is not None else {})},
+        seconds=time.perf_counter() - start, mmm=mmm, mmm_curves=curves)
 
 
 def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, Any]:
@@ -201,6 +213,7 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
                               "pairs": verdict.ranking.to_dict("records")},
         "effects": verdict.effects.to_dict("records"),
         "independences": verdict.independences.to_dict("records"),
+        **({"mmm": mmm_section(verdict.mmm, comparison.mmm_curves)} if len(verdict.mmm) else {}),
         "seconds": comparison.seconds,
     })
 

@@ -24,6 +24,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.errors import DAGError
+from causalsynth.evaluate.resample import Resampler, iid_indices
 
 __all__ = ["backdoor_set", "dml_effects"]
 
@@ -52,14 +53,15 @@ def _design(data: pd.DataFrame, dag: DAG, columns: list[str]) -> np.ndarray | No
 
 
 def _ols_bootstrap_sd(y: np.ndarray, t: np.ndarray, w: np.ndarray | None, n_bootstrap: int,
-                      size: int, rng: np.random.Generator) -> tuple[float, float]:
+                      size: int, rng: np.random.Generator, resample: Resampler = iid_indices
+                      ) -> tuple[float, float]:
     """Bootstrap sds of the slope of ``t`` in the least-squares fit of ``y`` on (1, t, w) (the
     estimand of DML with linear nuisances) and of the +10% effect, slope * 0.1 * mean(t),
     resampled ``size`` rows at a time."""
     x = np.column_stack([np.ones(len(t)), t, *([] if w is None else [w])])
     slopes, shifts = [], []
     for _ in range(n_bootstrap):
-        idx = rng.integers(0, len(y), size)
+        idx = resample(len(y), size, rng)
         coef, *_ = np.linalg.lstsq(x[idx], y[idx], rcond=None)
         slopes.append(coef[1])
         shifts.append(coef[1] * 0.1 * t[idx].mean())
@@ -67,7 +69,8 @@ def _ols_bootstrap_sd(y: np.ndarray, t: np.ndarray, w: np.ndarray | None, n_boot
 
 
 def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: bool = False,
-                n_reference: int | None = None, n_bootstrap: int = 0) -> list[dict]:
+                n_reference: int | None = None, n_bootstrap: int = 0,
+                resample: Resampler = iid_indices) -> list[dict]:
     """Per treatment: effect per unit and for +10%, with 95% intervals, by LinearDML.
 
     ``flexible`` picks gradient boosting for the nuisance models (else linear/logistic).
@@ -76,7 +79,8 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
     claims no more certainty than the real one supports. ``n_bootstrap`` > 0 (small tables):
     the interval is at least as wide as the bootstrap of the same linear estimand gives —
     on a few hundred rows with heavy-tailed spend, a few high-leverage weeks make DML's
-    asymptotic interval far too narrow.
+    asymptotic interval far too narrow. ``resample`` draws the bootstrap rows (moving blocks
+    for a time-indexed table, whose rows are not independent).
     """
     from econml.dml import LinearDML
 
@@ -110,7 +114,7 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
         if n_bootstrap > 1:
             size = min(len(data), n_reference or len(data))
             sd_slope, sd_shift = _ols_bootstrap_sd(y, tr.astype(float), w, n_bootstrap, size,
-                                                   rng)
+                                                   rng, resample)
             lo, hi = min(lo, theta - 1.96 * sd_slope), max(hi, theta + 1.96 * sd_slope)
         # small-sample degrees of freedom for the interval's standard error
         df = max(len(data) - (0 if w is None else w.shape[1]) - 2, 1)

@@ -21,6 +21,7 @@ from causalsynth.errors import DAGError
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
+from causalsynth.evaluate.resample import Resampler, iid_indices, resampler
 
 __all__ = ["ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates"]
 
@@ -109,12 +110,14 @@ def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, unifor
 
 def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapping[str, str],
                     uniforms: tuple, n_bootstrap: int, n_resample: int | None, seed,
-                    n_jobs: int = 1) -> TableEstimates:
+                    n_jobs: int = 1, resample: Resampler = iid_indices) -> TableEstimates:
     """Shares and effects of one (typed) table with ``n_bootstrap`` resamples of ``n_resample``.
 
     ``uniforms`` = (draw A, draw B, draw for effects): the common random numbers. Resamples of
     ``n_resample`` rows (the real table's size for a synthetic table) keep a large synthetic
-    table from claiming more certainty than the real table behind it supports.
+    table from claiming more certainty than the real table behind it supports. ``resample``
+    draws each replicate's rows (moving blocks for a time-indexed table:
+    :func:`causalsynth.evaluate.resample.resampler`).
     """
     rng = as_generator(seed)
     uniforms_a, uniforms_b, effect_uniforms = uniforms
@@ -124,7 +127,7 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
                                             effect_uniforms, treatments)
     n = len(data)
     m = n if n_resample is None else int(n_resample)
-    jobs = [(rng.integers(0, n, m), child_seed(rng)) for _ in range(n_bootstrap)]
+    jobs = [(resample(n, m, rng), child_seed(rng)) for _ in range(n_bootstrap)]
     # replicates of the Monte Carlo path use 1,000 rows: their extra Monte Carlo noise (small
     # with the quasi-random estimator) widens the intervals a little (conservative) and keeps
     # 30 replicates of a small table affordable
@@ -214,7 +217,7 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
     uniforms = common_uniforms(dag, mc_rows, 2, rng)
     est = table_estimates(clean, dag, target=target, families=families, uniforms=uniforms,
                           n_bootstrap=n_bootstrap, n_resample=None, seed=child_seed(rng),
-                          n_jobs=n_jobs)
+                          n_jobs=n_jobs, resample=resampler(dag))
     low, high = percentile_interval(est.boot_shares, est.shares)
     return ICIResult(target=target, nodes=est.players, share=est.shares, low=low, high=high,
                      mc_se=est.mc_se, method=est.method, n_bootstrap=n_bootstrap,

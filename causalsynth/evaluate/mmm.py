@@ -31,7 +31,7 @@ share (percent of the media-driven revenue), ROAS (revenue lost with zero spend 
 per unit spent), mROAS (revenue of +1 % spend in every week per unit of the extra spend),
 response curves (multipliers 0 to 2) and the budget split that maximises modelled revenue for
 the same total budget. Intervals come from a moving-block bootstrap over weeks
-(:func:`block_bootstrap_indices`): the transformed columns are computed on the whole series,
+(:mod:`causalsynth.evaluate.resample`): the transformed columns are computed on the whole series,
 then blocks of consecutive weeks (rows of the outcome with their own carryover history) are
 resampled and the whole model, transform parameters included, is refitted.
 
@@ -62,8 +62,9 @@ from causalsynth._params import Interval, check_param
 from causalsynth._time import adstock
 from causalsynth.data import check_data
 from causalsynth.errors import DAGError, DataError
+from causalsynth.evaluate.resample import block_bootstrap_indices, block_length
 
-__all__ = ["DECAYS", "HALVES", "SHAPES", "MMMFit", "block_bootstrap_indices", "fit_mmm"]
+__all__ = ["DECAYS", "HALVES", "SHAPES", "MMMFit", "fit_mmm"]
 
 #: adstock decays tried for every channel
 DECAYS = tuple(round(0.05 * i, 2) for i in range(20))
@@ -73,29 +74,6 @@ HALVES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 SHAPES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 #: carryover length when the DAG's simulation block declares none for a channel
 DEFAULT_MAX_LAG = 8
-
-
-def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator,
-                            size: int | None = None) -> np.ndarray:
-    """Row indices of one moving-block bootstrap sample of ``n`` consecutive periods.
-
-    Blocks of ``block`` consecutive rows start at uniformly drawn positions ``0..n - block``
-    and are concatenated until ``size`` rows (default ``n``) are reached (the last block cut
-    short). Weeks are
-    never drawn one by one, so the dependence between neighbouring weeks is kept within blocks.
-
-    Examples
-    --------
-    >>> idx = block_bootstrap_indices(20, 5, np.random.default_rng(0))
-    >>> len(idx), bool(np.all(np.diff(idx.reshape(4, 5), axis=1) == 1))
-    (20, True)
-    """
-    check_param("n", n, Interval(int, 1, None), owner="block_bootstrap_indices")
-    check_param("block", block, Interval(int, 1, None), owner="block_bootstrap_indices")
-    check_param("size", size, [Interval(int, 1, None), None], owner="block_bootstrap_indices")
-    block, size = min(int(block), int(n)), int(n if size is None else size)
-    starts = rng.integers(0, n - block + 1, size=math.ceil(size / block))
-    return (starts[:, None] + np.arange(block)[None, :]).reshape(-1)[:size]
 
 
 @dataclass
@@ -427,7 +405,7 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
         np.sum((design.y - design.y.mean()) ** 2))
     budget, gain = _budget(design, params, media)
     boot = None
-    block = int(block or max(2, min(10, n // 4)))
+    block = int(block or block_length(n))
     if n_bootstrap:
         rng = np.random.default_rng(seed)
         grid_start = [design.grid.index(min(design.grid, key=lambda g, q=q: (

@@ -46,16 +46,8 @@ from scipy import stats
 
 from causalsynth._params import BOOLEAN, Interval, check_params
 
-__all__ = [
-    "INCONCLUSIVE",
-    "NOT_PRESERVED",
-    "PRESERVED",
-    "VERDICTS",
-    "CausalComparison",
-    "Margins",
-    "Verdict",
-    "judge_causal",
-]
+__all__ = ["INCONCLUSIVE", "MMM_COLUMNS", "NOT_PRESERVED", "PRESERVED", "VERDICTS",
+           "CausalComparison", "Margins", "Verdict", "judge_causal"]
 
 PRESERVED = "preserved"
 NOT_PRESERVED = "not preserved"
@@ -90,6 +82,10 @@ class Margins:
     zero_inflated : float
         Treatments with at least this share of exact zeros: their per-unit GCM slope (an
         extrapolation to the unobserved gap above zero) is reported but not judged.
+    budget_points : float
+        Time-indexed DAGs: largest tolerated difference of a channel's share of the optimal
+        budget split, in percentage points (ROAS is held to ``effect_rel``, contribution
+        shares to ``ici_points``).
     """
 
     ici_points: float = 5.0
@@ -98,11 +94,13 @@ class Margins:
     keep_treatment_ranking: bool = True
     alpha: float = 0.05
     zero_inflated: float = 0.05
+    budget_points: float = 10.0
 
     def __post_init__(self):
         positive = [Interval(float, 0, None, closed="neither")]
         check_params("Margins", {
             "ici_points": positive, "effect_rel": positive, "independence": positive,
+            "budget_points": positive,
             "keep_treatment_ranking": [BOOLEAN],
             "alpha": [Interval(float, 0, 0.5, closed="neither")],
             "zero_inflated": [Interval(float, 0, 1, closed="right")],
@@ -125,7 +123,15 @@ _COLUMNS = {
                       "synthetic_p", "real_residual_corr", "synthetic_residual_corr", "se_real",
                       "se_synthetic", "testable"],
     "ranking": ["a", "b", "real_gap", "synthetic_gap", "se_real", "se_synthetic", "df"],
+    "mmm": ["channel", "quantity", "real", "real_low", "real_high", "synthetic",
+            "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df"],
 }
+#: measurement columns of the marketing-mix table (time-indexed DAGs)
+MMM_COLUMNS = _COLUMNS["mmm"]
+_MMM_MARGIN = {"roas": "effect_rel", "contribution_share": "ici_points",
+               "optimal_share": "budget_points"}  # mroas: reported, not judged
+_MMM_LABEL = {"roas": "ROAS", "mroas": "marginal ROAS", "contribution_share": "contribution "
+              "share", "optimal_share": "share of the optimal budget"}
 
 
 @dataclass
@@ -134,7 +140,9 @@ class CausalComparison:
 
     ``ici``: one row per node (shares in percent, bootstrap and Monte Carlo standard errors);
     ``effects``: one row per (treatment, kind, method); ``independences``: one row per implied
-    independence; ``ranking``: one row per pair of treatments (ICI share gaps). ``df`` columns
+    independence; ``ranking``: one row per pair of treatments (ICI share gaps); ``mmm``
+    (time-indexed DAGs): one row per (channel, quantity) of the marketing mix model, with
+    ``mmm_curves`` its response curves on both tables (reported, not judged). ``df`` columns
     hold the degrees of freedom of the standard errors (bootstrap replicates - 1; inf when
     analytic).
     """
@@ -149,6 +157,8 @@ class CausalComparison:
     lost_columns: list[str] = field(default_factory=list)
     method: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mmm_curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self):
         for name, cols in _COLUMNS.items():
@@ -163,6 +173,7 @@ class CausalComparison:
     def from_dict(cls, causal: dict[str, Any]) -> CausalComparison:
         """The comparison stored in a report's ``causal`` section (judged columns ignored)."""
         ranking = causal.get("treatment_ranking") or {}
+        mmm = causal.get("mmm") or {}
         return cls(target=causal.get("target", ""), n_real=int(causal.get("n_real", 0)),
                    n_synthetic=int(causal.get("n_synthetic", 0)),
                    ici=pd.DataFrame(causal.get("ici") or []),
@@ -171,7 +182,9 @@ class CausalComparison:
                    ranking=pd.DataFrame(ranking.get("pairs") or []),
                    lost_columns=list(causal.get("lost_columns") or []),
                    method=dict(causal.get("method") or {}),
-                   seconds=float(causal.get("seconds") or 0.0))
+                   seconds=float(causal.get("seconds") or 0.0),
+                   mmm=pd.DataFrame(mmm.get("channels") or []),
+                   mmm_curves=pd.DataFrame(mmm.get("response_curves") or []))
 
 
 @dataclass
@@ -187,6 +200,7 @@ class Verdict:
     ranking: pd.DataFrame
     confirmable: dict[str, Any]
     n_judged: int
+    mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # ---------------------------------------------------------------------------------------
@@ -242,7 +256,10 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     clear_real = (ranking["real_gap"].abs() > q_rank * ranking["se_real"]).to_numpy()
     pairs_judged = clear_real if m.keep_treatment_ranking else np.zeros(len(ranking), bool)
     testable = c.independences["testable"].fillna(True).astype(bool).to_numpy()
-    k = len(c.ici) + int(judged_eff.sum()) + int(testable.sum()) + int(pairs_judged.sum())
+    mm = c.mmm
+    judged_mmm = mm["quantity"].isin(list(_MMM_MARGIN)).to_numpy()
+    k = (len(c.ici) + int(judged_eff.sum()) + int(testable.sum()) + int(pairs_judged.sum())
+         + int(judged_mmm.sum()))
 
     ici = _with_intervals(
         c.ici, c.ici["synthetic_share"] - c.ici["real_share"],
@@ -269,9 +286,10 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     independences["confirmable"] = np.where(testable, stats.norm.ppf(1 - m.alpha) * np.sqrt(2)
                                             * ind["se_real"].astype(float), np.nan)
     ranking = _judge_ranking(ranking, pairs_judged, k, m.alpha)
+    mmm = _judge_mmm(mm, judged_mmm, k, m)
 
     statuses = np.concatenate([ici["status"], effects["status"], independences["status"],
-                               ranking["status"]]).astype(str)
+                               ranking["status"], mmm["status"]]).astype(str)
     if c.lost_columns or (statuses == BEYOND).any():
         verdict = NOT_PRESERVED
     elif np.isin(statuses, [WITHIN, NOT_JUDGED, COVERED]).all():
@@ -279,10 +297,46 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     else:
         verdict = INCONCLUSIVE
     confirmable = _confirmable(c, ici, effects, independences)
-    reasons = _reasons(verdict, c, m, ici, effects, independences, ranking, confirmable)
+    reasons = _reasons(verdict, c, m, ici, effects, independences, ranking, confirmable,
+                       _mmm_reasons(mmm, m))
     return Verdict(verdict=verdict, reasons=reasons, margins=m, ici=ici, effects=effects,
                    independences=independences, ranking=ranking, confirmable=confirmable,
-                   n_judged=k)
+                   n_judged=k, mmm=mmm)
+
+
+def _judge_mmm(mm: pd.DataFrame, judged: np.ndarray, k: int, m: Margins) -> pd.DataFrame:
+    """ROAS against ``effect_rel`` (relative to the real ROAS), contribution shares against
+    ``ici_points``, the optimal budget split against ``budget_points``."""
+    real = mm["real"].astype(float).abs().to_numpy()
+    scale = np.where(mm["quantity"].isin(["roas", "mroas"]), real, 1.0)
+    margin = np.array([getattr(m, _MMM_MARGIN.get(q, "effect_rel")) for q in mm["quantity"]],
+                      float) * scale
+    out = _with_intervals(mm, mm["synthetic"] - mm["real"], _se(mm["se_real"],
+                          mm["se_synthetic"]), margin, mm["df"], k, m.alpha, judged)
+    out["confirmable"] = (_quantile(1 - m.alpha, mm["df"]) * np.sqrt(2)
+                          * mm["se_real"].astype(float) / scale)
+    return out
+
+
+def _mmm_reasons(mmm: pd.DataFrame, m: Margins) -> tuple[list, list, list]:
+    fails, unclear, passes = [], [], []
+    for _, r in mmm.iterrows():
+        rel = r["quantity"] in ("roas", "mroas")
+        scale = abs(r["real"])
+
+        def show(v: float, rel: bool = rel, scale: float = scale) -> str:
+            return f"{v / scale:+.0%}" if rel else f"{v:+.1f} points"
+        margin = f"±{m.effect_rel:.0%}" if rel else f"±{r['margin']:g} points"
+        text = (f"{_MMM_LABEL[r['quantity']]} of {r['channel']}: real {_fmt(r['real'])} vs "
+                f"synthetic {_fmt(r['synthetic'])} ({show(r['diff'])}, interval "
+                f"[{show(r['diff_low'])}; {show(r['diff_high'])}]; margin {margin})")
+        confirm = f"±{r['confirmable']:.0%}" if rel else f"±{r['confirmable']:.1f} points"
+        _file(r["status"], text, confirm, fails, unclear)
+    judged = mmm[mmm["status"] != NOT_JUDGED]
+    if len(judged) and (judged["status"] == WITHIN).all():
+        passes.append(f"all {len(judged)} marketing-mix figures (ROAS, contribution shares, "
+                      f"budget split) within their margins")
+    return fails, unclear, passes
 
 
 def _covered(effects: pd.DataFrame) -> np.ndarray:
@@ -375,8 +429,8 @@ def _file(status: str, text: str, confirmable: str | None, fails: list, unclear:
 
 
 def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independences, ranking,
-             confirmable) -> list[str]:
-    fails, unclear, passes = [], [], []
+             confirmable, mmm_words: tuple[list, list, list]) -> list[str]:
+    fails, unclear, passes = (list(words) for words in mmm_words)
     for col in c.lost_columns:
         fails.append(f"the synthetic table lost {col}: it is constant where the real one varies")
     for _, r in ici.sort_values("diff", key=abs, ascending=False).iterrows():
@@ -426,13 +480,8 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
         passes.append("no bootstrap replicates: ICI and GCM effect intervals ignore the "
                       "tables' sampling noise")
     n_unclear = len(unclear)
-    if verdict == NOT_PRESERVED:
-        head = []
-    elif verdict == INCONCLUSIVE:
-        head = [f"inconclusive: {n_unclear} difference(s) neither shown within nor shown "
-                f"beyond their margins at {c.n_real:,} real rows"]
-    else:
-        head = []
+    head = [f"inconclusive: {n_unclear} difference(s) neither shown within nor shown beyond "
+            f"their margins at {c.n_real:,} real rows"] if verdict == INCONCLUSIVE else []
     tail = [confirmable["text"]] if confirmable.get("text") else []
     return head + fails + unclear + passes + tail
 

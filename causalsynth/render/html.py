@@ -206,12 +206,45 @@ def _independences(causal: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+_MMM_NAMES = {"roas": "ROAS", "mroas": "marginal ROAS", "contribution_share": "contribution %",
+              "optimal_share": "optimal budget %"}
+
+
+def _mmm(causal: Mapping[str, Any], prefix: str) -> str:
+    mmm = causal.get("mmm")
+    if not mmm:
+        return ""
+    out = ["<h3>Marketing mix: ROAS, contribution and the budget decision</h3>",
+           note("The same marketing mix model (carryover and saturation per channel, fitted "
+                "on each table; intervals from a moving-block bootstrap over weeks): return on "
+                "ad spend (revenue lost without the channel per unit spent), marginal ROAS (of "
+                "the next 1%), share of the media-driven revenue, and the split of the same "
+                "total budget that maximises modelled revenue. Marginal ROAS is reported, "
+                "not judged.")]
+    records = mmm.get("channels") or []
+    out.append(_judged(
+        causal, records, ["channel", "figure", "real", "synthetic", "difference", "vs margin"],
+        lambda r, status: [esc(r.get("channel")), esc(_MMM_NAMES.get(r.get("quantity"))),
+                           interval(r, "real", "real_low", "real_high"),
+                           interval(r, "synthetic", "synthetic_low", "synthetic_high"),
+                           interval(r, "diff", "diff_low", "diff_high"), status],
+        ("mmm_diff", lambda r: f"{r.get('channel')}|{r.get('quantity')}"), left=2))
+    for what, key in (("ROAS", "roas"), ("optimal budget", "optimal_share")):
+        real = " > ".join(esc(x) for x in mmm.get(f"{key}_order_real") or [])
+        syn = " > ".join(esc(x) for x in mmm.get(f"{key}_order_synthetic") or [])
+        out.append(f"<p>Channels by {what}: real <b>{real}</b>; synthetic <b>{syn}</b></p>")
+    if mmm.get("response_curves"):
+        out.append(plot(plots.response_curves, mmm["response_curves"], key=f"{prefix}curves"))
+    return "".join(out)
+
+
 def _causal(d: Mapping[str, Any], prefix: str) -> str:
     causal = d.get("causal") or {}
     parts = ["<h2 id='causal'>Causal structure</h2>"]
     if causal.get("error"):
         parts.append(f"<p class='err'>causal evaluation failed: {esc(causal['error'])}</p>")
-    parts += [_ici(causal, prefix), _effects(causal, prefix), _independences(causal)]
+    parts += [_ici(causal, prefix), _effects(causal, prefix), _mmm(causal, prefix),
+              _independences(causal)]
     if causal.get("seconds") is not None:
         parts.append(note(f"causal evaluation took {fmt(causal['seconds'])} s"))
     return "".join(parts)

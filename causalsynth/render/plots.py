@@ -108,6 +108,31 @@ def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
     return _to_svg(fig, key)
 
 
+def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") -> str:
+    """One panel per channel: modelled weekly contribution against mean weekly spend, the
+    real table's model (solid) over the synthetic table's (dashed)."""
+    channels = list(dict.fromkeys(str(r.get("channel")) for r in curves))
+    cols = min(len(channels), 2) or 1
+    rows = math.ceil(len(channels) / cols) or 1
+    fig = _figure(6.4, 2.3 * rows + 0.4)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, channel in enumerate(channels):
+        ax = axes[i // cols][i % cols]
+        for table, color, style in (("real", REAL_COLOR, "-"), ("synthetic", SYNTH_COLOR, "--")):
+            pts = [r for r in curves if r.get("channel") == channel and r.get("table") == table]
+            ax.plot([as_float(r.get("spend")) for r in pts],
+                    [as_float(r.get("contribution")) for r in pts], style, color=color,
+                    label=table)
+        ax.set_title(channel, fontsize=9)
+        ax.grid(alpha=0.3)
+    for j in range(len(channels), rows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.supxlabel("mean weekly spend", fontsize=9)
+    fig.supylabel("weekly contribution", fontsize=9)
+    return _to_svg(fig, key)
+
+
 def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -> str:
     """Forest plot of treatment effects, each as a percentage of its real-table estimate.
 
