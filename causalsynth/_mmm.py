@@ -10,7 +10,8 @@ For a channel with spend ``x_t`` in the periods of the series and outcome ``y_t`
 * ``contribution_share``: the channel's contribution (numerator of ``roas``) in percent of the
   sum of the channels' contributions.
 
-Sums run over every row of every series, so the ratios are ratios of expected sums per series.
+Sums run over every row of every series (every geo of a panel), so the ratios are ratios of
+expected sums per series (per panel: summed over the geos); ``spend`` is the mean per row.
 For ``y_t = b * adstock(x)_t`` (no saturation) ``roas = mroas = b * (1 - sum_s x_s (1 -
 W_(T-1-s)) / sum_s x_s)``, ``W_m = w_0 + ... + w_min(m, max_lag)``: exactly ``b`` when the last
 ``max_lag`` periods of each series have no spend, less when carryover spills past the end.

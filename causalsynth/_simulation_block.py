@@ -1,14 +1,47 @@
 """The ``simulation`` block of a DAG file: its vocabulary and the check that lists every
-problem in it (the mechanisms themselves are in :mod:`causalsynth.simulation`)."""
+problem in it (the mechanisms themselves are in :mod:`causalsynth.simulation`).
+
+A DAG with a geo column (``time: {index: week, period: 52, geo: region}``) simulates a
+balanced panel and declares it under the reserved key ``panel`` of its simulation block::
+
+    simulation:
+      panel:
+        geos: 40                                   # number of geos (labels geo_01 ... geo_40)
+        size: {distribution: lognormal, sigma: 0.5}   # geo sizes, mean 1 over the geos
+        scale: [tv_spend, revenue]                 # nodes that are geo totals: size x per-capita
+        baseline: {demand: {sd: 10}}               # a per-geo shift of a node (per capita)
+
+Every mechanism works in per-capita units: a scaled parent enters its children divided by
+the geo's size, and a scaled node's value is multiplied by it, so spend and revenue grow with
+the geo while saturation acts on spend per capita (as in Meridian's population scaling). Geo
+effects are fixed properties of the panel, not random draws: the sizes are the ``geos``
+quantiles of the lognormal (levels ``(r + 0.5) / geos``), rescaled to mean 1, and a baseline is
+the quantiles of ``normal(0, sd)``; the rank ``r`` of each geo comes from a fixed scrambled
+order (rotations by the golden ratio for sizes, by multiples of sqrt(2) for baselines), so
+neighbouring labels differ and the same DAG gives the same geos at every seed.
+
+Examples
+--------
+>>> panel = panel_effects({"geos": 4, "size": {"distribution": "lognormal", "sigma": 0.5}})
+>>> panel.labels(), round(float(panel.sizes.mean()), 12)
+(['geo_1', 'geo_2', 'geo_3', 'geo_4'], 1.0)
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import special
 
-__all__ = ["LINKS", "check_simulation", "is_number"]
+__all__ = ["LINKS", "PANEL_KEY", "Panel", "check_simulation", "is_number", "panel_effects"]
+
+#: the reserved key of a geo DAG's simulation block that declares the panel
+PANEL_KEY = "panel"
+_PANEL_KEYS = ("geos", "size", "scale", "baseline")
 
 _ROOT_DISTRIBUTIONS = {
     "normal": ("mean", "sd"),
@@ -41,9 +74,16 @@ def check_simulation(dag) -> list[str]:
     sim = dag.simulation
     problems: list[str] = []
     names = set(dag.nodes)
+    geo = getattr(getattr(dag, "time", None), "geo", None)
     for key in sim:
-        if key not in names:
+        if key == PANEL_KEY and (geo is not None or key not in names):
+            problems += _check_panel(sim[key], dag, geo)
+        elif key not in names:
             problems.append(f"simulation: {key!r} is not a declared node")
+    if geo is not None and PANEL_KEY not in sim:
+        problems.append(f"simulation: the DAG has a geo column (time.geo = {geo!r}), so its "
+                        f"simulation declares the panel: add 'panel: {{geos: 40}}' (see "
+                        f"causalsynth.simulation)")
     for name in dag.nodes:
         node = dag.node(name)
         spec = sim.get(name)
@@ -262,3 +302,96 @@ def _check_time_root(node, spec: Mapping, dag, where: str) -> list[str]:
                 problems.append(f"{where}: seasonality phase must be a number (rows); got "
                                 f"{phase!r}")
     return problems + _check_noise(node, spec, where)
+
+
+
+# ---------------------------------------------------------------------------------------
+# Geo panels
+# ---------------------------------------------------------------------------------------
+def _check_panel(panel: Any, dag, geo: str | None) -> list[str]:
+    where = "simulation: panel"
+    if geo is None:
+        return [f"{where} needs a geo column: declare time: {{index: week, period: 52, geo: "
+                f"region}}"]
+    if PANEL_KEY in dag.nodes:
+        return [f"{where}: a node is also named {PANEL_KEY!r}, which this block reserves for "
+                f"the panel of a geo DAG; rename the node"]
+    if not isinstance(panel, Mapping):
+        return [f"{where} must be a mapping like {{geos: 40}}; got {panel!r}"]
+    problems = [f"{where}: unknown key {k!r}; allowed: {', '.join(_PANEL_KEYS)}"
+                for k in panel if k not in _PANEL_KEYS]
+    geos = panel.get("geos")
+    if not isinstance(geos, int) or isinstance(geos, bool) or geos < 1:
+        problems.append(f"{where}: geos must be a whole number >= 1 (the number of geos); got "
+                        f"{geos!r}")
+    size = panel.get("size")
+    if size is not None and not (
+            isinstance(size, Mapping) and size.get("distribution") == "lognormal"
+            and set(size) <= {"distribution", "sigma"} and is_number(size.get("sigma"))
+            and size["sigma"] >= 0):
+        problems.append(f"{where}: size must be {{distribution: lognormal, sigma: s}} with a "
+                        f"number s >= 0 (the spread of log geo sizes); got {size!r}")
+    scale = panel.get("scale", [])
+    if not isinstance(scale, (list, tuple)):
+        problems.append(f"{where}: scale must be a list of nodes; got {scale!r}")
+        scale = []
+    problems += _continuous_nodes(list(scale), dag, f"{where}: scale")
+    baseline = panel.get("baseline", {}) or {}
+    if not isinstance(baseline, Mapping):
+        return [*problems, f"{where}: baseline must be a mapping node -> {{sd: number}}"]
+    problems += _continuous_nodes(list(baseline), dag, f"{where}: baseline")
+    problems += [f"{where}: baseline of {k!r} must be {{sd: number > 0}}; got {v!r}"
+                 for k, v in baseline.items()
+                 if not (isinstance(v, Mapping) and set(v) == {"sd"} and is_number(v["sd"])
+                         and v["sd"] > 0)]
+    return problems
+
+
+def _continuous_nodes(names: list, dag, where: str) -> list[str]:
+    problems = []
+    for name in names:
+        if name not in dag.nodes:
+            problems.append(f"{where} names {name!r}, which is not a node")
+        elif dag.node(name).type != "continuous":
+            problems.append(f"{where} names {name!r}, a {dag.node(name).type} node; geo "
+                            f"scaling and baselines apply to continuous nodes")
+    return problems
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """The geo effects of a panel: ``sizes`` (one per geo, mean 1), ``baselines`` (node -> one
+    shift per geo), the ``scaled`` nodes; rows are series of ``periods`` rows, geo after geo."""
+
+    geos: int
+    sizes: np.ndarray
+    baselines: Mapping[str, np.ndarray] = field(default_factory=dict)
+    scaled: frozenset = frozenset()
+
+    def labels(self) -> list[str]:
+        """``geo_01``, ``geo_02``, ... (zero-padded to the same width)."""
+        width = len(str(self.geos))
+        return [f"geo_{g + 1:0{width}d}" for g in range(self.geos)]
+
+    def geo_of_rows(self, n: int, periods: int) -> np.ndarray:
+        """The geo of each of ``n`` rows laid out as consecutive series of ``periods`` rows."""
+        return (np.arange(n) // periods) % self.geos
+
+
+def _levels(geos: int, rotation: float) -> np.ndarray:
+    """Quantile levels ``(r + 0.5) / geos`` in a fixed scrambled order of the geos."""
+    keys = np.mod((np.arange(geos) + 1) * rotation, 1.0)
+    ranks = np.argsort(np.argsort(keys, kind="stable"), kind="stable")
+    return (ranks + 0.5) / geos
+
+
+def panel_effects(panel: Mapping[str, Any]) -> Panel:
+    """The :class:`Panel` of a checked ``panel`` block (see the module notes)."""
+    geos = int(panel["geos"])
+    sigma = float((panel.get("size") or {}).get("sigma", 0.0))
+    sizes = np.exp(sigma * special.ndtri(_levels(geos, (math.sqrt(5) - 1) / 2)))
+    baselines = {
+        name: float(rule["sd"]) * special.ndtri(_levels(geos, math.sqrt(2) * (k + 1) % 1.0))
+        for k, (name, rule) in enumerate((panel.get("baseline") or {}).items())}
+    return Panel(geos=geos, sizes=sizes / sizes.mean(), baselines=baselines,
+                 scaled=frozenset(panel.get("scale") or ()))

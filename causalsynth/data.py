@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from causalsynth.errors import DataError, excerpt
+from causalsynth._time import MIN_PERIODS, SeriesLayout, check_time_columns
+from causalsynth.errors import DAGError, DataError, excerpt
 
 if TYPE_CHECKING:  # the DAG module imports the simulation, which imports this module
     from causalsynth.dag import DAG
@@ -34,13 +35,16 @@ __all__ = [
     "MAX_ABS_VALUE",
     "MAX_COUNT",
     "MIN_ABS_SCALE",
+    "MIN_PERIODS",
     "MIN_ROWS",
+    "SeriesLayout",
     "check_data",
     "code_matrix",
     "from_codes",
     "label_codes",
     "sdmetrics_metadata",
     "sdv_metadata",
+    "series_layout",
     "to_codes",
     "to_plain_frame",
 ]
@@ -70,7 +74,8 @@ def _names(names: list[str]) -> str:
 
 
 def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
-               allow_constant: bool = False, what: str = "the data") -> pd.DataFrame:
+               allow_constant: bool = False, what: str = "the data",
+               min_periods: int = MIN_PERIODS) -> pd.DataFrame:
     """Validate ``data`` against ``dag`` and return a copy with the DAG's column order and dtypes.
 
     Dtypes: continuous -> float64, count and binary -> int64, categorical -> pandas Categorical
@@ -81,6 +86,12 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     0/1, negative, fractional or too large counts, unknown categories), constant columns
     (unless ``allow_constant``: for synthetic tables, where a constant column is a finding
     rather than bad input), too few rows.
+
+    A table of a DAG with ``time`` may also hold the time index column and the geo column
+    (both optional, neither returned); see :func:`series_layout` for what is checked. Its rows
+    come back series after series (geos in order of first appearance, time ascending); every
+    series needs ``min_periods`` periods (default ``MIN_PERIODS``, 20). Without an index
+    column the rows are taken in the given order.
 
     Examples
     --------
@@ -98,7 +109,12 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
         raise DataError(f"{what} has duplicate column names {_names(dup)}; rename or drop the "
                         f"copies", source=None if what == "the data" else what)
     missing = [n for n in dag.nodes if n not in columns]
-    extra = [c for c in columns if c not in dag.nodes]
+    time_columns = [] if dag.time is None else [dag.time.index, dag.time.geo]
+    extra = [c for c in columns if c not in dag.nodes and c not in time_columns]
+    order = None
+    if dag.time is not None:
+        order, _, time_problems = check_time_columns(data, dag.time, min_periods)
+        problems += time_problems
     if missing:
         problems.append(
             f"column(s) {_names(missing)} are declared in the DAG {excerpt(dag.name)} but missing "
@@ -138,7 +154,50 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
                 )
     if problems:
         raise DataError(problems, source=None if what == "the data" else what)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(data)))
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(data)))
+    if order is not None and (np.diff(order) != 1).any():
+        frame = frame.iloc[order].reset_index(drop=True)
+    return frame
+
+
+def series_layout(data: pd.DataFrame, dag: DAG, *, min_periods: int = MIN_PERIODS
+                  ) -> SeriesLayout:
+    """How the rows of :func:`check_data`'s output for ``data`` split into series.
+
+    Pass the table as given (with its index and geo columns), not ``check_data``'s output,
+    which drops them. For a DAG with ``time: {index, period, geo}``:
+
+    * the index column (optional) holds dates (datetime values, or text such as
+      ``2021-01-04``) or whole numbers, none missing; within each geo the periods are
+      strictly increasing (sort the table otherwise), none repeated, and on a regular grid:
+      the step is the most common spacing (e.g. 7 days, 1, or a calendar month) and missing
+      periods are listed;
+    * the geo column (optional) has no missing labels; it is required when the table holds
+      more than one series, since repeated periods without it are refused;
+    * every geo covers the same periods (a balanced panel) and every series has at least
+      ``min_periods`` periods (default ``MIN_PERIODS``, 20: carryover is learned from lagged
+      spend, up to about 8 weeks, and intervals come from blocks of about 10 periods).
+
+    Without an index column the rows of each geo are taken in the given order. Every problem
+    is reported in one :class:`~causalsynth.errors.DataError`.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("weekly_mmm")
+    >>> layout = series_layout(dag.simulate(104, seed=0), dag)
+    >>> layout.n_series, layout.periods, layout.index[:3]
+    (1, 104, (0, 1, 2))
+    """
+    if dag.time is None:
+        raise DAGError(f"DAG {dag.name!r} declares no 'time' block, so its rows are independent "
+                       f"rather than series; declare time: {{index: week, period: 52}}")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"the data must be a pandas DataFrame; got {type(data).__name__}")
+    _, layout, problems = check_time_columns(data, dag.time, min_periods)
+    if problems:
+        raise DataError(problems)
+    return layout
 
 
 def _convert(col: pd.Series, node) -> tuple[pd.Series | None, list[str]]:

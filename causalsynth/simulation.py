@@ -34,9 +34,19 @@ A ``seasonality`` root is ``amplitude * sum_k sin(2 pi k (t - phase) / period) /
 ``k = 1..harmonics``, at row ``t`` of the series; a root may have both curves (they add).
 ``carryover`` replaces a parent's series ``x`` by ``sum_l w_l x_(t-l)``, ``w_l = decay**l /
 sum_j decay**j``, ``l = 0..max_lag`` (spend before the first row counts as 0), before the
-declared saturation. The index column is not a node: ``simulate`` returns the nodes only, one
-row per period in order. Interventions act on the whole series (``"+10%"`` raises every
-week's spend) and the carryover follows.
+declared saturation. The index column is not a node: ``simulate`` returns it first, numbering
+the periods ``0, 1, ...``, then the nodes, one row per period in order. Interventions act on the
+whole series (``"+10%"`` raises every week's spend) and the carryover follows.
+
+Geo panels: a DAG with ``time: {index: week, period: 52, geo: region}`` declares its panel in
+the reserved key ``panel`` (geos, their sizes, the nodes that scale with size, per-geo
+baselines; see :mod:`causalsynth._simulation_block`)::
+
+      panel: {geos: 40, size: {distribution: lognormal, sigma: 0.5},
+              scale: [tv_spend, revenue], baseline: {demand: {sd: 8}}}
+
+``simulate(n)`` then draws ``n = geos x weeks`` rows, geo after geo; every geo is its own
+series (trend, season and carryover restart in each geo).
 
 The value of a non-root node is ``gate * g(segment * (intercept + sum of terms) + noise)``,
 with ``g`` the link: identity for continuous nodes, a Bernoulli draw of ``sigmoid`` for binary
@@ -66,14 +76,14 @@ from causalsynth._ici import shapley_variance_shares
 from causalsynth._mmm import channel_truth
 from causalsynth._params import Interval, check_param
 from causalsynth._random import as_generator
-from causalsynth._simulation_block import LINKS, check_simulation
+from causalsynth._simulation_block import LINKS, PANEL_KEY, Panel, check_simulation, panel_effects
 from causalsynth._time import adstock, period_positions, time_curve
 from causalsynth.data import from_codes
-from causalsynth.errors import DAGError
+from causalsynth.errors import DAGError, InvalidParameterError
 from causalsynth.scm import parse_interventions, propagate
 
 __all__ = ["DeclaredMechanism", "GroundTruth", "check_simulation", "declared_mechanisms",
-           "draw_noise", "ground_truth", "simulate"]
+           "draw_noise", "ground_truth", "panel_of", "simulate"]
 
 _EPS = 1e-12
 
@@ -85,23 +95,33 @@ class DeclaredMechanism:
     """One node's mechanism as declared in the ``simulation`` block (a :class:`~causalsynth.scm.
     Mechanism`); its noise is two uniforms per row (value, zero inflation)."""
 
-    def __init__(self, dag, name: str, periods: int | None = None):
+    def __init__(self, dag, name: str, periods: int | None = None, panel: Panel | None = None):
         self.dag, self.node, self.spec = dag, dag.node(name), dag.simulation[name]
         #: rows per series on a time DAG (None: all rows are one series)
         self.periods = periods
+        #: geo effects of a panel DAG (rows: series of ``periods`` rows, geo after geo)
+        self.panel = panel
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
-        node, spec = self.node, self.spec
+        node, spec, panel = self.node, self.spec, self.panel
+        geo = None if panel is None else panel.geo_of_rows(len(noise), self.periods)
+        if geo is not None:  # per-capita parents
+            parents = {p: v / panel.sizes[geo] if p in panel.scaled else v
+                       for p, v in parents.items()}
         if "trend" in spec or "seasonality" in spec:
             x = self._time_root(noise[:, 0])
         elif not node.parents:
             x = self._root(noise[:, 0])
         else:
             x = self._child(parents, noise[:, 0])
+        if geo is not None and node.name in panel.baselines:
+            x = x + panel.baselines[node.name][geo]
         if spec.get("zero_share"):
             x = np.where(noise[:, 1] < spec["zero_share"], 0.0, x)
         if "min" in spec:
             x = np.maximum(x, spec["min"])
+        if geo is not None and node.name in panel.scaled:
+            x = x * panel.sizes[geo]
         return x
 
     def _root(self, u: np.ndarray) -> np.ndarray:
@@ -162,16 +182,25 @@ class DeclaredMechanism:
 def declared_mechanisms(dag, periods: int | None = None) -> dict[str, DeclaredMechanism]:
     """The mechanisms of the DAG's ``simulation`` block, one per node.
 
-    On a time DAG, ``periods`` consecutive rows form one series (default: all the rows).
+    On a time DAG, ``periods`` consecutive rows form one series (default: all the rows). On a
+    panel DAG (``time.geo``) ``periods`` is required: the rows are series of ``periods`` rows,
+    one per geo in turn (geo 1, ..., geo G, geo 1, ... when there are more series).
     """
     if dag.simulation is None:
         raise DAGError(f"DAG {dag.name!r} has no 'simulation' block, so it cannot be "
                        f"simulated; add one (see causalsynth.simulation) or load data instead")
-    if dag.time is not None and dag.time.geo is not None:
-        raise DAGError(f"DAG {dag.name!r} declares a geo panel (time.geo = {dag.time.geo!r}); "
-                       f"simulating panels is not supported yet: drop 'geo' to simulate one "
-                       f"national series")
-    return {name: DeclaredMechanism(dag, name, periods) for name in dag.nodes}
+    panel = panel_of(dag)
+    if panel is not None and periods is None:
+        raise DAGError(f"DAG {dag.name!r} simulates a panel of {panel.geos} geos; give the "
+                       f"periods per geo (declared_mechanisms(dag, periods=156))")
+    return {name: DeclaredMechanism(dag, name, periods, panel) for name in dag.nodes}
+
+
+def panel_of(dag) -> Panel | None:
+    """The geo effects of a panel DAG's ``simulation.panel`` block; None for other DAGs."""
+    if dag.time is None or dag.time.geo is None or dag.simulation is None:
+        return None
+    return panel_effects(dag.simulation[PANEL_KEY])
 
 
 def draw_noise(dag, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -224,26 +253,51 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     dag : DAG
         A DAG with a ``simulation`` block.
     n : int
-        Number of rows, >= 1.
+        Number of rows, >= 1. On a panel DAG (``time.geo``) the rows of all geos together:
+        ``geos x weeks``, so a multiple of the declared number of geos (``geo_mmm``: 40 geos,
+        ``n = 6240`` for 156 weeks); any other ``n`` is refused.
     seed : int or numpy.random.Generator, optional
         The same seed gives the same frame.
     interventions : mapping, optional
         ``{node: value, shift or schedule}``; see :func:`causalsynth.scm.parse_intervention`.
+        A schedule has one value per row (geo after geo on a panel).
 
-    On a DAG with ``time`` the ``n`` rows are one series of consecutive periods, in order
-    (the nodes only: the index column, e.g. ``week``, is the row position).
+    Returns
+    -------
+    pandas.DataFrame
+        The nodes in the DAG's order. On a DAG with ``time`` the rows are consecutive periods
+        and the index column comes first, numbering them ``0, 1, ..., weeks - 1``; on a panel
+        the geo column (``geo_01``, ``geo_02``, ...) comes before it, and the rows are geo after
+        geo, each geo's weeks in order. Carryover never crosses from one geo to the next.
 
     Examples
     --------
     >>> from causalsynth import load_dag
     >>> load_dag("acquisition").simulate(3, seed=0).shape
     (3, 6)
+    >>> load_dag("weekly_mmm").simulate(3, seed=0)["week"].tolist()
+    [0, 1, 2]
     """
     check_param("n", n, Interval(int, 1, None), owner="simulate")
-    mechanisms = declared_mechanisms(dag)
+    n = int(n)
+    panel = panel_of(dag) if dag.simulation is not None else None
+    if panel is not None and n % panel.geos:
+        weeks = max(n // panel.geos, 1)
+        raise InvalidParameterError(
+            f"The 'n' parameter of simulate is the number of rows of the panel, geos x weeks, "
+            f"and DAG {dag.name!r} has {panel.geos} geos: n must be a multiple of "
+            f"{panel.geos}, such as {panel.geos * weeks} ({weeks} weeks per geo) or "
+            f"{panel.geos * 156} (156 weeks). Got {n} instead.")
+    periods = n // panel.geos if panel is not None else None
+    mechanisms = declared_mechanisms(dag, periods)
     parse_interventions(dag, interventions)  # every problem before anything is drawn
-    noise = draw_noise(dag, as_generator(seed), int(n))
-    return from_codes(propagate(dag, mechanisms, noise, interventions), dag)
+    noise = draw_noise(dag, as_generator(seed), n)
+    frame = from_codes(propagate(dag, mechanisms, noise, interventions), dag)
+    if dag.time is not None:
+        frame.insert(0, dag.time.index, period_positions(n, periods).astype("int64"))
+    if panel is not None:
+        frame.insert(0, dag.time.geo, np.repeat(panel.labels(), periods))
+    return frame
 
 
 @dataclass(frozen=True)
@@ -256,7 +310,8 @@ class GroundTruth:
     do(1) minus do(0)) and ``shift_10pct`` (change in the outcome's mean when the treatment is
     raised by 10%; NaN for binary treatments).
 
-    On a time DAG, ``mmm`` gives per spend channel ``channel``, ``spend`` (mean per period),
+    On a time DAG, ``mmm`` gives per spend channel ``channel``, ``spend`` (mean per row: per
+    period, or per geo and period on a panel),
     ``contribution_share`` (percent of the summed channel contributions), ``roas`` (revenue
     lost when the channel's spend is 0 in every period, over its spend) and ``mroas`` (revenue
     gained by +1% spend in every period, over the added spend); ``response_curves`` gives the
@@ -288,7 +343,11 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
 
     On a DAG with ``time``, the rows are ``n_samples // n_periods`` independent series of
     ``n_periods`` periods each (default: three seasonal periods, 156 weeks for ``period: 52``),
-    the truth of a series as long as ``simulate(n_periods)`` draws. ICI pools the periods of
+    the truth of a series as long as ``simulate(n_periods)`` draws. On a panel DAG the rows
+    are ``n_samples // (geos * n_periods)`` (at least one) whole panels of every geo over
+    ``n_periods`` weeks, the truth of ``simulate(geos * n_periods)``; the geos' sizes and
+    baselines are fixed, like the trend, and get no ICI share; the channel figures are sums
+    over the geos. ICI pools the periods of
     all series: it shares the variance of the target given the period (trend and seasonality
     without noise are fixed given the period and get no share), and carryover runs within each
     series. Effects are mean changes per period with the intervention applied in every period
@@ -319,11 +378,13 @@ _TRUTHS: dict[tuple, GroundTruth] = {}
 def _ground_truth(dag, target: str, n_samples: int, seed: int, periods: int | None
                   ) -> GroundTruth:
     mechanisms = declared_mechanisms(dag, periods)
-    if periods is not None:  # whole series
-        n_samples = max(1, n_samples // periods) * periods
+    panel = panel_of(dag)
+    block = periods * (panel.geos if panel is not None else 1) if periods else None
+    if block is not None:  # whole series (whole panels)
+        n_samples = max(1, n_samples // block) * block
     dag.node(target)
     players = [*dag.ancestors(target), target]
-    exact = _linear_gaussian_ici(dag, target, players)
+    exact = None if panel is not None else _linear_gaussian_ici(dag, target, players)
     rng = as_generator(seed)
     if exact is not None:
         ici = pd.DataFrame({"node": players, "share": exact, "se": 0.0})
@@ -336,7 +397,10 @@ def _ground_truth(dag, target: str, n_samples: int, seed: int, periods: int | No
         ici = pd.DataFrame({"node": players, "share": shares, "se": se})
         method = f"Monte Carlo pick-freeze Shapley, {n_samples} rows"
     effects = _true_effects(dag, mechanisms, target, rng, n_samples)
-    if periods is not None:
+    if panel is not None:
+        method += (f"; {n_samples // block} panel(s) of {panel.geos} geos x {periods} "
+                   f"periods")
+    elif periods is not None:
         method += f"; {n_samples // periods} series of {periods} periods"
     if periods is None:
         return GroundTruth(target=target, ici=ici, effects=effects, method=method)

@@ -39,10 +39,14 @@ def test_time_block_is_parsed_and_round_trips():
     again = load_dag(dag.to_yaml())
     assert again.time == dag.time and again.to_dict() == dag.to_dict()
     assert "time" not in load_dag("acquisition").to_dict()
-    panel = _linear(time={"index": "week", "period": 52, "geo": "region"})
+    with pytest.raises(DAGError, match=r"add 'panel: \{geos: 40\}'"):
+        _linear(time={"index": "week", "period": 52, "geo": "region"})
+    spec = _linear().to_dict()
+    spec["time"] = {"index": "week", "period": 52, "geo": "region"}
+    spec["simulation"]["panel"] = {"geos": 3}
+    panel = load_dag(spec)
     assert panel.time.geo == "region" and load_dag(panel.to_yaml()).time == panel.time
-    with pytest.raises(DAGError, match="panels is not supported yet"):
-        panel.simulate(10, seed=0)
+    assert panel.simulate(6, seed=0).shape == (6, 4)  # region, week, spend, revenue
 
 
 def test_time_block_lists_every_problem():
@@ -132,9 +136,10 @@ def test_weekly_mmm_simulates_156_ordered_weeks_per_seed():
     dag = load_dag("weekly_mmm")
     assert dag.time == TimeAxis(index="week", period=52)
     a, b = dag.simulate(156, seed=3), dag.simulate(156, seed=3)
-    assert a.shape == (156, 9) and list(a.columns) == dag.nodes  # nodes only: no week column
+    assert a.shape == (156, 10) and list(a.columns) == ["week", *dag.nodes]
+    assert a["week"].tolist() == list(range(156))
     assert a.equals(b) and not a.equals(dag.simulate(156, seed=4))
-    check_data(a, dag)
+    assert list(check_data(a, dag).columns) == dag.nodes
     dark = (a[["tv_spend", "social_spend", "display_spend"]] == 0).mean()
     assert dark.between(0.1, 0.5).all()  # flighted plans: dark weeks
     assert (a["search_spend"] == 0).mean() < 0.1  # always on

@@ -95,8 +95,9 @@ class Synthesizer:
         clean = check_data(data, dag, min_rows=self.min_rows,
                            what=f"the training table of {self.name!r}")
         self.dag_ = dag
-        self.columns_ = [str(c) for c in data.columns]
-        self.dtypes_ = {str(c): data[c].dtype for c in data.columns}
+        # node columns only: a time-indexed table's week and geo columns are not learned
+        self.columns_ = [str(c) for c in data.columns if str(c) in dag.nodes]
+        self.dtypes_ = {c: data[c].dtype for c in self.columns_}
         self.n_train_ = len(clean)
         self._fit(clean, dag)
         return self
