@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -40,6 +41,16 @@ def _versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def _peak_memory_mb() -> float | None:
+    """The process's peak resident memory so far, in MiB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, else KiB
 
 
 def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
@@ -151,6 +162,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         **({} if guarantee is None else {"guarantee": dict(guarantee)}),
         "versions": _versions(),
         "timings": timings,
+        "peak_memory_mb": _peak_memory_mb(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     copies = privacy.get("exact_copies")

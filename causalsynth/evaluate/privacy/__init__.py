@@ -7,9 +7,10 @@ synthetic table (SDMetrics' DCR scores are biased; categorical tables repeat row
 
 Distances: numeric columns robust-scaled (median and IQR of real), labels one-hot with each
 indicator times 1/sqrt(2) (one mismatching label = one IQR), Euclidean; exact nearest neighbours
-(see :mod:`causalsynth.evaluate._tabular`), computed once per evaluation. The anonymeter attacks
-use anonymeter's own Gower-like L1 distance instead, so that their figures agree with
-anonymeter's.
+on distinct rows (see :func:`causalsynth.evaluate._shared.nearest_distinct`: rows are
+grouped by hashing and the tree holds each distinct row at most k times, so label-heavy
+logs stay fast), computed once per evaluation. The anonymeter attacks use anonymeter's
+own Gower-like L1 distance instead, so that their figures agree with anonymeter's.
 
 Modules: :mod:`~causalsynth.evaluate.privacy.distances` (DCR, NNDR, copies, verbatim values,
 membership inference, SDMetrics' DCR scores), :mod:`~causalsynth.evaluate.privacy.anonymeter`

@@ -28,8 +28,8 @@ from scipy.stats import norm
 
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG
-from causalsynth.evaluate._shared import Tables, prepare
-from causalsynth.evaluate._tabular import MixedEncoder, nearest
+from causalsynth.evaluate._shared import Distinct, Tables, distinct_rows, nearest_distinct, prepare
+from causalsynth.evaluate._tabular import MixedEncoder
 from causalsynth.evaluate.metric import MetricResult, MetricSpec, measures
 from causalsynth.evaluate.privacy._common import CONFIDENCE, no_holdout, split_holdout
 
@@ -129,25 +129,33 @@ def with_reference(attack: Callable[..., list[dict[str, Any]]],
     return main, max(r["risk"] for r in ref_rows), ref_rows
 
 
-def _gower(dag: DAG, cols: list[str], frames: list[pd.DataFrame]) -> MixedEncoder:
-    return MixedEncoder(dag, kind="gower", columns=cols).fit(*frames)
+class _GowerSpace:
+    """The synthetic rows in anonymeter's Gower-like encoding of every node, encoded and
+    de-duplicated once and searched on each attack's columns (the scaling of a column does
+    not depend on which other columns are searched)."""
+
+    def __init__(self, dag: DAG, syn: pd.DataFrame, ori: pd.DataFrame, control: pd.DataFrame):
+        self.encoder = MixedEncoder(dag, kind="gower").fit(syn, ori, control)
+        enc, pos = self.encoder, 0
+        self.where: dict[str, list[int]] = {}
+        for c in enc.numeric_ + enc.labels_:
+            width = 1 if c in enc.numeric_ else len(enc.categories_[c])
+            self.where[c], pos = list(range(pos, pos + width)), pos + width
+        self.syn: Distinct = distinct_rows(self.encoder.transform(syn))
+
+    def nearest(self, targets: pd.DataFrame, cols: list[str], k: int) -> np.ndarray:
+        """Row numbers of the ``k`` nearest synthetic rows (L1 on ``cols``) of each target."""
+        idx = [j for c in cols for j in self.where[c]]
+        _, i = nearest_distinct(self.encoder.transform(targets)[:, idx], self.syn, k=k,
+                                metric="manhattan", return_index=True, columns=idx)
+        return i
 
 
-def _linkability(dag: DAG, ori: pd.DataFrame, syn: pd.DataFrame, control: pd.DataFrame,
+def _linkability(ori: pd.DataFrame, syn: pd.DataFrame, control: pd.DataFrame,
                  aux: tuple[list[str], list[str]], n_attacks: int, k: int,
-                 rng: np.random.Generator) -> dict[str, Any]:
-    idx = {}
-    for side, cols in enumerate(aux):
-        enc = _gower(dag, cols, [syn, ori, control])
-        idx[side] = enc, enc.transform(syn)
-
+                 rng: np.random.Generator, space: _GowerSpace) -> dict[str, Any]:
     def links(targets: pd.DataFrame) -> int:
-        found = []
-        for side in (0, 1):
-            enc, xs = idx[side]
-            _, i = nearest(enc.transform(targets), xs, k=k, metric="manhattan", dedupe=False,
-                           return_index=True)
-            found.append(i)
+        found = [space.nearest(targets, cols, k) for cols in aux]
         return int(sum(bool(set(a) & set(b)) for a, b in zip(found[0], found[1], strict=True)))
 
     n_main = min(n_attacks, len(ori))
@@ -193,7 +201,8 @@ def linkability_risk(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None
     aux = aux_cols or default_link_columns(t.dag)
 
     def attack(ori, syn, ctrl, rng):
-        return [_linkability(t.dag, ori, syn, ctrl, aux, n_attacks, n_neighbors, rng)]
+        space = _GowerSpace(t.dag, syn, ori, ctrl)
+        return [_linkability(ori, syn, ctrl, aux, n_attacks, n_neighbors, rng, space)]
 
     main, reference, _ = with_reference(attack, t, rng)
     row = main[0]
@@ -204,10 +213,9 @@ def linkability_risk(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None
 
 
 def _inference(dag: DAG, ori: pd.DataFrame, syn: pd.DataFrame, control: pd.DataFrame,
-               secret: str, n_attacks: int, rng: np.random.Generator) -> dict[str, Any]:
+               secret: str, n_attacks: int, rng: np.random.Generator,
+               space: _GowerSpace) -> dict[str, Any]:
     aux = [c for c in dag.nodes if c != secret]
-    enc = _gower(dag, aux, [syn, ori, control])
-    xs = enc.transform(syn)
     regression = dag.node_type(secret) in ("continuous", "count")
     syn_secret = syn[secret].astype(object).to_numpy() if not regression else \
         syn[secret].to_numpy(dtype=float)
@@ -224,9 +232,7 @@ def _inference(dag: DAG, ori: pd.DataFrame, syn: pd.DataFrame, control: pd.DataF
             frame[secret].astype(object).to_numpy()
 
     def guesses(targets: pd.DataFrame) -> np.ndarray:
-        _, i = nearest(enc.transform(targets), xs, k=1, metric="manhattan", dedupe=False,
-                       return_index=True)
-        return syn_secret[i[:, 0]]
+        return syn_secret[space.nearest(targets, aux, 1)[:, 0]]
 
     n_main, n_ctrl = min(n_attacks, len(ori)), min(n_attacks, len(control))
     main_t = ori.iloc[rng.choice(len(ori), n_main, replace=False)]
@@ -266,7 +272,9 @@ def inference_risk(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None =
     secrets = secrets or t.dag.nodes
 
     def attack(ori, syn, ctrl, rng):
-        return [_inference(t.dag, ori, syn, ctrl, secret, n_attacks, rng) for secret in secrets]
+        space = _GowerSpace(t.dag, syn, ori, ctrl)
+        return [_inference(t.dag, ori, syn, ctrl, secret, n_attacks, rng, space)
+                for secret in secrets]
 
     main, reference, ref_rows = with_reference(attack, t, rng)
     table = pd.DataFrame(main)
