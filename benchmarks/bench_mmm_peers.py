@@ -1,0 +1,386 @@
+"""causalsynth's ``fit_mmm`` next to pymc-marketing's MMM on the same simulated weekly tables.
+
+For each seed ``s`` the time-indexed DAG (default the built-in ``weekly_mmm``) draws one series
+``dag.simulate(weeks, seed=s)`` (``weeks`` default: three seasonal periods, 156 for weekly_mmm)
+and both tools fit it:
+
+* ``causalsynth``: ``causalsynth.evaluate.mmm.fit_mmm(table, dag)``, point estimate, main
+  environment, timed in-process;
+* ``pymc-marketing``: ``MMM(adstock=GeometricAdstock(l_max=L), saturation=
+  LogisticSaturation())`` with the library's default priors, pymc's NUTS (default 2 chains x
+  1,000 draws after 1,000 tuning steps, target_accept 0.9, chains on 2 cores), fitted by
+  ``benchmarks/mmm_peers/run_pymc_marketing.py`` in its OWN virtual environment
+  (``--peer-python``) through a CSV and a JSON spec; ROAS and mROAS from the library's own
+  incrementality utilities (posterior means). See that script for every modelling choice.
+
+Everything comes from the DAG, nothing is copied from it here: the channels (numeric spend
+nodes among the outcome's ancestors, as ``fit_mmm`` reports them), the controls handed to
+pymc-marketing (the outcome's parents that are neither spend nor driven by spend: the
+controls ``fit_mmm`` uses), ``max_lag`` per channel (the carryover declared in the DAG's
+simulation block; pymc-marketing takes the largest, one ``l_max`` for all channels), the true
+decay, and the truth ``causalsynth.simulation.ground_truth(dag, n_periods=weeks).mmm``
+(``roas``: revenue lost with zero spend in every week of the series, per unit spent;
+``mroas``: revenue of +1 % spend per extra unit; ``contribution_share``). A change of the
+DAG's simulation block is picked up by a re-run.
+
+Per seed and channel: the relative ROAS and mROAS errors, the contribution share error
+(points) and the decay error of both tools. Seconds: ``fit_mmm``'s time, pymc-marketing's
+model-to-ROAS time (building and sampling the model plus its ROAS utilities, ``peer_s``) and
+the peer subprocess' wall time (Python start, imports and pytensor compilation included).
+A table per channel (median and max |error| over seeds) is printed, with the speed ratio; one
+JSON line per (seed, channel) with both tools' figures and the run's settings is appended to
+``benchmarks/results/mmm_peers.jsonl``.
+
+Create the peer's environment once (outside the repository; pymc-marketing 1.3 needs
+Python >= 3.12 and a C compiler for pytensor)::
+
+    python3.12 -m venv /work/venvs/pymc-marketing   # any 3.12, e.g. pyenv's 3.12.1
+    /work/venvs/pymc-marketing/bin/pip install -r benchmarks/mmm_peers/requirements.txt
+
+(the system Python here is 3.11; pyenv's ``/root/.pyenv/versions/3.12.1/bin/python`` served.)
+
+Run (main environment; one pymc-marketing fit took 108-202 s, median 134 s, on the 2 shared
+cores at load 7-9, fit_mmm 0.3-1.1 s; 5 seeds about 15 minutes)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --seeds 5
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --quick   # smoke run
+    .venv/bin/python benchmarks/bench_mmm_peers.py --report   # reprint the latest saved run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import causalsynth as cs
+from causalsynth.evaluate.mmm import fit_mmm
+from causalsynth.simulation import ground_truth
+
+HERE = Path(__file__).resolve().parent
+RUNNER = HERE / "mmm_peers" / "run_pymc_marketing.py"
+DEFAULT_OUT = HERE / "results" / "mmm_peers.jsonl"
+DEFAULT_PEER_PYTHON = os.environ.get("CAUSALSYNTH_MMM_PEER",
+                                     "/work/venvs/pymc-marketing/bin/python")
+TOOLS = ("causalsynth", "pymc-marketing")
+METRICS = ("roas", "mroas", "contribution_share", "decay")
+
+
+def git_state() -> str | None:
+    """Commit of the run, ``+dirty`` when the package or the DAGs have changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "causalsynth", "dags"],
+                               cwd=HERE.parent, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def machine_load() -> str:
+    return "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
+
+
+def peer_help(path: str) -> str:
+    return (f"pymc-marketing's environment not found at {path}; create it with\n"
+            f"  python3.12 -m venv /work/venvs/pymc-marketing\n"
+            f"  /work/venvs/pymc-marketing/bin/pip install -r "
+            f"benchmarks/mmm_peers/requirements.txt\n"
+            f"or pass --peer-python PATH (or set CAUSALSYNTH_MMM_PEER)")
+
+
+def controls_of(dag, channels: list[str]) -> list[str]:
+    """The outcome's parents that are neither a channel nor driven by one (fit_mmm's rule)."""
+    return [p for p in dag.parents(dag.outcome)
+            if p not in channels and not set(channels) & set(dag.ancestors(p))]
+
+
+def declared_decays(dag) -> dict[str, float]:
+    carry = ((dag.simulation or {}).get(dag.outcome, {}) or {}).get("carryover", {}) or {}
+    return {c: float(v["decay"]) for c, v in carry.items() if "decay" in v}
+
+
+def peer_table(table: pd.DataFrame, dag, channels: list[str], controls: list[str]
+               ) -> tuple[pd.DataFrame, list[str]]:
+    """The columns pymc-marketing gets: outcome, channels, controls (categories as 0/1)."""
+    out = table[[dag.outcome, *channels]].astype(float).copy()
+    names = []
+    for c in controls:
+        node = dag.node(c)
+        if node.type == "categorical":
+            for cat in node.categories[1:]:
+                out[f"{c}={cat}"] = (table[c] == cat).astype(float)
+                names.append(f"{c}={cat}")
+        else:
+            out[c] = table[c].astype(float)
+            names.append(c)
+    return out, names
+
+
+def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, args
+             ) -> dict[str, Any]:
+    """pymc-marketing's per-channel figures and seconds, from its own environment."""
+    with tempfile.TemporaryDirectory(prefix="mmm_peer_") as tmp:
+        tmp_path = Path(tmp)
+        frame, names = peer_table(table, dag, channels, controls)
+        frame.to_csv(tmp_path / "train.csv", index=False)
+        spec = {"train": str(tmp_path / "train.csv"), "out": str(tmp_path / "out.json"),
+                "outcome": dag.outcome, "channels": channels, "controls": names,
+                "max_lag": max_lag, "seed": seed,
+                "sampler": {"chains": args.chains, "draws": args.draws, "tune": args.tune,
+                            "target_accept": args.target_accept, "cores": args.cores}}
+        (tmp_path / "spec.json").write_text(json.dumps(spec))
+        env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+        start = time.perf_counter()
+        done = subprocess.run([args.peer_python, str(RUNNER), str(tmp_path / "spec.json")],
+                              capture_output=True, text=True, env=env,
+                              timeout=args.peer_timeout)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"pymc-marketing failed (exit {done.returncode}) after "
+                               f"{wall:.0f} s:\n{done.stderr[-2000:]}\n{done.stdout[-500:]}")
+        result = json.loads((tmp_path / "out.json").read_text())
+    result["wall_s"] = wall
+    return result
+
+
+def _plain(value):
+    """JSON-safe copy: numpy scalars to numbers, NaN to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _errors(est: dict, truth: pd.Series, decay: float | None) -> dict[str, float | None]:
+    def rel(key):
+        v = est.get(key)
+        return None if v is None else float(v) / float(truth[key]) - 1.0
+
+    share = est.get("contribution_share")
+    return {"roas": est.get("roas"), "roas_err": rel("roas"),
+            "mroas": est.get("mroas"), "mroas_err": rel("mroas"),
+            "share": share,
+            "share_err": None if share is None else float(share - truth["contribution_share"]),
+            "decay": est.get("decay"),
+            "decay_err": None if decay is None or est.get("decay") is None
+            else float(est["decay"]) - decay}
+
+
+def run_seed(dag, seed: int, truth: pd.DataFrame, args) -> list[dict[str, Any]]:
+    table = dag.simulate(args.weeks, seed=seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_mmm(table, dag)
+    cs_s = time.perf_counter() - start
+    ours = fit.channels.set_index("channel")
+    channels = list(ours.index)
+    controls = controls_of(dag, channels)
+    max_lag = {c: int(ours.loc[c, "max_lag"]) for c in channels}
+    decays = declared_decays(dag)
+    peer, peer_error = None, None
+    if not args.causalsynth_only:
+        try:
+            peer = fit_peer(table, dag, channels, controls, max_lag, seed, args)
+        except Exception as exc:  # a failed peer fit is recorded, the run goes on
+            peer_error = f"{type(exc).__name__}: {exc}"[:2000]
+    theirs = {r["channel"]: r for r in (peer or {}).get("channels", [])}
+    rows = []
+    for c in channels:
+        t = truth.loc[c]
+        row = {"seed": seed, "channel": c, "truth_roas": float(t["roas"]),
+               "truth_mroas": float(t["mroas"]),
+               "truth_share": float(t["contribution_share"]), "truth_decay": decays.get(c),
+               "causalsynth": _errors(ours.loc[c].to_dict(), t, decays.get(c)),
+               "causalsynth_s": cs_s}
+        if peer is not None:
+            row["pymc-marketing"] = _errors(theirs.get(c, {}), t, decays.get(c))
+            row["pymc-marketing"]["roas_from_contributions"] = theirs.get(c, {}).get(
+                "roas_from_contributions")
+            row["peer_s"] = float(peer["fit_s"]) + float(peer["metrics_s"])
+            row["peer_fit_s"], row["peer_wall_s"] = peer["fit_s"], peer["wall_s"]
+            row["peer_divergences"] = peer.get("divergences")
+            row["peer_rhat_max"] = peer.get("rhat_max")
+            row["peer_ess_bulk_min"] = peer.get("ess_bulk_min")
+        if peer_error:
+            row["peer_error"] = peer_error
+        rows.append(row)
+    status = f"seed {seed}: fit_mmm {cs_s:.2f} s"
+    if peer is not None:
+        status += (f", pymc-marketing {rows[0]['peer_s']:.1f} s (wall {peer['wall_s']:.0f} s, "
+                   f"{peer.get('divergences')} divergences, R-hat max "
+                   f"{_fmt(peer.get('rhat_max'), '.3f')})")
+    elif peer_error:
+        status += f", pymc-marketing FAILED: {peer_error.splitlines()[0][:120]}"
+    print(f"  {status} (load {machine_load()})", flush=True)
+    return rows
+
+
+def _fmt(value, spec: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+def _abs(values) -> np.ndarray:
+    v = np.array([abs(x) for x in values if x is not None and math.isfinite(x)], dtype=float)
+    return v
+
+
+def summary(rows: list[dict]) -> pd.DataFrame:
+    """Per channel and tool: median and max |error| over seeds, seconds per fit."""
+    out = []
+    for c in dict.fromkeys(r["channel"] for r in rows):
+        mine = [r for r in rows if r["channel"] == c]
+        for tool in TOOLS:
+            got = [r[tool] for r in mine if tool in r]
+            if not got:
+                continue
+            rec = {"channel": c, "tool": tool, "seeds": len(got),
+                   "truth_roas": mine[0]["truth_roas"]}
+            for key in ("roas_err", "mroas_err", "share_err", "decay_err"):
+                v = _abs(g[key] for g in got)
+                rec[f"{key}_median"] = float(np.median(v)) if len(v) else None
+                rec[f"{key}_max"] = float(np.max(v)) if len(v) else None
+            secs = [r["causalsynth_s" if tool == "causalsynth" else "peer_s"] for r in mine
+                    if tool in r]
+            rec["seconds_median"] = float(np.median(secs))
+            out.append(rec)
+    return pd.DataFrame(out)
+
+
+def table(rows: list[dict]) -> str:
+    s = summary(rows)
+    head = (f"{'channel':<14} {'tool':<15} {'seeds':>5} {'true ROAS':>9} "
+            f"{'|ROAS err| med':>14} {'max':>7} {'|mROAS| med':>11} {'share pp med':>12} "
+            f"{'|decay| med':>11} {'s/fit':>8}")
+    lines = [head, "-" * len(head)]
+    for _, r in s.iterrows():
+        lines.append(
+            f"{r['channel']:<14} {r['tool']:<15} {r['seeds']:>5} {r['truth_roas']:>9.3f} "
+            f"{_fmt(r['roas_err_median'], '.1%'):>14} {_fmt(r['roas_err_max'], '.1%'):>7} "
+            f"{_fmt(r['mroas_err_median'], '.1%'):>11} {_fmt(r['share_err_median'], '.2f'):>12} "
+            f"{_fmt(r['decay_err_median'], '.3f'):>11} {r['seconds_median']:>8.2f}")
+    ours = s[s["tool"] == "causalsynth"].set_index("channel")
+    theirs = s[s["tool"] == "pymc-marketing"].set_index("channel")
+    if len(theirs):
+        both = ours.index.intersection(theirs.index)
+        no_worse = [c for c in both
+                    if ours.loc[c, "roas_err_median"] <= theirs.loc[c, "roas_err_median"]]
+        cs_s = float(np.median([r["causalsynth_s"] for r in rows]))
+        pm_s = float(np.median([r["peer_s"] for r in rows if "peer_s" in r]))
+        wall = float(np.median([r["peer_wall_s"] for r in rows if "peer_wall_s" in r]))
+        lines.append("")
+        lines.append(f"median |ROAS error| no worse than pymc-marketing's on {len(no_worse)} of "
+                     f"{len(both)} channels ({', '.join(no_worse) or 'none'})")
+        lines.append(f"seconds per fit (median): fit_mmm {cs_s:.2f} s, pymc-marketing "
+                     f"{pm_s:.1f} s model to ROAS ({wall:.0f} s subprocess wall): "
+                     f"{pm_s / cs_s:.0f}x faster (goal >= 10x)")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--dag", default="weekly_mmm", help="a time-indexed DAG (name or path)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 1..N")
+    p.add_argument("--first-seed", type=int, default=1)
+    p.add_argument("--weeks", type=int, default=None,
+                   help="periods per series (default: three seasonal periods of the DAG)")
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--target-accept", type=float, default=0.9)
+    p.add_argument("--cores", type=int, default=2, help="processes for pymc's chains")
+    p.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON,
+                   help="python of pymc-marketing's environment (default %(default)s)")
+    p.add_argument("--peer-timeout", type=float, default=1800.0)
+    p.add_argument("--causalsynth-only", action="store_true", help="skip pymc-marketing")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON lines appended here")
+    p.add_argument("--no-save", action="store_true")
+    p.add_argument("--report", action="store_true",
+                   help="fit nothing: print the table of the latest saved run in --out")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 seed, 1 chain of 100 draws after 100 tuning steps")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seeds, args.chains, args.draws, args.tune, args.cores = 1, 1, 100, 100, 1
+    return args
+
+
+def latest_run(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] \
+        if path.exists() else []
+    if not rows:
+        return []
+    run = rows[-1]["run"]
+    return [r for r in rows if r.get("run") == run]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.report:
+        rows = latest_run(args.out)
+        if not rows:
+            print(f"no saved run in {args.out}", file=sys.stderr)
+            return 1
+        r0 = rows[0]
+        print(f"run {r0['run']} ({r0['dag']}, {r0['weeks']} weeks, pymc-marketing "
+              f"{r0['settings']})")
+        print(table(rows))
+        return 0
+    if not args.causalsynth_only and not Path(args.peer_python).exists():
+        print(peer_help(args.peer_python), file=sys.stderr)
+        return 2
+    dag = cs.load_dag(args.dag)
+    if dag.time is None:
+        print(f"DAG {dag.name!r} has no time index; this benchmark needs a time-indexed DAG "
+              f"such as weekly_mmm", file=sys.stderr)
+        return 2
+    args.weeks = int(args.weeks or 3 * dag.time.period)
+    truth = ground_truth(dag, n_periods=args.weeks).mmm.set_index("channel")
+    settings = {"chains": args.chains, "draws": args.draws, "tune": args.tune,
+                "target_accept": args.target_accept, "cores": args.cores}
+    run = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta = {"run": run, "dag": dag.name, "weeks": args.weeks, "settings": settings,
+            "git": git_state(), "causalsynth": cs.__version__}
+    print(f"bench_mmm_peers: {dag.name}, {args.weeks} weeks, seeds {args.first_seed}.."
+          f"{args.first_seed + args.seeds - 1}, pymc-marketing {settings}; "
+          f"load {machine_load()}", flush=True)
+    rows: list[dict] = []
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        new = [{**meta, **r, "load": machine_load()} for r in run_seed(dag, seed, truth, args)]
+        rows.extend(new)
+        if not args.no_save:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            with args.out.open("a") as fh:
+                for r in new:
+                    fh.write(json.dumps(_plain(r)) + "\n")
+    print()
+    print(table(rows))
+    failed = [r for r in rows if "peer_error" in r]
+    for r in failed[:1]:
+        print(f"\npymc-marketing failed on seed {r['seed']}:\n{r['peer_error']}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
