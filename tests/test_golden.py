@@ -21,7 +21,8 @@ make_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_golden)
 
 # run-dependent, not results
-_VOLATILE = {("meta", "timings"), ("meta", "created"), ("meta", "versions")}
+_VOLATILE = {("meta", "timings"), ("meta", "created"), ("meta", "versions"),
+             ("meta", "peak_memory_mb")}
 
 
 def assert_same(got, want, path=()):

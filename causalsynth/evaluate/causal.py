@@ -25,7 +25,7 @@ from scipy import stats
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import check_data
+from causalsynth.data import check_data, series_layout
 from causalsynth.evaluate.effects import dml_effects
 from causalsynth.evaluate.gcm_models import choose_families
 from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
@@ -71,10 +71,17 @@ def split_half(table: pd.DataFrame, dag: DAG, seed=None) -> tuple[pd.DataFrame, 
 
     Rows are dealt alternately to the halves within strata of the label columns, rarest
     strata first, so a rare level (an event week) lands in both halves where it can and
-    neither half is left with a constant column by chance.
+    neither half is left with a constant column by chance. The rows of a time-indexed table
+    are a series: its halves are the first and the second half of the periods (each still a
+    series, but from different times: trend and any change of plan between them count
+    against this yardstick, so it is a conservative one).
     """
     rng = as_generator(seed)
     table = canonical_rows(table, dag)
+    if dag.time is not None:
+        half = len(table) // 2
+        return (table.iloc[:half].reset_index(drop=True),
+                table.iloc[half:2 * half].reset_index(drop=True))
     labels = [n for n in dag.nodes if not dag.node(n).is_numeric]
     if labels:
         strata = table[labels].astype(str).agg("|".join, axis=1)
@@ -97,7 +104,9 @@ def reference_summary(section: dict[str, Any]) -> dict[str, Any]:
             "ici_diff": {r["node"]: r["diff"] for r in section["ici"]},
             "effect_rel_diff": {key(r): r["rel_diff"] for r in section["effects"]},
             "independence_diff": {f"{r['x']}|{r['y']}": r["diff"]
-                                  for r in section["independences"]}}
+                                  for r in section["independences"]},
+            "mmm_diff": {f"{r['channel']}|{r['quantity']}": r["diff"]
+                         for r in (section.get("mmm") or {}).get("channels", [])}}
 
 
 def lost_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> list[str]:
@@ -114,16 +123,22 @@ def default_bootstrap(n_rows: int, linear: bool) -> int:
 def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                    target: str | None = None, n_bootstrap: int | None = None,
                    mc_rows: int = DEFAULT_MC_ROWS, n_jobs: int = 1,
-                   checked: bool = False) -> CausalComparison:
+                   checked: bool = False,
+                   periods: tuple[int | None, int | None] = (None, None)) -> CausalComparison:
     """ICI, effects, independences and treatment orderings of both tables, with their noise.
 
     ``n_bootstrap`` defaults to 30 when the fitted mechanisms are linear (exact ICI: cheap) or
     the real table is small (at most 2,000 rows), else 10. ``checked``: the tables are already
-    typed by ``check_data`` and in canonical row order (``validate`` prepares them once).
+    typed by ``check_data`` and in canonical row order (``validate`` prepares them once); then
+    ``periods`` gives the rows per series of a geo panel, real and synthetic (else they are
+    read from the tables' geo columns).
     """
     start = time.perf_counter()
     dag = load_dag(dag)
     target = check_target(dag, target)
+    if not checked and dag.time is not None and dag.time.geo is not None:
+        periods = tuple(series_layout(t, dag, min_periods=2).periods
+                        if dag.time.geo in t.columns else None for t in (real, synthetic))
     if checked:
         real_c, syn_c = real, synthetic
     else:
@@ -140,14 +155,16 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
               else default_bootstrap(len(real_c), linear))
     uniforms = common_uniforms(dag, mc_rows, _EFFECT_ROWS, rng)
     est_seed = child_seed(rng)  # the same seed for both tables: same resampling streams
-    resample = resampler(dag)  # moving blocks of periods for a time-indexed table
+    # time-indexed tables: moving blocks of periods, or whole geos of a panel
+    resample, resample_s = (resampler(dag, p) for p in periods)
     common = dict(target=target, families=families, uniforms=uniforms, n_bootstrap=n_boot,
-                  n_jobs=n_jobs, resample=resample)
+                  n_jobs=n_jobs)
     # flexible (boosted) nuisance models only where there are rows enough to fit them
     flexible = (len(real_c) > _SMALL_TABLE
                 and any(f not in ("linear", "logistic") for f in families.values()))
     dml_seed, ind_seed = child_seed(rng), child_seed(rng)
-    est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, **common)
+    est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, resample=resample,
+                            periods=periods[0], **common)
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample)
@@ -156,13 +173,14 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         est_s, dml_s, ind_s = None, [], None
     else:
         est_s = table_estimates(syn_c, dag, n_resample=min(len(syn_c), len(real_c)),
-                                seed=est_seed, **common)
+                                seed=est_seed, resample=resample_s, periods=periods[1],
+                                **common)
         dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
-                            n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample)
+                            n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample_s)
         ind_s = independence_tests(syn_c, dag, seed=ind_seed, checked=True)
     zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
-    mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng))
+    mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng), periods=periods)
                    if has_mmm(dag) and not lost else (pd.DataFrame(), pd.DataFrame()))
     return CausalComparison(
         target=target, n_real=len(real_c), n_synthetic=len(syn_c),
@@ -221,10 +239,11 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
 def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                    margins: Margins | None = None, target: str | None = None,
                    n_bootstrap: int | None = None, mc_rows: int = DEFAULT_MC_ROWS,
-                   n_jobs: int = 1, checked: bool = False) -> dict[str, Any]:
+                   n_jobs: int = 1, checked: bool = False,
+                   periods: tuple[int | None, int | None] = (None, None)) -> dict[str, Any]:
     """The causal section of a report: ICI, effects, independences and the verdict with reasons.
 
-    ``checked``: see :func:`measure_causal`.
+    ``checked``, ``periods``: see :func:`measure_causal`.
 
     Examples
     --------
@@ -236,7 +255,7 @@ def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     """
     comparison = measure_causal(real, synthetic, dag, seed=seed, target=target,
                                 n_bootstrap=n_bootstrap, mc_rows=mc_rows, n_jobs=n_jobs,
-                                checked=checked)
+                                checked=checked, periods=periods)
     return causal_section(comparison, judge_causal(comparison, margins))
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.data import label_codes
+from causalsynth.evaluate.carryover import Carryover
 from causalsynth.evaluate.gcm_models import (
     choose_families,
     is_classified,
@@ -74,6 +75,7 @@ class FittedGCM:
     upstream: dict[str, frozenset] = field(default_factory=dict, repr=False)
     grids: dict[str, tuple] = field(default_factory=dict, repr=False)
     observed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    carryover: Carryover | None = None
 
     # ---- the forward pass ------------------------------------------------------------------
     # Labels travel as integer codes (index into the node's labels) and parents are encoded
@@ -153,6 +155,8 @@ class FittedGCM:
                 size=len(frame))
             theirs = np.asarray(mech.evaluate(x, noise.reshape(-1, 1))).ravel()
             codes = [label_codes(self.dag.node(p), frame[p].to_numpy()) for p in parents]
+            if self.carryover is not None and node in self.carryover.decays:
+                continue  # DoWhy's mechanism sees the adstocked spend: compared in the tests
             ours = self.evaluate_node(node, codes, noise)
             if is_classified(self.dag, node):
                 theirs = label_codes(self.dag.node(node), theirs)
@@ -224,12 +228,20 @@ class GCMMechanism:
         eps = self.fitted.noise(self.node, noise)
         if not self.parents:
             return eps
+        carry = self.fitted.carryover
+        if carry is not None:  # spend acts through its adstocked series (rows in time order)
+            parents = carry.transform(self.node, {p: parents[p] for p in self.parents})
         return self.fitted.evaluate_node(self.node, [parents[p] for p in self.parents], eps)
 
 
 def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = None,
-            seed=None) -> FittedGCM:
+            seed=None, carryover: Carryover | None = None) -> FittedGCM:
     """Fit DoWhy mechanisms to ``data`` (typed by check_data); families from choose_families.
+
+    ``carryover`` (time-indexed DAGs, :func:`causalsynth.evaluate.carryover.estimate_carryover`):
+    the mechanism of each child of a spend node is fitted on the spend's adstocked series
+    (``carryover.columns``, aligned with ``data``'s rows) and applies the same adstock when it
+    runs, so interventions on spend carry over into later periods.
 
     Examples
     --------
@@ -260,7 +272,13 @@ def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = N
                 make_model(families[node], child_seed(rng))))
     with quiet():
         gcm.fit(scm, frame)
-    fitted = FittedGCM(dag=dag, scm=scm, families=families, n_rows=len(frame))
+        for child in (carryover.decays if carryover is not None else {}):
+            carried = frame.copy()
+            for parent in carryover.decays[child]:
+                carried[parent] = carryover.columns[(child, parent)]
+            gcm.fitting_sampling.fit_causal_model_of_target(scm, child, carried)
+    fitted = FittedGCM(dag=dag, scm=scm, families=families, n_rows=len(frame),
+                       carryover=carryover)
     _compile(fitted)
     for node in dag.nodes:
         mech = scm.causal_mechanism(node)

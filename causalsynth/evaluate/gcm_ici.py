@@ -23,18 +23,38 @@ from causalsynth._ici import (
     shapley_variance_shares,
     shares_with_se,
 )
+from causalsynth._time import adstock_weights
 from causalsynth.evaluate.gcm import FittedGCM
 from causalsynth.evaluate.gcm_models import is_classified, model_parents
 
-__all__ = ["EXACT_BUDGET", "ICI_ESTIMATOR", "PairedRuns", "describe_mc_ici", "exact_ici",
-           "is_linear_upto", "linear_coefficients", "mc_ici"]
+__all__ = [
+    "EXACT_BUDGET",
+    "ICI_ESTIMATOR",
+    "PairedRuns",
+    "carries_over",
+    "describe_mc_ici",
+    "exact_ici",
+    "is_linear_upto",
+    "linear_coefficients",
+    "mc_ici",
+]
 
 #: ICI estimator of the Monte Carlo path (``FittedGCM.mc_ici``): "rao_blackwell" or
 #: "pick_freeze" (the plain estimator, kept for comparison: benchmarks/bench_ici_mc.py)
 ICI_ESTIMATOR = "rao_blackwell"
 
+def carries_over(fitted: FittedGCM, target: str) -> bool:
+    """Whether a mechanism up to ``target`` adstocks spend: values then mix rows (periods),
+    so the exact shares need per-lag path weights (:func:`_separable_phi`) and the Monte
+    Carlo path must run whole series through the engine (plain pick-freeze)."""
+    carry = fitted.carryover
+    return carry is not None and any(carry.decays.get(n)
+                                     for n in [*fitted.dag.ancestors(target), target])
+
 def is_linear_upto(fitted: FittedGCM, target: str) -> bool:
     nodes = [*fitted.dag.ancestors(target), target]
+    if carries_over(fitted, target):
+        return False
     return all(fitted.dag.node(n).is_numeric for n in nodes) and all(
         fitted.families.get(n) == "linear" for n in nodes if fitted.dag.parents(n))
 
@@ -57,11 +77,13 @@ def describe_mc_ici(fitted: FittedGCM, target: str, n_rows: int,
                     estimator: str | None = None) -> str:
     """How :func:`mc_ici` computes the shares of ``target`` from ``n_rows`` uniforms."""
     estimator = estimator or ICI_ESTIMATOR
-    if estimator == "pick_freeze":
+    if estimator == "pick_freeze" or (carries_over(fitted, target)
+                                      and _separable_phi(fitted, target) is None):
         return f"Monte Carlo pick-freeze Shapley, {n_rows} rows"
     players = [*fitted.dag.ancestors(target), target]
     if _separable_phi(fitted, target) is not None:
-        return "exact (linear mechanisms, labels at roots: separable noise terms)"
+        return "exact (linear mechanisms, labels at roots: separable noise terms)" + (
+            ", spend carried over" if carries_over(fitted, target) else "")
     if all(is_classified(fitted.dag, n) or (n == target and fitted.dag.node(n).is_numeric)
            for n in players):
         return "exact (discrete noise summed out of pick-freeze Shapley)"
@@ -89,7 +111,8 @@ def mc_ici(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, estimator: st
     """
     estimator = estimator or ICI_ESTIMATOR
     players = [*fitted.dag.ancestors(target), target]
-    if estimator == "pick_freeze":
+    if estimator == "pick_freeze" or (carries_over(fitted, target)
+                                      and _separable_phi(fitted, target) is None):
         cache: dict = {}
         return shapley_variance_shares(
             lambda noise, from_a: fitted.run(noise, target, cache=cache, key=from_a),
@@ -150,24 +173,41 @@ def _separable_phi(fitted: FittedGCM, target: str) -> np.ndarray | None:
             for n in players):
         return None
     blocks = {n: _coefficient_blocks(fitted, n) for n in players if fitted.dag.parents(n)}
-    total = {target: 1.0}
+    # total effect of a node's noise on the target, per lag (carryover spreads it over the
+    # following periods; a single lag without carryover)
+    total = {target: np.ones(1)}
     for node in reversed(players[:-1]):
         if fitted.dag.node(node).is_numeric:
-            total[node] = sum(float(blocks[c][node][0]) * total[c]
-                              for c in fitted.dag.children(node) if c in total)
+            total[node] = _lag_sum(np.convolve(_lags(fitted, c, node) * float(blocks[c][node][0]),
+                                               total[c])
+                                   for c in fitted.dag.children(node) if c in total)
     phi = []
     for node in players:
         if fitted.dag.node(node).is_numeric:
-            phi.append(total[node] ** 2 * float(np.var(fitted.noise_values[node])))
+            phi.append(float(np.sum(total[node] ** 2)) * float(np.var(fitted.noise_values[node])))
             continue
-        term = sum(total[c] * (fitted.parent_tables[c][model_parents(fitted.dag, c).index(node)]
-                               @ blocks[c][node])
-                   for c in fitted.dag.children(node) if c in total)
+        # a label's value k enters lag l as sum_c total_c[l] * (encoding_c(k) . coef_c)
+        term = _lag_sum(np.outer(total[c], fitted.parent_tables[c][
+            model_parents(fitted.dag, c).index(node)] @ blocks[c][node])
+                        for c in fitted.dag.children(node) if c in total)
         codes = fitted.noise_values[node].astype(np.intp)
         pmf = np.bincount(codes, minlength=len(fitted.labels(node))) / len(codes)
-        term = np.asarray(term, float)
-        phi.append(float(pmf @ (term - pmf @ term) ** 2))
+        phi.append(float(np.sum((term - (term @ pmf)[:, None]) ** 2 @ pmf)))
     return np.array(phi)
+
+def _lags(fitted: FittedGCM, child: str, parent: str) -> np.ndarray:
+    """Weights of ``parent`` on ``child`` per lag: the adstock weights of a carried edge."""
+    carry = fitted.carryover
+    decay = carry.decays.get(child, {}).get(parent) if carry is not None else None
+    return np.ones(1) if decay is None else adstock_weights(decay, carry.max_lags[child][parent])
+
+def _lag_sum(arrays) -> np.ndarray:
+    """Sum of per-lag arrays (first axis: lag) of different lengths, zero-padded."""
+    arrays = [np.asarray(a, float) for a in arrays]
+    out = np.zeros((max(len(a) for a in arrays), *arrays[0].shape[1:]))
+    for a in arrays:
+        out[:len(a)] += a
+    return out
 
 def _coefficient_blocks(fitted: FittedGCM, node: str) -> dict[str, np.ndarray]:
     """A linear mechanism's slopes per parent: one for a numeric parent, one per column

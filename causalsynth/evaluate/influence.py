@@ -18,6 +18,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import DAGError
+from causalsynth.evaluate.carryover import Carryover, carryover_edges, estimate_carryover
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
@@ -95,12 +96,13 @@ def _estimate(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, effect_uni
 
 
 def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, uniforms_a,
-               uniforms_b, effect_uniforms, treatments):
+               uniforms_b, effect_uniforms, treatments, carry: Carryover | None = None):
     """One bootstrap replicate; None when the resample cannot be fitted (e.g. a rare class
-    of a small table is missing from it)."""
+    of a small table is missing from it). Carried spend columns are resampled with the rows:
+    they were computed on the whole series, so each row keeps its own carryover history."""
     try:
         fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
-                         seed=seed)
+                         seed=seed, carryover=None if carry is None else carry.take(idx))
     except ValueError:
         return None
     shares, _, effects, _ = _estimate(fitted, target, uniforms_a, uniforms_b, effect_uniforms,
@@ -110,19 +112,24 @@ def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, unifor
 
 def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapping[str, str],
                     uniforms: tuple, n_bootstrap: int, n_resample: int | None, seed,
-                    n_jobs: int = 1, resample: Resampler = iid_indices) -> TableEstimates:
+                    n_jobs: int = 1, resample: Resampler = iid_indices,
+                    periods: int | None = None) -> TableEstimates:
     """Shares and effects of one (typed) table with ``n_bootstrap`` resamples of ``n_resample``.
 
     ``uniforms`` = (draw A, draw B, draw for effects): the common random numbers. Resamples of
     ``n_resample`` rows (the real table's size for a synthetic table) keep a large synthetic
     table from claiming more certainty than the real table behind it supports. ``resample``
     draws each replicate's rows (moving blocks for a time-indexed table:
-    :func:`causalsynth.evaluate.resample.resampler`).
+    :func:`causalsynth.evaluate.resample.resampler`); ``periods``: rows per series of a geo
+    panel (carryover stays within a geo).
     """
     rng = as_generator(seed)
     uniforms_a, uniforms_b, effect_uniforms = uniforms
     treatments = dag.treatments
-    fitted = fit_gcm(data, dag, families=families, seed=child_seed(rng))
+    # time-indexed tables: decays of spend estimated once on the whole series (not per
+    # replicate: the intervals leave out the decays' own estimation noise)
+    carry = estimate_carryover(data, dag, periods) if carryover_edges(dag) else None
+    fitted = fit_gcm(data, dag, families=families, seed=child_seed(rng), carryover=carry)
     shares, se, effects, method = _estimate(fitted, target, uniforms_a, uniforms_b,
                                             effect_uniforms, treatments)
     n = len(data)
@@ -139,7 +146,7 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     boot_effect = {k: v[:_BOOT_EFFECT_ROWS] for k, v in effect_uniforms.items()}
     reps = Parallel(n_jobs=n_jobs)(
         delayed(_replicate)(data, dag, families, target, idx, s, boot_a, boot_b,
-                            boot_effect, treatments) for idx, s in jobs)
+                            boot_effect, treatments, carry) for idx, s in jobs)
     players = [*dag.ancestors(target), target]
     failed = sum(r is None for r in reps)
     reps = [r for r in reps if r is not None]

@@ -60,9 +60,13 @@ from scipy import optimize
 from causalsynth._mmm import CURVE_MULTIPLIERS, media_channels
 from causalsynth._params import Interval, check_param
 from causalsynth._time import adstock
-from causalsynth.data import check_data
+from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError, DataError
-from causalsynth.evaluate.resample import block_bootstrap_indices, block_length
+from causalsynth.evaluate.resample import (
+    block_bootstrap_indices,
+    block_length,
+    series_bootstrap_indices,
+)
 
 __all__ = ["DECAYS", "HALVES", "SHAPES", "MMMFit", "fit_mmm"]
 
@@ -140,10 +144,25 @@ class _Design:
     grid: list[tuple[float, float, float]]  # (decay, half multiple, shape), shared
     bank: list[np.ndarray]          # n x len(grid) transformed columns per channel
     penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per grid point
+    periods: int | None = None      # rows per series (a geo panel); None: one series
+    weights: np.ndarray | None = None  # per row: the geo's size (y and spend were divided)
+    # what the grid search regresses on: y and the controls, or for a panel the same demeaned
+    # within each geo (the geo intercepts partialled out, Frisch-Waugh-Lovell; the bank is
+    # demeaned alike), so each step projects on a few columns instead of one per geo
+    search: tuple[np.ndarray, np.ndarray] | None = None
 
-    def column(self, k: int, params: tuple[float, float, float]) -> np.ndarray:
+    @property
+    def n_weeks(self) -> int:
+        return self.periods or len(self.y)
+
+    def total(self, k: int, mult: float = 1.0) -> float:
+        """Channel ``k``'s spend over the whole table, in the data's units."""
+        return mult * float(np.sum(self.spend[k] * self.weights))
+
+    def column(self, k: int, params: tuple[float, float, float], mult: float = 1.0
+               ) -> np.ndarray:
         decay, half, shape = params
-        return _hill(adstock(self.spend[k], decay, self.max_lag[k]),
+        return _hill(adstock(self.spend[k] * mult, decay, self.max_lag[k], self.periods),
                      half * self.scale[k], shape)
 
 
@@ -158,7 +177,7 @@ def _prior(half: float, shape: float) -> float:
             + 0.5 * ((shape - PRIOR["shape"]) / PRIOR["shape_sd"]) ** 2)
 
 
-def _design(table: pd.DataFrame, dag) -> _Design:
+def _design(table: pd.DataFrame, dag, periods: int | None = None) -> _Design:
     if dag.time is None:
         raise DAGError(f"DAG {dag.name!r} has no 'time' block; fit_mmm needs rows that are "
                        f"consecutive periods: declare time: {{index: week, period: 52}}")
@@ -169,10 +188,21 @@ def _design(table: pd.DataFrame, dag) -> _Design:
                        f"{outcome!r}; a media mix model needs at least one channel")
     if isinstance(table, pd.DataFrame) and dag.time.index in table.columns:
         table = table.sort_values(dag.time.index, kind="stable").drop(columns=dag.time.index)
+    if periods is None and dag.time.geo is not None:
+        periods = series_layout(table, dag).periods
     data = check_data(table, dag)
+    n_series = len(data) // periods if periods else 1
     controls = [p for p in dag.parents(outcome)  # parents not driven by spend (no mediator)
                 if p not in channels and not set(channels) & set(dag.ancestors(p))]
     cols, names = [np.ones(len(data))], ["intercept"]
+    y = data[outcome].to_numpy(float)
+    weights = np.ones(len(data))
+    if n_series > 1:  # a panel: each geo in units of its size (its mean revenue), own baseline
+        means = y.reshape(n_series, periods).mean(axis=1)
+        weights = np.repeat(means / means.mean(), periods)
+        for g in range(1, n_series):
+            cols.append(np.repeat(np.arange(n_series) == g, periods).astype(float))
+            names.append(f"geo {g}")
     for c in controls:
         if dag.node(c).type == "categorical":
             for cat in dag.node(c).categories[1:]:
@@ -182,27 +212,39 @@ def _design(table: pd.DataFrame, dag) -> _Design:
             cols.append(data[c].to_numpy(float))
             names.append(c)
     carry = ((dag.simulation or {}).get(outcome, {}) or {}).get("carryover", {}) or {}
-    spend = [data[c].to_numpy(float) for c in channels]
+    spend = [data[c].to_numpy(float) / weights for c in channels]
     if any(np.any(x < 0) for x in spend):
         raise DataError("spend columns must be >= 0 for a media mix model")
     grid = [(d, h, s) for d in DECAYS for h in HALVES for s in SHAPES]
-    design = _Design(y=data[outcome].to_numpy(float), controls=np.column_stack(cols),
+    design = _Design(y=y / weights, controls=np.column_stack(cols),
                      control_names=names, channels=channels, spend=spend,
                      max_lag=[int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG))
                               for c in channels],
-                     scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[])
+                     scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[],
+                     periods=periods if n_series > 1 else None, weights=weights)
     design.penalty = np.array([_prior(h, s_) for _, h, s_ in grid])
     for k in range(len(channels)):
         bank = np.empty((len(data), len(grid)))
         i = 0
         for d in DECAYS:
-            z = adstock(spend[k], d, design.max_lag[k])
+            z = adstock(spend[k], d, design.max_lag[k], design.periods)
             for h in HALVES:
                 for s in SHAPES:
                     bank[:, i] = _hill(z, h * design.scale[k], s)
                     i += 1
-        design.bank.append(bank)
+        design.bank.append(_within(bank, design.periods))
+    design.search = ((design.y, design.controls) if not design.periods else
+                     (_within(design.y, periods),
+                      _within(design.controls[:, n_series:], periods)))  # no geo intercepts
     return design
+
+
+def _within(x: np.ndarray, periods: int | None) -> np.ndarray:
+    """``x`` (rows series after series) minus each series' mean; unchanged without series."""
+    if not periods:
+        return x
+    shaped = x.reshape(-1, periods, *x.shape[1:])
+    return (shaped - shaped.mean(axis=1, keepdims=True)).reshape(x.shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,7 +265,7 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _cd(design: _Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> list[int]:
     """Grid index per channel by coordinate descent on the profile residual sum of squares."""
-    y, ctrl = design.y[rows], design.controls[rows]
+    y, ctrl = design.search[0][rows], design.search[1][rows]
     banks = [b[rows] for b in design.bank]
     choice = list(start)
     for _ in range(rounds):
@@ -247,18 +289,21 @@ def _cd(design: _Design, rows: np.ndarray, start: list[int], rounds: int = 6) ->
 def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, float]]
             ) -> list[tuple[float, float, float]]:
     """Joint bounded refinement of the grid point (decay, log half, shape per channel)."""
-    y, ctrl = design.y[rows], design.controls[rows]
+    y, ctrl = design.search[0][rows], design.search[1][rows]
     k = len(params)
+
+    def column(i: int, p: tuple[float, float, float]) -> np.ndarray:
+        return _within(design.column(i, p), design.periods)[rows]
 
     def unpack(v: np.ndarray) -> list[tuple[float, float, float]]:
         return [(v[3 * i], math.exp(v[3 * i + 1]), v[3 * i + 2]) for i in range(k)]
 
     def rss(v: np.ndarray) -> float:
-        cols = [design.column(i, p)[rows] for i, p in enumerate(unpack(v))]
+        cols = [column(i, p) for i, p in enumerate(unpack(v))]
         value = _ols(np.column_stack([ctrl, *cols]), y)[1]
         return value + 2.0 * sigma2 * sum(_prior(h, s) for _, h, s in unpack(v))
 
-    x0 = np.column_stack([ctrl, *[design.column(i, p)[rows] for i, p in enumerate(params)]])
+    x0 = np.column_stack([ctrl, *[column(i, p) for i, p in enumerate(params)]])
     sigma2 = _ols(x0, y)[1] / max(len(y) - x0.shape[1], 1)
     v0 = np.array([x for d, h, s in params for x in (d, math.log(h), s)])
     bounds = [b for _ in range(k) for b in ((0.0, 0.95), (math.log(HALVES[0]),
@@ -269,7 +314,7 @@ def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, 
     if not res.fun < f0:
         return params
     new = unpack(res.x)
-    cols = [design.column(i, p)[rows] for i, p in enumerate(new)]
+    cols = [column(i, p) for i, p in enumerate(new)]
     coef, _ = _ols(np.column_stack([ctrl, *cols]), y)
     return new if np.all(coef[-k:] >= 0) else params
 
@@ -287,20 +332,19 @@ def _estimate(design: _Design, rows: np.ndarray, start: list[int], refine: bool 
 
 
 def _contribution(design: _Design, k: int, params, coef: float, mult: float) -> float:
-    """Modelled revenue of channel ``k`` over the series with its spend times ``mult``."""
-    decay, half, shape = params
-    z = adstock(design.spend[k] * mult, decay, design.max_lag[k])
-    return coef * float(np.sum(_hill(z, half * design.scale[k], shape)))
+    """Modelled revenue of channel ``k`` over the table with its spend times ``mult`` (each
+    geo's rows scaled back by its size)."""
+    return coef * float(np.sum(design.column(k, params, mult) * design.weights))
 
 
 def _metrics(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
     rows = []
     for k, (p, c) in enumerate(zip(params, coefs, strict=True)):
-        total = float(np.sum(design.spend[k]))
+        total = design.total(k)
         base = _contribution(design, k, p, c, 1.0)
         plus = _contribution(design, k, p, c, 1.01)
         per = 1.0 / total if total > 0 else np.nan
-        rows.append({"channel": design.channels[k], "spend": total / len(design.y),
+        rows.append({"channel": design.channels[k], "spend": total / design.n_weeks,
                      "decay": p[0], "max_lag": design.max_lag[k],
                      "half": p[1] * design.scale[k], "shape": p[2], "coef": float(c),
                      "contribution": base, "roas": base * per,
@@ -314,8 +358,8 @@ def _metrics(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
 
 def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, float]:
     """Optimal split of the same total budget: multipliers of each observed series."""
-    n, k = len(design.y), len(params)
-    totals = np.array([float(np.sum(x)) for x in design.spend])
+    n, k = design.n_weeks, len(params)
+    totals = np.array([design.total(i) for i in range(k)])
     budget = float(totals.sum())
 
     def revenue(m: np.ndarray) -> float:
@@ -344,9 +388,9 @@ def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, f
 
 
 def _curves(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
-    n = len(design.y)
+    n = design.n_weeks
     return pd.DataFrame(
-        [(ch, m, m * float(np.mean(design.spend[k])),
+        [(ch, m, design.total(k, m) / n,
           _contribution(design, k, params[k], coefs[k], m) / n)
          for k, ch in enumerate(design.channels) for m in CURVE_MULTIPLIERS],
         columns=["channel", "multiplier", "spend", "contribution"])
@@ -354,7 +398,7 @@ def _curves(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
 
 def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
             block: int | None = None, refine: bool = True,
-            n_resample: int | None = None) -> MMMFit:
+            n_resample: int | None = None, periods: int | None = None) -> MMMFit:
     """Fit a marketing mix model to the weekly ``table`` of the time-indexed ``dag``.
 
     Parameters
@@ -391,7 +435,7 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
     check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
-    design = _design(table, dag)
+    design = _design(table, dag, periods)
     n = len(design.y)
     everything = np.arange(n)
     start = [design.grid.index((0.5, 1.0, 1.5))] * len(design.channels)
@@ -413,7 +457,8 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
             for q in params]
         draws = []
         for b in range(n_bootstrap):
-            rows = block_bootstrap_indices(n, block, rng, size=n_resample)
+            rows = (series_bootstrap_indices(n, design.periods, rng, n_resample)
+                    if design.periods else block_bootstrap_indices(n, block, rng, n_resample))
             bp, bc = _estimate(design, rows, grid_start, refine=False)
             m = _metrics(design, bp, bc[p:])
             m["optimal_share"] = _budget(design, bp, bc[p:])[0]["optimal_share"].to_numpy()
@@ -428,5 +473,6 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
                   response_curves=_curves(design, params, media),
                   controls=dict(zip(design.control_names, map(float, coef[:p]), strict=True)),
                   r2=r2,
-                  n_weeks=n, n_bootstrap=n_bootstrap, block=block if n_bootstrap else None,
+                  n_weeks=design.n_weeks, n_bootstrap=n_bootstrap,
+                  block=block if n_bootstrap and not design.periods else None,
                   seconds=_clock.perf_counter() - start_time, bootstrap=boot)

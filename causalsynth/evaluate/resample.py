@@ -4,7 +4,8 @@ Rows of a time-indexed table are not independent (this week's spend and revenue 
 week's), so resampling them one by one understates the noise of every estimate. Tables of a
 DAG that declares ``time`` are resampled by moving blocks: runs of consecutive periods, so the
 dependence within a block is kept (Kuensch 1989). One function, :func:`resampler`, picks the
-scheme for a DAG; every bootstrap of the evaluation draws its indices through it.
+scheme for a DAG; every bootstrap of the evaluation draws its indices through it. The series
+of a geo panel are resampled whole (a cluster bootstrap over geos).
 
 References
 ----------
@@ -30,7 +31,8 @@ import numpy as np
 
 from causalsynth._params import Interval, check_param
 
-__all__ = ["Resampler", "block_bootstrap_indices", "block_length", "iid_indices", "resampler"]
+__all__ = ["Resampler", "block_bootstrap_indices", "block_length", "iid_indices", "resampler",
+           "series_bootstrap_indices"]
 
 #: (rows of the table, rows wanted, generator) -> row indices
 Resampler = Callable[[int, int, np.random.Generator], np.ndarray]
@@ -70,10 +72,35 @@ def block_bootstrap_indices(n: int, block: int, rng: np.random.Generator,
     return (starts[:, None] + np.arange(block)[None, :]).reshape(-1)[:size]
 
 
+def series_bootstrap_indices(n: int, periods: int, rng: np.random.Generator,
+                             size: int | None = None) -> np.ndarray:
+    """Row indices of whole series (geos of a panel) drawn with replacement.
+
+    The ``n`` rows are ``n // periods`` series of ``periods`` consecutive rows; ``size // periods``
+    series are drawn (default all), each kept whole: a geo's weeks travel together.
+
+    >>> series_bootstrap_indices(6, 3, np.random.default_rng(1)).reshape(2, 3)[:, 0] % 3
+    array([0, 0])
+    """
+    n_series = n // periods
+    picks = rng.integers(0, n_series, max(1, (n if size is None else size) // periods))
+    return (picks[:, None] * periods + np.arange(periods)[None, :]).reshape(-1)
+
+
 def _moving_blocks(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return block_bootstrap_indices(n, block_length(n), rng, size=size)
 
 
-def resampler(dag) -> Resampler:
-    """The bootstrap scheme of ``dag``'s tables: moving blocks when it declares ``time``."""
-    return _moving_blocks if getattr(dag, "time", None) is not None else iid_indices
+def resampler(dag, periods: int | None = None) -> Resampler:
+    """The bootstrap scheme of ``dag``'s tables: whole series for a panel (``periods`` rows per
+    geo), moving blocks of periods for one series of a DAG that declares ``time``, else
+    independent rows."""
+    if getattr(dag, "time", None) is None:
+        return iid_indices
+
+    def draw(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+        if periods and n % periods == 0 and n // periods > 1:
+            return series_bootstrap_indices(n, periods, rng, size)
+        return _moving_blocks(n, size, rng)
+
+    return draw
