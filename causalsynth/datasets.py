@@ -37,6 +37,7 @@ class _Example:
 _TABLES: dict[str, _Example] = {
     "robyn_weekly": _Example("dt_simulated_weekly.csv"),
     "meridian_national": _Example("meridian_national_all_channels.csv"),
+    "meridian_geo": _Example("meridian_geo_all_channels.csv"),
     "online_shop": _Example(
         "dowhy_online_shop_2021.csv",
         rename={
@@ -66,8 +67,8 @@ def load_example(name: str, *, data_dir: str | Path | None = None) -> pd.DataFra
     Parameters
     ----------
     name : str
-        ``"robyn_weekly"``, ``"meridian_national"`` or ``"online_shop"``; the DAG of the same
-        name (``causalsynth.load_dag(name)``) describes the returned table.
+        ``"robyn_weekly"``, ``"meridian_national"``, ``"meridian_geo"`` or ``"online_shop"``;
+        the DAG of the same name (``causalsynth.load_dag(name)``) describes the table.
     data_dir : str or Path, optional
         Folder holding the CSV files. Default: ``examples/data`` of the source tree this
         package is imported from. The files are not inside the wheel: after a plain
@@ -77,7 +78,9 @@ def load_example(name: str, *, data_dir: str | Path | None = None) -> pd.DataFra
     -------
     pandas.DataFrame
         One column per DAG node in the DAG's order (continuous as float64, count and binary
-        as int64, categorical as pandas Categorical); columns that are not nodes are dropped.
+        as int64, categorical as pandas Categorical); columns that are not nodes are dropped,
+        except the time index and geo columns of a time-indexed DAG, which come first (rows
+        geo after geo, in time order).
 
     Raises
     ------
@@ -89,8 +92,8 @@ def load_example(name: str, *, data_dir: str | Path | None = None) -> pd.DataFra
     --------
     >>> from causalsynth.datasets import load_example
     >>> shop = load_example("online_shop")    # from a clone: examples/data/ is found by itself
-    >>> shop.shape, list(shop.columns[:3])
-    ((365, 8), ['shopping_event', 'ad_spend', 'unit_price'])
+    >>> shop.shape, list(shop.columns[:3])     # the date column, then the DAG's nodes
+    ((365, 9), ['Date', 'shopping_event', 'ad_spend'])
     """
     if name not in _TABLES:
         raise DataError(
@@ -114,4 +117,9 @@ def load_example(name: str, *, data_dir: str | Path | None = None) -> pd.DataFra
             f"{str(path)!r} lacks the column(s) {missing} that the DAG {dag.name!r} declares; "
             f"columns present: {list(raw.columns)}"
         )
-    return check_data(raw[dag.nodes], dag, what=str(path))
+    axis = [] if dag.time is None else [c for c in (dag.time.geo, dag.time.index)
+                                        if c is not None and c in raw.columns]
+    if axis:
+        raw = raw.sort_values(axis, kind="stable").reset_index(drop=True)
+    nodes = check_data(raw[axis + dag.nodes], dag, what=str(path))
+    return pd.concat([raw[axis], nodes], axis=1) if axis else nodes

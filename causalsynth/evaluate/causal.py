@@ -42,7 +42,7 @@ from causalsynth.evaluate.resample import resampler
 from causalsynth.evaluate.verdict import CausalComparison, Margins, Verdict, judge_causal
 
 __all__ = ["Margins", "canonical_rows", "causal_section", "compare_causal", "lost_columns",
-           "measure_causal", "reference_summary", "split_half"]
+           "measure_causal", "panel_periods", "reference_summary", "split_half"]
 
 #: rows of the g-formula's Monte Carlo (a table's rows, repeated when it has fewer)
 _EFFECT_ROWS = 50_000
@@ -66,7 +66,15 @@ def canonical_rows(table: pd.DataFrame, dag: DAG) -> pd.DataFrame:
     return table[cols].iloc[order].reset_index(drop=True)
 
 
-def split_half(table: pd.DataFrame, dag: DAG, seed=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def panel_periods(table: pd.DataFrame, dag: DAG) -> int | None:
+    """Rows per geo of a geo-panel table (read from its geo and index columns), else None."""
+    if dag.time is None or dag.time.geo is None or dag.time.geo not in table.columns:
+        return None
+    return series_layout(table, dag, min_periods=2).periods
+
+
+def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two random halves of a real table: the real-data yardstick of a perfect synthesizer.
 
     Rows are dealt alternately to the halves within strata of the label columns, rarest
@@ -74,12 +82,15 @@ def split_half(table: pd.DataFrame, dag: DAG, seed=None) -> tuple[pd.DataFrame, 
     neither half is left with a constant column by chance. The rows of a time-indexed table
     are a series: its halves are the first and the second half of the periods (each still a
     series, but from different times: trend and any change of plan between them count
-    against this yardstick, so it is a conservative one).
+    against this yardstick, so it is a conservative one); the halves of a geo panel
+    (``periods`` rows per geo) are its first and second half of the geos.
     """
     rng = as_generator(seed)
     table = canonical_rows(table, dag)
     if dag.time is not None:
         half = len(table) // 2
+        if periods and len(table) // periods > 1:
+            half = len(table) // periods // 2 * periods
         return (table.iloc[:half].reset_index(drop=True),
                 table.iloc[half:2 * half].reset_index(drop=True))
     labels = [n for n in dag.nodes if not dag.node(n).is_numeric]
@@ -137,8 +148,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     dag = load_dag(dag)
     target = check_target(dag, target)
     if not checked and dag.time is not None and dag.time.geo is not None:
-        periods = tuple(series_layout(t, dag, min_periods=2).periods
-                        if dag.time.geo in t.columns else None for t in (real, synthetic))
+        periods = (panel_periods(real, dag), panel_periods(synthetic, dag))
     if checked:
         real_c, syn_c = real, synthetic
     else:
@@ -168,7 +178,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample)
-    ind_r = independence_tests(real_c, dag, seed=ind_seed, checked=True)
+    ind_r = _independences(real_c, dag, ind_seed, periods[0])
     if lost:  # a lost variable decides the verdict; its model may not even be fittable
         est_s, dml_s, ind_s = None, [], None
     else:
@@ -177,7 +187,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                                 **common)
         dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
                             n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample_s)
-        ind_s = independence_tests(syn_c, dag, seed=ind_seed, checked=True)
+        ind_s = _independences(syn_c, dag, ind_seed, periods[1])
     zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
     mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng), periods=periods)
@@ -198,7 +208,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                 "effects": ["gcm: intervention on the fitted DoWhy GCM, common random numbers",
                             "dml: EconML LinearDML, controls = treatment's parents (backdoor)"],
                 "independence_test": "residual correlation (GCM); the difference of effect "
-                                     "sizes is judged",
+                                     "sizes is judged" + ("; rows tested as series: trend and "
+                                     "season given, autocorrelation allowed for"
+                                     if dag.time is not None else ""),
                 "rule": "two-sample differences, Bonferroni over the judged quantities for "
                         "'not preserved', equivalence (TOST) for 'preserved'",
                 **({"bootstrap": "moving blocks of consecutive periods (rows of a time-indexed "
@@ -206,6 +218,17 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
                            "block-bootstrap intervals"} if dag.time is not None else {})},
         seconds=time.perf_counter() - start, mmm=mmm, mmm_curves=curves)
+
+
+def _independences(table: pd.DataFrame, dag: DAG, seed, periods: int | None) -> pd.DataFrame:
+    """Implied independences of a typed table; a time-indexed table's rows are tested as
+    series (time context, autocorrelation, geos of ``periods`` rows each)."""
+    if dag.time is None:
+        return independence_tests(table, dag, seed=seed, checked=True)
+    if dag.time.geo is not None:  # the series layout, as a geo column the tests read
+        geo = np.arange(len(table)) // periods if periods else np.zeros(len(table), int)
+        table = table.assign(**{dag.time.geo: geo})
+    return independence_tests(table, dag, seed=seed, checked=True, time_aware=True)
 
 
 def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, Any]:

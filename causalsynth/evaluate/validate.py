@@ -21,6 +21,7 @@ from causalsynth.evaluate.causal import (
     Margins,
     canonical_rows,
     compare_causal,
+    panel_periods,
     reference_summary,
     split_half,
 )
@@ -142,12 +143,14 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         finally:
             timings[name] = time.perf_counter() - start
 
+    periods = (panel_periods(real, dag), panel_periods(synthetic, dag))  # geo panels
     causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
-                   margins=margins, n_bootstrap=n_bootstrap, checked=True)
+                   margins=margins, n_bootstrap=n_bootstrap, checked=True, periods=periods)
     if reference:
-        half_a, half_b = split_half(real_c, dag, seeds["reference"])
+        half_a, half_b = split_half(real_c, dag, seeds["reference"], periods[0])
         ref = timed("reference", compare_causal, half_a, half_b, dag, seed=seeds["causal"],
-                    margins=margins, n_bootstrap=n_bootstrap)
+                    margins=margins, n_bootstrap=n_bootstrap, checked=True,
+                    periods=(periods[0], periods[0]))
         causal["reference"] = reference_summary(ref)
     fidelity = timed("fidelity", evaluate_fidelity, tables, seed=seeds["fidelity"])
     utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
