@@ -59,3 +59,15 @@ def test_walkthrough_notebook_executes(tmp_path, monkeypatch):
     html = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
             if "text/html" in o.get("data", {})]
     assert any("cs-report" in o["data"]["text/html"] for o in html)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", ["meridian_national", "online_shop"])
+def test_weekly_mmm_runs_on_the_other_time_tables(table, tmp_path):
+    env = {**os.environ, "CAUSALSYNTH_QUICK": "1", "MPLBACKEND": "Agg"}
+    res = subprocess.run([sys.executable, str(EXAMPLES / "weekly_mmm.py"), "--quick", "--table",
+                          table, "--out", str(tmp_path / "out")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "Do the data contradict the DAG? no" in res.stdout
+    assert "The budget decision" in res.stdout and "real:" in res.stdout

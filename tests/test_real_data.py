@@ -27,13 +27,17 @@ DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
 FILES = {"robyn_weekly": "dt_simulated_weekly.csv",
          "meridian_national": "meridian_national_all_channels.csv",
          "online_shop": "dowhy_online_shop_2021.csv"}
-SHAPES = {"robyn_weekly": (208, 11), "meridian_national": (156, 10), "online_shop": (365, 8)}
 GEO_FILE = "meridian_geo_all_channels.csv"
+# load_example keeps the time index (and geo) columns in front of the nodes
+SHAPES = {"robyn_weekly": (208, 12), "meridian_national": (156, 11), "online_shop": (365, 9),
+          "meridian_geo": (6240, 12)}
 DROPPED = {
-    "robyn_weekly": {"DATE"},
-    "meridian_national": {"time", "revenue_per_conversion",
+    "robyn_weekly": set(),
+    "meridian_national": {"revenue_per_conversion",
                           *(f"Channel{i}_impression" for i in range(5))},
-    "online_shop": {"Date"},
+    "online_shop": set(),
+    "meridian_geo": {"Unnamed: 0", "revenue_per_conversion", "population",
+                     *(f"Channel{i}_impression" for i in range(5))},
 }
 
 
@@ -61,7 +65,7 @@ def example(request):
     return request.param, load_example(request.param), load_dag(request.param)
 
 
-def test_the_three_tables_are_shipped_with_licence_and_origin():
+def test_the_tables_are_shipped_with_licence_and_origin():
     assert set(EXAMPLES) == set(SHAPES)
     origin = (DATA / "ORIGIN.md").read_text(encoding="utf-8")
     for name, licence in [("robyn_weekly", "LICENSE-robyn"), ("meridian_national",
@@ -73,19 +77,21 @@ def test_the_three_tables_are_shipped_with_licence_and_origin():
 def test_table_loads_with_the_dag_columns_and_dtypes(example):
     name, table, dag = example
     assert table.shape == SHAPES[name]
-    assert list(table.columns) == dag.nodes
-    raw = pd.read_csv(DATA / FILES[name])
+    axis = [c for c in (dag.time.geo, dag.time.index) if c]
+    assert list(table.columns) == axis + dag.nodes
+    raw = pd.read_csv(DATA / (FILES.get(name) or GEO_FILE))
     assert len(raw.columns) == table.shape[1] + len(DROPPED[name])
     assert DROPPED[name] <= set(raw.columns)
     checked = check_data(table, dag)
-    pd.testing.assert_frame_equal(checked, table)  # already clean: same values and dtypes
+    pd.testing.assert_frame_equal(checked, table[dag.nodes])  # clean: same values and dtypes
     for node in dag.nodes:
         assert table[node].nunique() > 1, f"{name}: {node} is constant"
 
 
 def test_check_dag_runs(example):
-    _, table, dag = example
-    check = check_dag(table, dag, seed=0)
+    name, table, dag = example
+    quick = {"falsify_max_claims": 1} if name == "meridian_geo" else {}  # 6,240 rows
+    check = check_dag(table, dag, seed=0, **quick)
     assert len(check.independences) > 0
     assert check.independences["effect"].notna().all()
     assert f"DAG {dag.name!r}" in check.summary()
@@ -94,6 +100,7 @@ def test_check_dag_runs(example):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_random_halves_pass_the_data_check(example, seed):
     name, table, dag = example
+    table = table[dag.nodes]  # rows as a bag of weeks (without the index: gaps are refused)
     a, b = stratified_halves(table, dag, seed)
     assert abs(len(a) - len(b)) <= 1 and len(a) + len(b) == len(table)
     check_data(a, dag, what=f"{name} half A")
@@ -160,8 +167,9 @@ def test_check_dag_finds_no_contradiction_in_a_shipped_table(name):
                                          "online_shop": 15, "meridian_geo": 15}[name]
 
 
-def test_check_dag_on_load_example_needs_no_index_column(example):
-    name, table, dag = example  # load_example drops the index; rows are in time order
+def test_check_dag_needs_no_index_column(example):
+    name, table, dag = example  # without the index the rows are taken in time order
+    table = table.drop(columns=dag.time.index)
     check = check_dag(table, dag, seed=0, progress=False, **QUICK)
     with_index = check_dag(raw_with_index(name), dag, seed=0, progress=False, **QUICK)
     pd.testing.assert_frame_equal(check.independences, with_index.independences)
