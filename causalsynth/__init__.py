@@ -20,6 +20,7 @@ from causalsynth.errors import (
 )
 from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
+from causalsynth.evaluate.mmm import MMMFit, fit_mmm
 from causalsynth.evaluate.report import Report, judge, read_report
 from causalsynth.evaluate.validate import validate
 from causalsynth.evaluate.verdict import Margins
@@ -42,6 +43,7 @@ __all__ = [
     "GroundTruth",
     "ICIResult",
     "InvalidParameterError",
+    "MMMFit",
     "Margins",
     "MissingDependencyError",
     "NotFittedError",
@@ -52,6 +54,7 @@ __all__ = [
     "available_synthesizers",
     "check_dag",
     "compare",
+    "fit_mmm",
     "intrinsic_influence",
     "judge",
     "load_dag",

@@ -14,7 +14,7 @@ PUBLIC = {
     "CausalSynthError", "DAGError", "DataError", "MissingDependencyError", "NotFittedError",
     "SynthesizerError", "__version__", "available_synthesizers", "check_dag", "compare",
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",
-    "InvalidParameterError", "judge", "load_example", "read_report",
+    "InvalidParameterError", "judge", "load_example", "read_report", "MMMFit", "fit_mmm",
 }
 
 

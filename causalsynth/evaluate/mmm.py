@@ -60,6 +60,7 @@ from scipy import optimize
 from causalsynth._mmm import CURVE_MULTIPLIERS, media_channels
 from causalsynth._params import Interval, check_param
 from causalsynth._time import adstock
+from causalsynth.dag import load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError, DataError
 from causalsynth.evaluate.resample import (
@@ -435,6 +436,7 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
     check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
+    dag = load_dag(dag)
     design = _design(table, dag, periods)
     n = len(design.y)
     everything = np.arange(n)
