@@ -75,24 +75,21 @@ def panel_periods(table: pd.DataFrame, dag: DAG) -> int | None:
 
 def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two random halves of a real table: the real-data yardstick of a perfect synthesizer.
+    """Two halves of a real table: the real-data yardstick of a perfect synthesizer.
 
     Rows are dealt alternately to the halves within strata of the label columns, rarest
     strata first, so a rare level (an event week) lands in both halves where it can and
     neither half is left with a constant column by chance. The rows of a time-indexed table
-    are a series: its halves are the first and the second half of the periods (each still a
-    series, but from different times: trend and any change of plan between them count
-    against this yardstick, so it is a conservative one); the halves of a geo panel
-    (``periods`` rows per geo) are its first and second half of the geos.
+    are series, so they are dealt in blocks: the geos of a panel (``periods`` rows each)
+    alternately, the periods of one series in alternating runs of a quarter (13 weeks of 52;
+    shorter runs when a label would otherwise be missing from a half). Both halves then span
+    the whole time range (trend and season alike), and carryover is cut only where a run
+    ends.
     """
     rng = as_generator(seed)
     table = canonical_rows(table, dag)
     if dag.time is not None:
-        half = len(table) // 2
-        if periods and len(table) // periods > 1:
-            half = len(table) // periods // 2 * periods
-        return (table.iloc[:half].reset_index(drop=True),
-                table.iloc[half:2 * half].reset_index(drop=True))
+        return _time_halves(table, dag, periods)
     labels = [n for n in dag.nodes if not dag.node(n).is_numeric]
     if labels:
         strata = table[labels].astype(str).agg("|".join, axis=1)
@@ -105,6 +102,26 @@ def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = N
     side = (np.arange(len(table)) + start) % 2
     a, b = np.sort(order[side == 0]), np.sort(order[side == 1])
     return table.iloc[a].reset_index(drop=True), table.iloc[b].reset_index(drop=True)
+
+
+def _time_halves(table: pd.DataFrame, dag: DAG, periods: int | None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = len(table)
+    if periods and n // periods > 1:  # a panel: every other geo
+        side = (np.arange(n) // periods) % 2
+        return (table[side == 0].reset_index(drop=True),
+                table[side == 1].reset_index(drop=True))
+    varying = [c for c in table.columns if table[c].nunique() > 1]
+    first = None
+    for run in dict.fromkeys([max(2, dag.time.period // 4), 10, 8, 6, 4, 2]):
+        for start in (0, 1):
+            side = (np.arange(n) // run + start) % 2
+            halves = (table[side == 0].reset_index(drop=True),
+                      table[side == 1].reset_index(drop=True))
+            first = first or halves
+            if all(h[c].nunique() > 1 for h in halves for c in varying):
+                return halves
+    return first
 
 
 def reference_summary(section: dict[str, Any]) -> dict[str, Any]:

@@ -69,7 +69,7 @@ from causalsynth.evaluate.resample import (
     series_bootstrap_indices,
 )
 
-__all__ = ["DECAYS", "HALVES", "SHAPES", "MMMFit", "fit_mmm"]
+__all__ = ["DECAYS", "HALVES", "MAX_MULTIPLIER", "SHAPES", "MMMFit", "fit_mmm"]
 
 #: adstock decays tried for every channel
 DECAYS = tuple(round(0.05 * i, 2) for i in range(20))
@@ -77,6 +77,8 @@ DECAYS = tuple(round(0.05 * i, 2) for i in range(20))
 HALVES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 #: Hill shapes tried
 SHAPES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+#: the budget split moves each channel between no spend and this multiple of today's
+MAX_MULTIPLIER = 3.0
 #: carryover length when the DAG's simulation block declares none for a channel
 DEFAULT_MAX_LAG = 8
 
@@ -372,12 +374,12 @@ def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, f
     if active.sum() > 1:
         res = optimize.minimize(
             lambda m: -revenue(m) / budget, m_now, method="SLSQP",
-            bounds=[(0.0, 3.0) if a else (1.0, 1.0) for a in active],
+            bounds=[(0.0, MAX_MULTIPLIER) if a else (1.0, 1.0) for a in active],
             constraints=[{"type": "eq", "fun": lambda m: (m @ totals - budget) / budget}],
             options={"maxiter": 200, "ftol": 1e-12})
-        m = np.clip(res.x, 0.0, 3.0)
+        m = np.clip(res.x, 0.0, MAX_MULTIPLIER)
         m = m * budget / float(m @ totals)  # exactly the same total
-        if np.all(m <= 3.0 + 1e-9) and revenue(m) > revenue(m_now):
+        if np.all(m <= MAX_MULTIPLIER + 1e-9) and revenue(m) > revenue(m_now):
             best = m
     now = [_contribution(design, i, params[i], coefs[i], 1.0) / n for i in range(k)]
     opt = [_contribution(design, i, params[i], coefs[i], best[i]) / n for i in range(k)]

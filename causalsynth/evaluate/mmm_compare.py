@@ -9,6 +9,10 @@ the synthetic series resampled at the real series' length, and returns one row p
 quantity) with both estimates and their bootstrap standard errors. It measures; the verdict
 module judges (ROAS against the effect margin, shares against the ICI margin, the budget split
 against the budget margin; mROAS is reported, not judged: the budget split is where it acts).
+A channel whose optimal budget sits at the optimiser's bound (no spend, or the largest
+multiple of today's) on either table is flagged ``at_bound``: the bootstrap of a constrained
+optimum is not a reliable measure of its noise (it collapses on the bound), so that share is
+reported, not judged.
 
 Examples
 --------
@@ -29,7 +33,7 @@ import pandas as pd
 
 from causalsynth._mmm import media_channels
 from causalsynth._random import as_generator, child_seed
-from causalsynth.evaluate.mmm import fit_mmm
+from causalsynth.evaluate.mmm import MAX_MULTIPLIER, fit_mmm
 from causalsynth.evaluate.verdict import MMM_COLUMNS
 
 __all__ = ["MMM_QUANTITIES", "has_mmm", "measure_mmm", "mmm_section"]
@@ -51,7 +55,9 @@ def has_mmm(dag) -> bool:
 
 def _points(fit) -> pd.DataFrame:
     point = fit.channels.set_index("channel")[["roas", "mroas", "contribution_share"]]
-    return point.join(fit.budget.set_index("channel")["optimal_share"])
+    budget = fit.budget.set_index("channel")
+    bound = (budget["multiplier"] <= 1e-3) | (budget["multiplier"] >= MAX_MULTIPLIER - 1e-3)
+    return point.join(budget["optimal_share"]).assign(at_bound=bound & (budget["spend"] > 0))
 
 
 def _summary(fit) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -93,12 +99,14 @@ def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                          "synthetic_low": lo_s.loc[channel, q],
                          "synthetic_high": hi_s.loc[channel, q],
                          "se_real": se_r.loc[channel, q], "se_synthetic": se_s.loc[channel, q],
-                         "df": float(n_bootstrap - 1)})
+                         "df": float(n_bootstrap - 1),
+                         "at_bound": q == "optimal_share" and bool(
+                             point_r.loc[channel, "at_bound"] or point_s.loc[channel, "at_bound"])})
     curves = pd.concat([fit_r.response_curves.assign(table="real"),
                         fit_s.response_curves.assign(table="synthetic")], ignore_index=True)
     frame = pd.DataFrame(rows, columns=MMM_COLUMNS)
-    frame[MMM_COLUMNS[2:]] = frame[MMM_COLUMNS[2:]].astype(float).replace([np.inf, -np.inf],
-                                                                          np.nan)
+    numbers = MMM_COLUMNS[2:-1]
+    frame[numbers] = frame[numbers].astype(float).replace([np.inf, -np.inf], np.nan)
     return frame, curves[["table", "channel", "multiplier", "spend", "contribution"]]
 
 

@@ -124,7 +124,7 @@ _COLUMNS = {
                       "se_synthetic", "testable"],
     "ranking": ["a", "b", "real_gap", "synthetic_gap", "se_real", "se_synthetic", "df"],
     "mmm": ["channel", "quantity", "real", "real_low", "real_high", "synthetic",
-            "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df"],
+            "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df", "at_bound"],
 }
 #: measurement columns of the marketing-mix table (time-indexed DAGs)
 MMM_COLUMNS = _COLUMNS["mmm"]
@@ -257,7 +257,10 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     pairs_judged = clear_real if m.keep_treatment_ranking else np.zeros(len(ranking), bool)
     testable = c.independences["testable"].fillna(True).astype(bool).to_numpy()
     mm = c.mmm
-    judged_mmm = mm["quantity"].isin(list(_MMM_MARGIN)).to_numpy()
+    # a budget share at the optimiser's bound is a constrained optimum: its bootstrap noise
+    # is not sized reliably, so it is reported, not judged
+    judged_mmm = (mm["quantity"].isin(list(_MMM_MARGIN))
+                  & ~mm["at_bound"].fillna(False).astype(bool)).to_numpy()
     k = (len(c.ici) + int(judged_eff.sum()) + int(testable.sum()) + int(pairs_judged.sum())
          + int(judged_mmm.sum()))
 
