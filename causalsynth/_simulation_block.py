@@ -245,7 +245,8 @@ def _check_noise(node, spec: Mapping, where: str) -> list[str]:
 
 
 def _check_carryover(spec: Mapping, coefs: Mapping, dag, where: str) -> list[str]:
-    """``carryover: {parent: {decay in [0, 1), max_lag int >= 0}}`` on a DAG with time."""
+    """``carryover: {parent: {decay in [0, 1), max_lag int >= 0, peak}}`` on a DAG with time
+    (``peak``, optional, in [0, max_lag]: the delayed adstock, whose effect peaks at that lag)."""
     problems: list[str] = []
     carry = _mapping(spec, "carryover", "parent -> {decay, max_lag}", where, problems)
     if carry and getattr(dag, "time", None) is None:
@@ -259,8 +260,12 @@ def _check_carryover(spec: Mapping, coefs: Mapping, dag, where: str) -> list[str
             problems.append(f"{where}: carryover of {parent!r} must be {{decay, max_lag}}")
             continue
         problems += [f"{where}: carryover of {parent!r}: unknown key {k!r}; allowed: decay, "
-                     f"max_lag" for k in rule if k not in ("decay", "max_lag")]
-        decay, lag = rule.get("decay"), rule.get("max_lag")
+                     f"max_lag, peak" for k in rule if k not in ("decay", "max_lag", "peak")]
+        decay, lag, peak = rule.get("decay"), rule.get("max_lag"), rule.get("peak")
+        if peak is not None and not (is_number(peak) and isinstance(lag, int)
+                                     and 0 <= peak <= lag):
+            problems.append(f"{where}: carryover of {parent!r}: peak must be a number of "
+                            f"periods between 0 and max_lag ({lag!r}); got {peak!r}")
         if not is_number(decay) or not 0 <= decay < 1:
             problems.append(f"{where}: carryover of {parent!r}: decay must be a number in "
                             f"[0, 1); got {decay!r}")

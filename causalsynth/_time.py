@@ -123,22 +123,28 @@ def period_positions(n: int, periods: int | None = None) -> np.ndarray:
     return np.arange(n) % (periods or max(n, 1))
 
 
-def adstock_weights(decay: float, max_lag: int) -> np.ndarray:
-    """Geometric adstock weights ``decay**l / sum``, ``l = 0..max_lag`` (they sum to 1).
+def adstock_weights(decay: float, max_lag: int, peak: float | None = None) -> np.ndarray:
+    """Adstock weights for lags ``l = 0..max_lag``, normalised to sum to 1: geometric
+    ``decay**l``, or with a ``peak`` the delayed form ``decay**((l - peak)**2)`` (the effect
+    builds up to lag ``peak``, then fades; the delayed adstock of Jin et al. 2017).
 
     >>> adstock_weights(0.5, 2).round(4)
     array([0.5714, 0.2857, 0.1429])
+    >>> int(np.argmax(adstock_weights(0.5, 6, peak=2)))
+    2
     """
-    w = np.power(float(decay), np.arange(int(max_lag) + 1))
+    lags = np.arange(int(max_lag) + 1)
+    w = np.power(float(decay), lags if peak is None else (lags - float(peak)) ** 2)
     return w / w.sum()
 
 
-def adstock(x: np.ndarray, decay: float, max_lag: int, periods: int | None = None
-            ) -> np.ndarray:
-    """Geometric adstock along the rows: ``y_t = sum_l w_l x_(t-l)``, spend before the start
-    of a series counted as 0. ``periods`` consecutive rows form one series (default: all rows).
+def adstock(x: np.ndarray, decay: float, max_lag: int, periods: int | None = None,
+            peak: float | None = None) -> np.ndarray:
+    """Adstock along the rows: ``y_t = sum_l w_l x_(t-l)`` (weights of
+    :func:`adstock_weights`), spend before the start of a series counted as 0. ``periods``
+    consecutive rows form one series (default: all rows).
     """
-    w = adstock_weights(decay, max_lag)
+    w = adstock_weights(decay, max_lag, peak)
     xs = _series(np.asarray(x, dtype=float), periods)
     out = np.zeros_like(xs)
     for lag, weight in enumerate(w):

@@ -5,7 +5,9 @@ the real table into training and holdout rows (unless a holdout is given), fits 
 synthesizer on the training rows, samples, and validates each synthetic table with
 :func:`causalsynth.validate` against the same training and holdout rows and the same seed, so
 the reports differ only by the synthesizer. A synthesizer that fails is recorded with its error
-in its leaderboard row; the others go on.
+in its leaderboard row; the others go on. With ``seeds`` every synthesizer is fitted once per
+seed, and ``backend`` runs these cells on local processes or a Dask cluster (see
+:mod:`causalsynth._backend`) with the serial run's numbers.
 
 Examples
 --------
@@ -19,10 +21,8 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import math
-import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalsynth._backend import (
+    Cell,
+    CellResult,
+    DaskBackend,
+    ProcessBackend,
+    error_text,
+    resolve_backend,
+    run_cell,
+)
 from causalsynth._io import json_text, write_text_atomic
+from causalsynth._params import Interval, SequenceOf, check_param
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
@@ -46,8 +56,8 @@ from causalsynth.leaderboard import (
 )
 from causalsynth.synthesizers import Synthesizer, make_synthesizer, synthesizer_class
 
-__all__ = ["FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "compare",
-           "epsilon_sweep", "frontier_records", "leaderboard_row"]
+__all__ = ["FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "REFERENCE", "Comparison", "DaskBackend",
+           "ProcessBackend", "compare", "epsilon_sweep", "frontier_records", "leaderboard_row"]
 
 #: a dict value: the parameters of the synthesizer its key names, or (name, parameters) or a
 #: Synthesizer instance under a label of its own
@@ -257,16 +267,43 @@ def _split(real: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame
     return train, hold
 
 
-def _error_text(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+def _derive(root: int, label: str, step: int) -> int:
+    """A cell's seed from the grid's seed and the cell's label: never from the run order."""
+    ss = np.random.SeedSequence([root, zlib.crc32(label.encode()), step])
+    return int(ss.generate_state(1)[0] % (2**31 - 1))
+
+
+def _reseeded(synth: Any, seed: int) -> Any:
+    """A fresh copy of a synthesizer instance with ``random_state=seed`` (when it has one)."""
+    params = synth.get_params()
+    if "random_state" in params:
+        params["random_state"] = seed
+    return type(synth)(**params)
+
+
+def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
+           margins: Margins | None, reference: bool) -> list[Cell]:
+    """The grid's cells: every entry (once per seed of ``seeds``), then the reference."""
+    cells = []
+    for s in [None] if seeds is None else seeds:
+        base = root if s is None else s
+        for label, synth in _build(synthesizers, lambda name, b=base: _derive(b, name, 1)):
+            if s is not None and isinstance(synth, Synthesizer):  # each seed its own copy
+                synth = _reseeded(synth, _derive(s, synth.name, 1))
+            cells.append(Cell(label if s is None else f"{label} seed={s}", synth, n, root,
+                              _derive(base, label, 2), margins, _run_validate))
+    if reference:
+        cells.append(Cell(REFERENCE, None, n, root, _derive(root, REFERENCE, 0), margins,
+                          _run_validate))
+    return cells
 
 
 def compare(real: pd.DataFrame, dag: DAG | str | dict,
             synthesizers: SynthSpec = ("gaussian_copula", "causal"),
             n: int | None = None, holdout: pd.DataFrame | None = None, seed=0,
             progress: bool = False, holdout_fraction: float = 0.2,
-            margins: Margins | None = None, reference: bool = False) -> Comparison:
+            margins: Margins | None = None, reference: bool = False,
+            seeds: Sequence[int] | None = None, backend: Any = None) -> Comparison:
     """Fit each synthesizer on the real table, validate its synthetic table, rank them.
 
     Parameters
@@ -297,6 +334,22 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         Add a leaderboard row ``"split-half (real)"``: two random halves of the training rows
         validated against each other, the real-data yardstick of a perfect synthesizer (at
         half the size, so its intervals are wider). It never counts as a synthesizer.
+    seeds : list of int, optional
+        Fit and sample every synthesizer once per seed (rows ``"<label> seed=<s>"``; a
+        synthesizer instance is copied per seed), to see how much a synthesizer's result
+        varies with its own randomness: each cell's ``random_state`` and sample seed come
+        from ``s`` and its label only. The split and the validations keep ``seed``. For
+        entries given by name, ``seeds=[seed]`` gives the numbers of ``seeds=None``.
+    backend : None, int, str, distributed.Client or Backend
+        Where the cells (one per synthesizer and seed, plus the reference) run. None: one
+        after another in this process. An int ``n``: ``n`` local processes (joblib; 1: this
+        process); ``"processes"``: one per CPU. A Dask scheduler address
+        (``"tcp://host:8786"``, reached within 10 s or a clear error; ``DaskBackend(address,
+        timeout=...)`` for another limit) or a ``distributed.Client``: a Dask cluster
+        (``pip install "causalsynth[dask]"``). Every backend gives the same leaderboard
+        numbers (not timings) for the same seed; a cell whose worker process dies is that
+        row's error, and the other cells finish. Synthesizer instances are sent to the
+        workers: the caller's objects stay unfitted.
 
     Returns
     -------
@@ -311,6 +364,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     >>> result.to_html("comparison.html")  # doctest: +SKIP
     >>> sweep = epsilon_sweep("causal", [0.5, 1, 3, 10]) | {"gaussian_copula": {}}
     >>> compare(real, "acquisition", sweep).frontier()  # doctest: +SKIP
+    >>> compare(real, "acquisition", specs, seeds=[0, 1, 2], backend=4)  # doctest: +SKIP
+    >>> compare(real, "acquisition", specs, backend="tcp://10.0.0.5:8786")  # doctest: +SKIP
     """
     dag = load_dag(dag)
     root = (int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
@@ -320,13 +375,14 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise CausalSynthError(f"The 'n' parameter of compare must be an int >= 1. Got {n!r} "
                                f"instead.")
-
-    def sub_seed(label: str, step: int) -> int:
-        ss = np.random.SeedSequence([root, zlib.crc32(label.encode()), step])
-        return int(ss.generate_state(1)[0] % (2**31 - 1))
-
+    if seeds is not None:
+        check_param("seeds", seeds, [SequenceOf(Interval(int, 0, None))], owner="compare")
+        seeds = list(dict.fromkeys(int(s) for s in seeds))
+        if not seeds:
+            raise CausalSynthError("The 'seeds' parameter of compare must list at least one "
+                                   "seed, e.g. seeds=[0, 1, 2]; or leave it None.")
     if holdout is None:
-        train, holdout = _split(real, holdout_fraction, sub_seed("split", 0))
+        train, holdout = _split(real, holdout_fraction, _derive(root, "split", 0))
         how = (f"split: {len(holdout)} of {len(real)} real rows ({holdout_fraction:.0%}) held "
                f"out at random, {len(train)} used for training")
     else:
@@ -334,82 +390,43 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         train = real
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
     n_synth = int(n) if n is not None else len(train)
-    built = _build(synthesizers, lambda name: sub_seed(name, 1))
+    cells = _cells(synthesizers, seeds, root, n_synth, margins, reference)
+    runner = resolve_backend(backend)  # an unreachable scheduler fails here, before any work
 
     from causalsynth.render.terminal import progress_bar
 
+    try:
+        with progress_bar(progress, len(cells)) as advance:
+            if runner is None:  # today's loop: this process, with each cell's steps shown
+                results = [run_cell(cell, train, holdout, dag, advance) for cell in cells]
+            else:
+                def done(i: int, res: Any) -> None:
+                    failed = not isinstance(res, CellResult) or res.error is not None
+                    advance(cells[i].label, "failed" if failed else "done", done=True)
+
+                results = runner.map(run_cell, cells, shared=(train, holdout, dag),
+                                     on_done=done)
+        where = runner.describe() if runner is not None else None
+    finally:
+        if runner is not None:
+            runner.close()
     rows, reports, params, families = [], {}, {}, {}
-    with progress_bar(progress, len(built) + bool(reference)) as advance:
-        for label, synth in built:
-            params[label] = (synth.get_params() if isinstance(synth, Synthesizer) else None)
-            families[label] = synth.name if isinstance(synth, Synthesizer) else None
-            report, fit_s, sample_s, error = _one(label, synth, train, holdout, dag, n_synth,
-                                                  root, sub_seed(label, 2), advance, margins)
-            if report is not None:
-                reports[label] = report
-            rows.append(leaderboard_row(label, report.to_dict() if report else None,
-                                        fit_s, sample_s, error))
-        if reference:
-            report, error = _reference(train, holdout, dag, root, sub_seed(REFERENCE, 0),
-                                       margins, advance)
-            if report is not None:
-                reports[REFERENCE] = report
-            rows.append(leaderboard_row(REFERENCE, report.to_dict() if report else None,
-                                        error=error))
+    for cell, res in zip(cells, results, strict=True):
+        if not isinstance(res, CellResult):  # the worker died or the cell could not be sent
+            res = CellResult(error=error_text(res))
+        if res.report is not None:
+            reports[cell.label] = res.report
+        rows.append(leaderboard_row(cell.label, res.report.to_dict() if res.report else None,
+                                    res.fit_s, res.sample_s, res.error))
+        if cell.synth is not None:
+            synth = cell.synth
+            params[cell.label] = synth.get_params() if isinstance(synth, Synthesizer) else None
+            families[cell.label] = synth.name if isinstance(synth, Synthesizer) else None
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     meta = {"dag": dag.name, "seed": root, "n_real": len(real), "n_train": len(train),
             "n_holdout": len(holdout), "n_synthetic": n_synth, "holdout": how,
             "synthesizers": params, "families": families,
+            **({} if seeds is None else {"seeds": seeds}),
+            **({} if where is None else {"backend": where}),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return Comparison(leaderboard=board, reports=reports, meta=meta)
-
-
-def _reference(train, holdout, dag, root, split_seed, margins, advance):
-    """Two halves of the training rows judged against each other, like a synthesizer."""
-    from causalsynth.evaluate.causal import split_half
-
-    advance(REFERENCE, "validating")
-    try:
-        half_a, half_b = split_half(check_data(train, dag), dag, split_seed)
-        report = _run_validate(half_a, half_b, dag, holdout, root, margins)
-    except (KeyboardInterrupt, SystemExit, MemoryError):
-        raise
-    except Exception as exc:  # e.g. a half too small or constant: say so in the row
-        advance(REFERENCE, "failed", done=True)
-        return None, (f"no split-half reference for these {len(train):,} training rows: "
-                      f"{_error_text(exc)} (a label level that occurs once cannot be in both "
-                      f"halves)")
-    report.meta["synthesizer"] = REFERENCE
-    advance(REFERENCE, "done", done=True)
-    return report, None
-
-
-def _one(label, synth, train, holdout, dag, n, root, sample_seed, advance, margins=None):
-    """Fit, sample and validate one synthesizer; any failure becomes the row's error."""
-    fit_s = sample_s = math.nan
-    if isinstance(synth, BaseException):
-        advance(label, "skipped", done=True)
-        return None, fit_s, sample_s, _error_text(synth)
-    try:
-        advance(label, "fitting")
-        t0 = time.perf_counter()
-        synth.fit(train, dag)
-        fit_s = time.perf_counter() - t0
-        advance(label, "sampling")
-        t0 = time.perf_counter()
-        synthetic = synth.sample(n, seed=sample_seed)
-        sample_s = time.perf_counter() - t0
-        advance(label, "validating")
-        report = _run_validate(train, synthetic, dag, holdout, root, margins,
-                               guarantee=getattr(synth, "guarantee_", None))
-    except (KeyboardInterrupt, SystemExit, MemoryError):
-        raise
-    except Exception as exc:  # one failing synthesizer must not sink the comparison
-        advance(label, "failed", done=True)
-        return None, fit_s, sample_s, _error_text(exc)
-    if not report.meta.get("synthesizer"):
-        report.meta["synthesizer"] = label
-    report.meta.setdefault("timings", {})
-    report.meta["timings"].update({"fit": fit_s, "sample": sample_s})
-    advance(label, "done", done=True)
-    return report, fit_s, sample_s, None

@@ -29,6 +29,7 @@ rows that are consecutive periods (see :mod:`causalsynth._time`), and two more w
       revenue:
         coefficients: {tv_spend: 2.0}
         carryover: {tv_spend: {decay: 0.6, max_lag: 8}}     # geometric adstock, then saturation
+        # (add peak: 2 for the delayed form, whose effect peaks two periods after the spend)
 
 A ``seasonality`` root is ``amplitude * sum_k sin(2 pi k (t - phase) / period) / k``,
 ``k = 1..harmonics``, at row ``t`` of the series; a root may have both curves (they add).
@@ -152,7 +153,8 @@ class DeclaredMechanism:
                 eta += table[x.astype(int)]
                 continue
             if parent in carry:
-                x = adstock(x, carry[parent]["decay"], carry[parent]["max_lag"], self.periods)
+                x = adstock(x, carry[parent]["decay"], carry[parent]["max_lag"], self.periods,
+                            carry[parent].get("peak"))
             if parent in sat:
                 half, shape = float(sat[parent]["half"]), float(sat[parent]["shape"])
                 xs = np.power(np.maximum(x, 0.0), shape)

@@ -138,3 +138,37 @@ def test_robyn_split_halves_are_not_called_damaged():
     assert section["verdict"] != "not preserved", section["reasons"][:3]
     bounded = [r for r in section["mmm"]["channels"] if r["at_bound"]]
     assert bounded and all(r["status"] == "not judged" for r in bounded)
+
+
+def _delayed(peak=2, max_lag=6, decay=0.6):
+    return load_dag({
+        "name": "delayed_adstock", "time": {"index": "week", "period": 52},
+        "nodes": [{"name": "spend", "type": "continuous", "role": "spend"},
+                  {"name": "revenue", "type": "continuous", "role": "outcome",
+                   "parents": ["spend"]}],
+        "simulation": {
+            "spend": {"distribution": "uniform", "low": 0, "high": 10},
+            "revenue": {"coefficients": {"spend": 3.0}, "noise": {"distribution": "normal",
+                                                                  "sd": 0.5},
+                        "carryover": {"spend": {"decay": decay, "max_lag": max_lag,
+                                                "peak": peak}}}}})
+
+
+def test_delayed_adstock_peaks_later_and_is_estimated():
+    dag = _delayed()
+    base = dag.simulate(200, seed=0)
+    pulse = np.zeros(200)
+    pulse[100] = 10.0  # one extra burst of spend in week 100
+    more = dag.simulate(200, seed=0, interventions={"spend": base["spend"].to_numpy() + pulse})
+    lift = (more["revenue"] - base["revenue"]).to_numpy()[100:107]
+    assert int(np.argmax(lift)) == 2  # the effect builds up to lag 2, then fades
+    fit = estimate_carryover(base, dag)
+    assert abs(fit.decays["revenue"]["spend"] - 0.6) <= 0.1
+    assert fit.peak("revenue", "spend") == 2
+
+
+def test_bad_peak_is_one_clear_error():
+    from causalsynth.errors import DAGError
+
+    with pytest.raises(DAGError, match="peak must be a number of periods between 0 and max_lag"):
+        _delayed(peak=9, max_lag=6)

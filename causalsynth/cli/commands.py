@@ -125,6 +125,18 @@ def _specs(names: Sequence[str], epochs: int | None) -> dict[str, dict[str, Any]
     return specs
 
 
+def _seed_list(text: str) -> list[int]:
+    """``--seeds 0,1,2`` as a list of ints >= 0."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise CausalSynthError(f"--seeds must be comma-separated ints >= 0, e.g. --seeds 0,1,2; "
+                               f"got {text!r}")
+    return seeds
+
+
 @app.command()
 @guard
 def simulate(
@@ -242,6 +254,15 @@ def compare(
         "--rows", "-n", min=1, help="Synthetic rows each (default: as many as training rows).")
     ] = None,
     epochs: EpochsOpt = None,
+    seeds: Annotated[str | None, typer.Option(
+        "--seeds", help="Comma-separated seeds: fit every synthesizer once per seed (a grid).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Run the grid's cells on N local processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run the grid's cells on the Dask cluster whose scheduler is at ADDRESS "
+             "(tcp://host:8786; needs causalsynth[dask]).")] = None,
     *,
     judging: Judging,
 ) -> None:
@@ -249,17 +270,27 @@ def compare(
 
     Exit 0 when at least one synthesizer preserves attribution, 3 when none does but some
     verdict is inconclusive, 1 when every verdict is "not preserved", 4 when every
-    synthesizer that ran copies real rows.
+    synthesizer that ran copies real rows. Each (synthesizer, seed) cell runs in this process,
+    on --workers local processes or on a Dask cluster (--scheduler); same numbers either way.
     """
+    if workers is not None and scheduler is not None:
+        raise CausalSynthError("--workers and --scheduler exclude each other: give --workers N "
+                               "for local processes or --scheduler ADDRESS for a Dask cluster")
     judging.check_outputs([real], dag)
     graph = read_dag(dag)
     frame = read_rows(real, "the real table")
     specs = _specs([s.strip() for s in synthesizers.split(",") if s.strip()], epochs)
+    grid: dict[str, Any] = {"backend": scheduler if scheduler is not None else workers}
+    if seeds is not None:
+        grid["seeds"] = _seed_list(seeds)
     result = causalsynth.compare(frame, graph, specs, n=rows, progress=True,
+                                 **{k: v for k, v in grid.items() if v is not None},
                                  **judging.api_options())
     judging.write(result)
     console = out()
     console.print(f"holdout {result.meta['holdout']}")
+    if result.meta.get("backend"):
+        console.print(f"cells ran on {result.meta['backend']}")
     print_leaderboard(result.leaderboard, console=console)
     judging.print_written(console, "comparison")
     board = result.leaderboard[result.leaderboard["synthesizer"] != REFERENCE]

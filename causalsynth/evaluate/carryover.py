@@ -8,8 +8,9 @@ each such edge's decay from the table by profile least squares: for fixed decays
 linear in its parents, so each candidate decay (0, 0.05, ..., 0.95) is scored by the residual
 sum of squares of the child's least-squares fit on the adstocked spend and its other parents,
 channels updated in turn until none moves. It runs on the real and on the synthetic table
-alike, so a synthetic table that loses the carryover shows it. The maximum lag of an edge is
-the one declared in the DAG's simulation block, else 8 periods (two months of weeks).
+alike, so a synthetic table that loses the carryover shows it. The maximum lag of an edge (and
+the peak of a delayed adstock) is the one declared in the DAG's simulation block, else 8
+periods (two months of weeks), geometric.
 
 The resulting :class:`Carryover` holds the decays and the adstocked columns computed on the
 whole series: bootstrap replicates resample rows of those columns (:meth:`Carryover.take`),
@@ -57,6 +58,7 @@ class Carryover:
     decays: dict[str, dict[str, float]]
     max_lags: dict[str, dict[str, int]]
     periods: int | None = None
+    peaks: dict[str, dict[str, float | None]] = field(default_factory=dict)
     columns: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
     designs: dict[str, tuple] = field(default_factory=dict, repr=False)
 
@@ -70,8 +72,12 @@ class Carryover:
         for p, decay in edges.items():
             x = np.asarray(parents[p], float)
             periods = self.periods if self.periods and len(x) % self.periods == 0 else None
-            out[p] = adstock(x, decay, self.max_lags[child][p], periods)
+            out[p] = adstock(x, decay, self.max_lags[child][p], periods, self.peak(child, p))
         return out
+
+    def peak(self, child: str, parent: str) -> float | None:
+        """The declared delayed-adstock peak of an edge (None: geometric)."""
+        return self.peaks.get(child, {}).get(parent)
 
     def take(self, idx: np.ndarray) -> Carryover:
         """The carryover of the table's rows ``idx`` (a bootstrap replicate): decays chosen
@@ -81,7 +87,7 @@ class Carryover:
             decays[child] = _choose(y[idx], fixed[idx], {p: b[idx] for p, b in bank.items()})
             for p, d in decays[child].items():
                 columns[(child, p)] = bank[p][idx, DECAY_GRID.index(d)]
-        return Carryover(decays, self.max_lags, None, columns)
+        return Carryover(decays, self.max_lags, None, self.peaks, columns)
 
 
 def carryover_edges(dag) -> dict[str, list[str]]:
@@ -99,9 +105,9 @@ def carryover_edges(dag) -> dict[str, list[str]]:
     return out
 
 
-def _declared_lag(dag, child: str, parent: str) -> int:
+def _declared(dag, child: str, parent: str) -> dict:
     block = ((dag.simulation or {}).get(child) or {}).get("carryover") or {}
-    return int((block.get(parent) or {}).get("max_lag", DEFAULT_MAX_LAG))
+    return block.get(parent) or {}
 
 
 def _rss(x: np.ndarray, y: np.ndarray) -> float:
@@ -145,16 +151,20 @@ def estimate_carryover(data: pd.DataFrame, dag, periods: int | None = None) -> C
     """
     decays: dict[str, dict[str, float]] = {}
     lags: dict[str, dict[str, int]] = {}
+    peaks: dict[str, dict[str, float | None]] = {}
     columns: dict[tuple[str, str], np.ndarray] = {}
     designs: dict[str, tuple] = {}
     for child, carried in carryover_edges(dag).items():
         y = data[child].to_numpy(float)
         fixed = _fixed_columns(data, dag, [p for p in dag.parents(child) if p not in carried])
-        lags[child] = {p: _declared_lag(dag, child, p) for p in carried}
+        lags[child] = {p: int(_declared(dag, child, p).get("max_lag", DEFAULT_MAX_LAG))
+                       for p in carried}
+        peaks[child] = {p: _declared(dag, child, p).get("peak") for p in carried}
         bank = {p: np.column_stack([adstock(data[p].to_numpy(float), d, lags[child][p],
-                                            periods) for d in DECAY_GRID]) for p in carried}
+                                            periods, peaks[child][p]) for d in DECAY_GRID])
+                for p in carried}
         decays[child] = _choose(y, fixed, bank)
         designs[child] = (y, fixed, bank)
         for p, d in decays[child].items():
             columns[(child, p)] = bank[p][:, DECAY_GRID.index(d)]
-    return Carryover(decays, lags, periods, columns, designs)
+    return Carryover(decays, lags, periods, peaks, columns, designs)

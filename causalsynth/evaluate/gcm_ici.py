@@ -199,7 +199,8 @@ def _lags(fitted: FittedGCM, child: str, parent: str) -> np.ndarray:
     """Weights of ``parent`` on ``child`` per lag: the adstock weights of a carried edge."""
     carry = fitted.carryover
     decay = carry.decays.get(child, {}).get(parent) if carry is not None else None
-    return np.ones(1) if decay is None else adstock_weights(decay, carry.max_lags[child][parent])
+    return np.ones(1) if decay is None else adstock_weights(
+        decay, carry.max_lags[child][parent], carry.peak(child, parent))
 
 def _lag_sum(arrays) -> np.ndarray:
     """Sum of per-lag arrays (first axis: lag) of different lengths, zero-padded."""

@@ -144,6 +144,7 @@ class _Design:
     spend: list[np.ndarray]         # observed series per channel
     max_lag: list[int]
     scale: list[float]              # mean weekly spend (half = multiple of it)
+    peak: list[float | None]        # declared delayed-adstock peak per channel (None: geometric)
     grid: list[tuple[float, float, float]]  # (decay, half multiple, shape), shared
     bank: list[np.ndarray]          # n x len(grid) transformed columns per channel
     penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per grid point
@@ -165,8 +166,8 @@ class _Design:
     def column(self, k: int, params: tuple[float, float, float], mult: float = 1.0
                ) -> np.ndarray:
         decay, half, shape = params
-        return _hill(adstock(self.spend[k] * mult, decay, self.max_lag[k], self.periods),
-                     half * self.scale[k], shape)
+        return _hill(adstock(self.spend[k] * mult, decay, self.max_lag[k], self.periods,
+                             self.peak[k]), half * self.scale[k], shape)
 
 
 PRIOR = {"half_sd": math.log(2.0), "shape": 1.5, "shape_sd": 0.75}
@@ -224,13 +225,14 @@ def _design(table: pd.DataFrame, dag, periods: int | None = None) -> _Design:
                      max_lag=[int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG))
                               for c in channels],
                      scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[],
+                     peak=[carry.get(c, {}).get("peak") for c in channels],
                      periods=periods if n_series > 1 else None, weights=weights)
     design.penalty = np.array([_prior(h, s_) for _, h, s_ in grid])
     for k in range(len(channels)):
         bank = np.empty((len(data), len(grid)))
         i = 0
         for d in DECAYS:
-            z = adstock(spend[k], d, design.max_lag[k], design.periods)
+            z = adstock(spend[k], d, design.max_lag[k], design.periods, design.peak[k])
             for h in HALVES:
                 for s in SHAPES:
                     bank[:, i] = _hill(z, h * design.scale[k], s)

@@ -86,22 +86,35 @@ def flush_denormal() -> Iterator[None]:
 
 
 def resolve_device(device: str | None) -> Any:
-    """``None``/``"cpu"`` -> CPU; ``"auto"`` -> CUDA when present, else CPU; ``"cuda[:i]"`` -> CUDA.
+    """``None``/``"cpu"`` -> CPU; ``"auto"`` -> the first CUDA GPU when torch sees one, else
+    CPU; ``"cuda[:i]"`` -> that GPU; ``"mps[:i]"`` -> Apple's GPU.
 
-    ``device`` is one that ``TORCH_CONSTRAINTS`` accepts. Raises :class:`SynthesizerError`
-    when CUDA is asked for and not present.
+    ``device`` is one that the torch synthesizers' ``device`` parameter accepts. Raises
+    :class:`SynthesizerError` when the GPU asked for is not there (no CUDA, a CPU-only torch
+    build, an index beyond the GPUs present), before any work.
+
+    >>> resolve_device("cpu").type
+    'cpu'
     """
     torch = require_torch()
     if device is None or device == "cpu":
         return torch.device("cpu")
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
+    fix = "use device='cpu', or device='auto' to take a GPU only when one is present"
     if dev.type == "cuda" and not torch.cuda.is_available():
+        build = " (a CPU-only build)" if torch.version.cuda is None else ""
         raise SynthesizerError(
-            f"device={device!r} was requested but torch {torch.__version__} sees no CUDA GPU; "
-            f"use device='cpu', or device='auto' to take a GPU only when one is present"
-        )
+            f"device={device!r} was requested but torch {torch.__version__}{build} sees no "
+            f"CUDA GPU; {fix}")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise SynthesizerError(
+            f"device={device!r} was requested but torch sees {torch.cuda.device_count()} CUDA "
+            f"GPU(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1}); {fix}")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SynthesizerError(f"device={device!r} was requested but torch sees no Apple MPS "
+                               f"GPU; {fix}")
     return dev
 
 
@@ -174,8 +187,9 @@ class TorchSynthesizer(Synthesizer):
         leaves torch's setting. On a CPU shared with other busy processes, 1 thread is often
         several times faster than 2.
     device : str or None
-        ``None``/``"cpu"``, ``"auto"`` (a GPU when present) or a torch device such as ``"cuda"``
-        or ``"cuda:0"``.
+        ``None``/``"cpu"``, ``"auto"`` (the first CUDA GPU when torch sees one, else the CPU) or
+        a torch device such as ``"cuda"`` or ``"cuda:1"``. Fits and samples reproduce for a
+        seed on one device; a CPU and a GPU give different tables for the same seed.
     random_state : int, numpy Generator or None
         Seed of the training run (initialisation, batches, noise).
     progress : bool

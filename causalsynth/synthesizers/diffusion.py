@@ -71,8 +71,11 @@ class Denoiser(nn.Module):
     def forward(self, x: Any, t: Any) -> Any:
         # embed each distinct timestep once, then index: rows share a few hundred timesteps
         steps, inverse = torch.unique(t, return_inverse=True)
-        emb = self.time_embed(timestep_embedding(steps, self.dim_t))[inverse]
-        return self.mlp(self.proj(x) + emb)
+        emb = self.time_embed(timestep_embedding(steps, self.dim_t))
+        if emb.is_cuda:  # a one-hot product: its gradient is deterministic on CUDA (the
+            # gradient of indexing accumulates with atomic adds, in no fixed order)
+            return self.mlp(self.proj(x) + F.one_hot(inverse, len(steps)).to(emb.dtype) @ emb)
+        return self.mlp(self.proj(x) + emb[inverse])
 
 
 class _Diffusion:
@@ -187,7 +190,8 @@ class DiffusionSynthesizer(TorchSynthesizer):
     ----------
     epochs : int or None
         Passes over the training rows. ``None`` (default): 100 passes, but at least 100,000
-        and at most 8 million rows processed (small tables get more passes, huge ones fewer).
+        and at most 8 million rows processed (small tables get more passes, huge ones fewer);
+        on a GPU at most 100 million, and never fewer updates than the CPU plan.
     n_steps : int
         Diffusion timesteps for training and sampling (TabDDPM uses 100 to 1,000; 100 keeps
         sampling fast on CPU).
@@ -195,7 +199,7 @@ class DiffusionSynthesizer(TorchSynthesizer):
         Width and depth of the denoising MLP.
     batch_size : int or None
         ``None`` scales with the table: about an eighth of the rows, a power of two in
-        [64, 4096].
+        [64, 4096] on a CPU, [64, 32768] on a GPU.
     lr, weight_decay : float
         AdamW settings.
     max_updates : int or None
@@ -253,20 +257,34 @@ class DiffusionSynthesizer(TorchSynthesizer):
         self._store_params(locals())
 
     # ---- settings ---------------------------------------------------------------------
-    def _plan(self, n_train: int) -> tuple[int, int, int]:
+    def _plan(self, n_train: int, gpu: bool = False) -> tuple[int, int, int]:
         """(batch size, epochs, max updates) for ``n_train`` rows.
 
         Batches of about an eighth of the rows (a power of two in [64, 4096]); by default 100
         passes over the rows, but at least 100,000 and at most 8 million rows processed (small
-        tables need more passes, huge ones fewer).
+        tables need more passes, huge ones fewer). On a GPU (``gpu``) batches go up to 32,768
+        rows and the budget up to 100 million rows, with at least the CPU plan's updates: the
+        same plan up to ~32,000 rows, more work on large tables, where a CPU-sized plan
+        leaves the GPU idle.
+
+        >>> from causalsynth.synthesizers import make_synthesizer
+        >>> synth = make_synthesizer("diffusion")
+        >>> synth._plan(18_000) == synth._plan(18_000, gpu=True)
+        True
+        >>> synth._plan(990_000), synth._plan(990_000, gpu=True)
+        ((4096, 9, 2178), (32768, 98, 3038))
         """
+        top, budget = (15, 1e8) if gpu else (12, 8e6)
         batch = self.batch_size or int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 8)),
-                                                     6, 12))
+                                                     6, top))
         batch = min(batch, n_train)
         per_epoch = math.ceil(n_train / batch)
         if self.epochs is None:
-            rows = float(np.clip(100 * n_train, 1e5, 8e6))
+            rows = float(np.clip(100 * n_train, 1e5, budget))
             epochs = max(1, math.ceil(rows / batch / per_epoch))
+            if gpu:  # bigger batches must not mean fewer updates than on a CPU
+                *_, cpu_updates = self._plan(n_train)
+                epochs = max(epochs, math.ceil(cpu_updates / per_epoch))
         else:
             epochs = self.epochs
         max_updates = self.max_updates or epochs * per_epoch
@@ -280,7 +298,7 @@ class DiffusionSynthesizer(TorchSynthesizer):
         n_val = int(np.clip(round(self.validation_share * n), 5, 10_000))
         order = rng.permutation(n)
         val_idx, train_idx = order[:n_val], order[n_val:]
-        batch, epochs, max_updates = self._plan(len(train_idx))
+        batch, epochs, max_updates = self._plan(len(train_idx), gpu=device.type == "cuda")
 
         clip = float(np.abs(num).max()) + 0.5 if num.size else 6.0
         diffusion = _Diffusion(self.encoder_.n_numeric, self.encoder_.cat_sizes,
@@ -308,7 +326,9 @@ class DiffusionSynthesizer(TorchSynthesizer):
         reps = max(1, math.ceil(8000 / len(v_num)))
         v_num, v_cat = v_num.repeat(reps, 1), v_cat.repeat(reps, 1)
         t = torch.randint(0, self.n_steps, (len(v_num),), generator=gen, device=v_num.device)
-        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen).item())
+        # device= must match the generator's: a CUDA generator cannot draw a CPU tensor
+        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen,
+                                       device=gen.device).item())
         return v_num, v_cat, t, noise_seed
 
     def _val_loss(self, model: Any, diffusion: _Diffusion, val: tuple[Any, ...]) -> float:
@@ -355,7 +375,8 @@ class DiffusionSynthesizer(TorchSynthesizer):
                     stopped = "max_updates" if updates >= max_updates else "max_seconds"
                     break
         return {"epochs": epoch + 1, "updates": updates, "batch_size": batch,
-                "stopped": stopped, "val_loss": monitor.scores, "best_val_loss": monitor.best}
+                "device": str(tr_num.device), "stopped": stopped, "val_loss": monitor.scores,
+                "best_val_loss": monitor.best}
 
     def _ema_update(self, ema: Any, model: Any, updates: int) -> None:
         # warm-up: early on the average follows the weights closely (Tarvainen and Valpola 2017)
