@@ -27,6 +27,9 @@ Usage::
     python benchmarks/bench_torch_synthesizers.py                 # everything (~30-60 min)
     python benchmarks/bench_torch_synthesizers.py --cases saturation --rows 2000 --no-wgan
     python benchmarks/bench_torch_synthesizers.py --only-wgan --json wgan.json
+    # on a GPU: diffusion alone at 20k, 200k and 1M rows (wgan is for small tables)
+    python benchmarks/bench_torch_synthesizers.py --cases acquisition --rows 1000000 \
+        --device cuda --no-peers --no-wgan
 
 Reference (PITFALLS.md): synthcity's TabDDPM (1,000 iterations, own environment, 2 cores) took
 349 s on the 20,000-row acquisition case for quality 99.45 %, max ICI difference 1.96 points and
@@ -131,8 +134,8 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG, ici_real: pd
             "ici": {k: round(float(v), 2) for k, v in ici_syn.items()}}
 
 
-def run_case(case: str, n: int, seed: int, threads: int,
-             fixed_epochs: dict[str, int]) -> list[dict[str, Any]]:
+def run_case(case: str, n: int, seed: int, threads: int, fixed_epochs: dict[str, int],
+             device: str | None = None, peers: bool = True) -> list[dict[str, Any]]:
     dag = load_dag(case)
     real = dag.simulate(n, seed=seed)
     ici_real = ici_shares(real, dag, seed)
@@ -142,17 +145,19 @@ def run_case(case: str, n: int, seed: int, threads: int,
              "effect_label": label, "effect": effect_real, "verbatim": float("nan"),
              "ici": {k: round(float(v), 2) for k, v in ici_real.items()}, "load": load()}]
     print(f"\n## {case}, {n} rows ({load()})", flush=True)
-    synth, fit_s, cpu_s = timed_fit("diffusion", {"n_threads": threads}, real, dag)
+    synth, fit_s, cpu_s = timed_fit("diffusion", {"n_threads": threads, "device": device},
+                                    real, dag)
     t0 = time.perf_counter()
     out = synth.sample(n, seed=seed + 1)
     sample_s = time.perf_counter() - t0
     h = synth.history_
     rows.append({"case": case, "rows": n, "method": "diffusion", "fit_s": fit_s, "cpu_s": cpu_s,
                  "sample_s": sample_s, "epochs": h["epochs"],
-                 "note": f"{h['updates']} updates of {h['batch_size']}, stop: {h['stopped']}",
+                 "note": f"{h['updates']} updates of {h['batch_size']} on {h['device']}, "
+                         f"stop: {h['stopped']}",
                  "load": load(), **evaluate(real, out, dag, ici_real, seed)})
     print(rows[-1], flush=True)
-    for name in ("ctgan", "tvae"):
+    for name in ("ctgan", "tvae") if peers else ():
         fixed = fixed_epochs.get(name)
         epochs, per_epoch = (fixed, float("nan")) if fixed else budget_epochs(
             name, real, dag, fit_s)
@@ -167,7 +172,8 @@ def run_case(case: str, n: int, seed: int, threads: int,
     return rows
 
 
-def run_wgan(seed: int, threads: int, context: bool) -> list[dict[str, Any]]:
+def run_wgan(seed: int, threads: int, context: bool,
+             device: str | None = None) -> list[dict[str, Any]]:
     from sklearn.ensemble import RandomForestRegressor
 
     dag = load_dag("acquisition")
@@ -183,7 +189,7 @@ def run_wgan(seed: int, threads: int, context: bool) -> list[dict[str, Any]]:
     print(f"\n## wgan, 19 rows of acquisition -> 2,000 ({load()})", flush=True)
     rows = [{"method": "19 real rows (TRTR)", "fit_s": 0.0, "cpu_s": 0.0, "r2": r2(real),
              "load": load()}]
-    runs = [("wgan", {"n_threads": threads})]
+    runs = [("wgan", {"n_threads": threads, "device": device})]
     if context:
         runs += [("ctgan", {}), ("tvae", {}), ("gaussian_copula", {})]
     for name, params in runs:
@@ -251,21 +257,28 @@ def main(argv: list[str] | None = None) -> None:
                         help="fixed CTGAN epochs instead of the time-matched number")
     parser.add_argument("--epochs-tvae", type=int, default=None,
                         help="fixed TVAE epochs instead of the time-matched number")
+    parser.add_argument("--device", default=None,
+                        help="torch device of diffusion and wgan: cpu (default), cuda, auto")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="cases: only diffusion, no time-matched CTGAN/TVAE (GPU scale runs)")
     parser.add_argument("--json", default=None, help="write all figures to this JSON file")
     args = parser.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(args.threads)  # for ctgan/tvae too: the same conditions for all
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     print(f"torch {torch.__version__}, {args.threads} thread(s), {os.cpu_count()} cores, "
-          f"{load()}", flush=True)
+          f"{gpu}, device {args.device or 'cpu'}, {load()}", flush=True)
     case_rows: list[dict[str, Any]] = []
     if not args.only_wgan:
         for case in args.cases:
             fixed = {"ctgan": args.epochs_ctgan, "tvae": args.epochs_tvae}
             case_rows += run_case(case, args.rows or DEFAULT_ROWS[case], args.seed, args.threads,
-                                  {k: v for k, v in fixed.items() if v})
-    wgan_rows = [] if args.no_wgan else run_wgan(args.seed, args.threads, not args.no_context)
+                                  {k: v for k, v in fixed.items() if v}, args.device,
+                                  not args.no_peers)
+    wgan_rows = [] if args.no_wgan else run_wgan(args.seed, args.threads, not args.no_context,
+                                                 args.device)
     table = markdown(case_rows, wgan_rows)
     print("\n" + table)
     if args.json:
