@@ -267,6 +267,28 @@ def _split(real: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame
     return train, hold
 
 
+def _split_periods(real: pd.DataFrame, dag: DAG, fraction: float
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last ``fraction`` of the periods of every series (geo) as the holdout: a random
+    split would leave gaps in the weeks the synthesizers learn from."""
+    if not 0 < fraction < 1:
+        raise CausalSynthError(
+            f"The 'holdout_fraction' parameter must be between 0 and 1. Got {fraction!r} instead.")
+    axis = dag.time
+    by = [c for c in (axis.geo, axis.index) if c is not None and c in real.columns]
+    table = real.sort_values(by, kind="stable").reset_index(drop=True) if by else real
+    geo = (table[axis.geo].to_numpy() if axis.geo in table.columns
+           else np.zeros(len(table), int))
+    position = pd.Series(geo).groupby(geo, sort=False).cumcount().to_numpy()
+    periods = pd.Series(geo).groupby(geo, sort=False).transform("size").to_numpy()
+    held = position >= periods - np.round(periods * fraction)
+    if held.sum() < 2 or (~held).sum() < 2:
+        raise CausalSynthError(
+            f"the real table has {len(real)} rows: too few to hold out the last "
+            f"{fraction:.0%} of its periods; pass holdout= or more rows")
+    return (table[~held].reset_index(drop=True), table[held].reset_index(drop=True))
+
+
 def _derive(root: int, label: str, step: int) -> int:
     """A cell's seed from the grid's seed and the cell's label: never from the run order."""
     ss = np.random.SeedSequence([root, zlib.crc32(label.encode()), step])
@@ -381,12 +403,16 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         if not seeds:
             raise CausalSynthError("The 'seeds' parameter of compare must list at least one "
                                    "seed, e.g. seeds=[0, 1, 2]; or leave it None.")
-    if holdout is None:
+    if holdout is None and dag.time is not None:  # rows are periods: hold out the last ones
+        train, holdout = _split_periods(real, dag, holdout_fraction)
+        how = (f"split: the last {holdout_fraction:.0%} of the periods of every series held "
+               f"out ({len(holdout)} of {len(real)} rows), {len(train)} used for training")
+    elif holdout is None:
         train, holdout = _split(real, holdout_fraction, _derive(root, "split", 0))
         how = (f"split: {len(holdout)} of {len(real)} real rows ({holdout_fraction:.0%}) held "
                f"out at random, {len(train)} used for training")
     else:
-        check_data(holdout, dag, min_rows=2, what="the holdout table")
+        check_data(holdout, dag, min_rows=2, min_periods=2, what="the holdout table")
         train = real
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
     n_synth = int(n) if n is not None else len(train)

@@ -126,7 +126,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
                                       what="the synthetic table"), dag)
     hold_c = None if holdout is None else canonical_rows(
-        check_data(holdout, dag, what="the holdout table"), dag)
+        check_data(holdout, dag, min_periods=2, what="the holdout table"), dag)
     if hold_c is not None:
         check_holdout(real_c, hold_c)
     # checked once: the metrics share these tables and what they compute from them
