@@ -22,18 +22,20 @@ from causalsynth.evaluate.report import judge
 from causalsynth.evaluate.resample import resampler
 from causalsynth.evaluate.verdict import Margins
 
-DECLARED_DECAY = {"tv_spend": 0.7, "search_spend": 0.1, "social_spend": 0.4,
-                  "display_spend": 0.3}
+WEEKLY = load_dag("weekly_mmm")
+#: the declared carryover of each channel into revenue (0.7, 0.1, 0.4, 0.3)
+DECLARED_DECAY = {c: rule["decay"]
+                  for c, rule in WEEKLY.simulation["revenue"]["carryover"].items()}
 
 
 @pytest.fixture(scope="module")
 def dag():
-    return load_dag("weekly_mmm")
+    return WEEKLY
 
 
 @pytest.fixture(scope="module")
-def real(dag):
-    return dag.simulate(156, seed=1)
+def real():
+    return WEEKLY.simulate(156, seed=1)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
