@@ -1,0 +1,162 @@
+"""Temporal fidelity (causalsynth.evaluate.temporal): autocorrelation, spend->outcome
+cross-correlation, seasonal share and zero-spend runs, real vs synthetic, on time-indexed DAGs.
+
+Yardsticks are measured, not assumed (seed 0 real table of weekly_mmm, 156 weeks): a fresh
+simulated series (seeds 1-20) differs from it by at most 0.38 in autocorrelation at lags 1-4
+(median 0.27: one series of 156 weeks has a sampling error of about 0.07-0.11 per lag), its
+rows shuffled (what a row synthesizer does to time) by at least 1.0. On geo_mmm (40 geos, so
+40 series averaged) a fresh panel differs by 0.027-0.037.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalsynth import load_dag
+from causalsynth.data import check_data
+from causalsynth.errors import DAGError, DataError, InvalidParameterError
+from causalsynth.evaluate.temporal import (
+    ACF_TARGET,
+    autocorrelation_diff,
+    cross_correlation_diff,
+    seasonal_share_diff,
+    temporal_fidelity,
+    zero_run_diff,
+)
+
+WEEKS, GEOS = 156, 40
+FRESH_ACF_TOL = 0.4  # measured max over fresh seeds 1-20: 0.382 (median 0.272)
+SHUFFLED_ACF_MIN = 0.9  # measured min over shuffles 1-20: 1.007 (trend and season lose it)
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    dag = load_dag("weekly_mmm")
+    return dag, check_data(dag.simulate(WEEKS, seed=0), dag)
+
+
+@pytest.fixture(scope="module")
+def geo():
+    dag = load_dag("geo_mmm")
+    return dag, check_data(dag.simulate(WEEKS * GEOS, seed=0), dag)
+
+
+def _shuffled(table, seed):
+    return table.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+def _tv_carryover(ccf, column):
+    """Mean TV -> revenue cross-correlation at lags 1-3."""
+    return float(ccf.query("spend == 'tv_spend' and 1 <= lag <= 3")[column].mean())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_fresh_series_is_close_and_shuffled_rows_are_far(weekly, seed):
+    dag, real = weekly
+    fresh = check_data(dag.simulate(WEEKS, seed=seed), dag)
+    near = temporal_fidelity(real, fresh, dag)["headline"]
+    far = temporal_fidelity(real, _shuffled(real, seed), dag)["headline"]
+    assert near["max_abs_acf_diff_lags_1_4"] < FRESH_ACF_TOL
+    assert far["max_abs_acf_diff_lags_1_4"] > SHUFFLED_ACF_MIN
+    assert far["max_abs_acf_diff_lags_1_4_at"]["column"] in {"trend", "season", "revenue",
+                                                              "demand"}
+    # the seasonal share: fresh max diff 0.21 over seeds 1-20, shuffled min 0.94
+    assert near["max_abs_seasonal_share_diff"] < 0.3
+    assert far["max_abs_seasonal_share_diff"] > 0.8
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shuffling_rows_loses_tv_carryover_but_keeps_lag_zero(weekly, seed):
+    dag, real = weekly
+    ccf = cross_correlation_diff(real, _shuffled(real, seed), dag)
+    # real: 0.354 (decay 0.7 adstock); shuffled: within +-0.057 over seeds 1-20
+    assert _tv_carryover(ccf, "real_ccf") > 0.25
+    assert abs(_tv_carryover(ccf, "synthetic_ccf")) < 0.1
+    lag0 = ccf.query("lag == 0")  # a row permutation keeps each week's pairs intact
+    np.testing.assert_allclose(lag0["synthetic_ccf"], lag0["real_ccf"], atol=1e-9)
+
+
+def test_identical_tables_differ_by_nothing(weekly):
+    dag, real = weekly
+    out = temporal_fidelity(real, real.copy(), dag)
+    head = out["headline"]
+    assert head["max_abs_acf_diff"] == 0 and head["max_abs_ccf_diff"] == 0
+    assert head["max_abs_zero_run_diff"] == 0 and head["acf_target_met"] is True
+    json.dumps(out, allow_nan=False)  # JSON-ready: plain types, NaN as None
+    seas = pd.DataFrame(out["seasonal"]).set_index("column")
+    assert seas.loc["season", "real_share"] == pytest.approx(1.0, abs=1e-9)  # pure harmonics
+    assert seas.loc["trend", "real_share"] is None or np.isnan(seas.loc["trend", "real_share"])
+
+
+def test_autocorrelation_matches_the_textbook_estimator(weekly):
+    dag, real = weekly
+    acf = autocorrelation_diff(real, real, dag, max_lag=3).set_index(["column", "lag"])
+    x = real["revenue"].to_numpy() - real["revenue"].mean()
+    for k in (1, 2, 3):
+        expected = (x[:-k] * x[k:]).sum() / (x * x).sum()
+        assert acf.loc[("revenue", k), "real_acf"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_zero_runs_are_counted_within_each_series(weekly):
+    dag, real = weekly
+    table = real.iloc[:40].copy()
+    for c in ("tv_spend", "search_spend", "social_spend", "display_spend"):
+        table[c] = 1.0
+    # series 1: a run of 3 ending the series; series 2: a run of 1 starting it and one of 2
+    table.loc[17:19, "tv_spend"] = 0.0
+    table.loc[[20, 30, 31], "tv_spend"] = 0.0
+    runs = zero_run_diff(table, table.iloc[:20], dag, periods=(20, 20)).set_index("spend")
+    assert runs.loc["tv_spend", "real_runs"] == 3  # 3 runs: the 3 and the 1 are not joined
+    assert runs.loc["tv_spend", "real_mean_run"] == pytest.approx(6 / 3)
+    assert runs.loc["tv_spend", "synthetic_mean_run"] == pytest.approx(3.0)
+    assert runs.loc["tv_spend", "diff"] == pytest.approx(1.0)
+    assert runs.loc["search_spend", "real_mean_run"] == 0.0  # never zero
+    one = zero_run_diff(table, table, dag).set_index("spend")  # as one series: 3 + 1 joined
+    assert one.loc["tv_spend", "real_runs"] == 2
+
+
+def test_geo_panel_is_measured_per_geo(geo):
+    dag, real = geo
+    fresh = check_data(dag.simulate(WEEKS * GEOS, seed=1), dag)
+    near = temporal_fidelity(real, fresh, dag, periods=(WEEKS, WEEKS))["headline"]
+    # 40 series averaged: measured 0.027-0.037 (seeds 1-3), so the issue's target holds here
+    assert near["max_abs_acf_diff_lags_1_4"] < ACF_TARGET
+    assert near["acf_target_met"] is True
+    rng = np.random.default_rng(1)  # weeks shuffled within each geo
+    rows = np.concatenate([g * WEEKS + rng.permutation(WEEKS) for g in range(GEOS)])
+    shuffled = real.iloc[rows].reset_index(drop=True)
+    far = temporal_fidelity(real, shuffled, dag, periods=(WEEKS, WEEKS))
+    assert far["headline"]["max_abs_acf_diff_lags_1_4"] > SHUFFLED_ACF_MIN
+    ccf = pd.DataFrame(far["cross_correlation"])
+    assert _tv_carryover(ccf, "real_ccf") > 0.15  # measured 0.20
+    assert abs(_tv_carryover(ccf, "synthetic_ccf")) < 0.05  # measured -0.01
+
+
+def test_a_dag_without_time_is_refused():
+    dag = load_dag("acquisition")
+    table = check_data(dag.simulate(100, seed=0), dag)
+    with pytest.raises(DAGError, match="declares no 'time' block"):
+        temporal_fidelity(table, table, dag)
+
+
+def test_bad_tables_are_refused_with_the_reason(weekly):
+    dag, real = weekly
+    with pytest.raises(DataError, match="not a whole number of series of 50"):
+        autocorrelation_diff(real, real, dag, periods=(50, 50))
+    with pytest.raises(DataError, match="revenue"):
+        seasonal_share_diff(real, real.drop(columns="revenue"), dag)
+    bad = real.copy()
+    bad.loc[3, "tv_spend"] = np.nan
+    with pytest.raises(DataError, match="tv_spend"):
+        zero_run_diff(real, bad, dag)
+    with pytest.raises(InvalidParameterError, match="periods"):
+        temporal_fidelity(real, real, dag, periods=(5, None))
+
+
+def test_inputs_are_not_modified(weekly):
+    dag, real = weekly
+    before = real.copy()
+    temporal_fidelity(real, _shuffled(real, 0), dag)
+    pd.testing.assert_frame_equal(real, before)
