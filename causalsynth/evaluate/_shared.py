@@ -179,12 +179,15 @@ class Tables:
     synthetic : DataFrame
     holdout : DataFrame or None
         Real rows the synthesizer did not see.
+    periods : (real, synthetic, holdout)
+        Rows per geo of a time-indexed geo panel, None for one series (or no time axis).
     """
 
     dag: DAG
     real: pd.DataFrame
     synthetic: pd.DataFrame
     holdout: pd.DataFrame | None = None
+    periods: tuple[int | None, int | None, int | None] = (None, None, None)
     _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame | None:

@@ -129,8 +129,11 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         check_data(holdout, dag, min_periods=2, what="the holdout table"), dag)
     if hold_c is not None:
         check_holdout(real_c, hold_c)
+    # rows per geo of a geo panel (read from the raw tables' geo columns), else None
+    periods = (panel_periods(real, dag), panel_periods(synthetic, dag),
+               None if holdout is None else panel_periods(holdout, dag))
     # checked once: the metrics share these tables and what they compute from them
-    tables = Tables(dag, real_c, syn_c, hold_c)
+    tables = Tables(dag, real_c, syn_c, hold_c, periods=periods)
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
                                           "reference")}
@@ -143,9 +146,9 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         finally:
             timings[name] = time.perf_counter() - start
 
-    periods = (panel_periods(real, dag), panel_periods(synthetic, dag))  # geo panels
     causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
-                   margins=margins, n_bootstrap=n_bootstrap, checked=True, periods=periods)
+                   margins=margins, n_bootstrap=n_bootstrap, checked=True,
+                   periods=periods[:2])
     if reference:
         half_a, half_b = split_half(real_c, dag, seeds["reference"], periods[0])
         ref = timed("reference", compare_causal, half_a, half_b, dag, seed=seeds["causal"],
