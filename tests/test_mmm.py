@@ -113,6 +113,12 @@ def test_bad_input(dag):
         fit_mmm(bad, dag)
     with pytest.raises(InvalidParameterError):
         fit_mmm(table, dag, n_bootstrap=-1)
+    spec = dag.to_dict()  # a carryover longer than the series: one error naming each channel
+    for channel in ("tv_spend", "social_spend"):
+        spec["simulation"]["revenue"]["carryover"][channel]["max_lag"] = 30
+    long_lag = load_dag(spec)
+    with pytest.raises(DataError, match=r"tv_spend \(max_lag 30\), social_spend"):
+        fit_mmm(long_lag.simulate(24, seed=0), long_lag)
 
 
 def test_time_index_column_sorts_rows(dag):

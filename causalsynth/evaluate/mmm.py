@@ -219,11 +219,17 @@ def _design(table: pd.DataFrame, dag, periods: int | None = None) -> _Design:
     spend = [data[c].to_numpy(float) / weights for c in channels]
     if any(np.any(x < 0) for x in spend):
         raise DataError("spend columns must be >= 0 for a media mix model")
+    lags = [int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG)) for c in channels]
+    too_long = [f"{c} (max_lag {lag})" for c, lag in zip(channels, lags, strict=True)
+                if lag >= (periods or len(data))]
+    if too_long:
+        raise DataError(f"carryover reaches back further than the series is long "
+                        f"({periods or len(data)} periods): {', '.join(too_long)}; give a longer "
+                        f"series or declare a shorter max_lag")
     grid = [(d, h, s) for d in DECAYS for h in HALVES for s in SHAPES]
     design = _Design(y=y / weights, controls=np.column_stack(cols),
                      control_names=names, channels=channels, spend=spend,
-                     max_lag=[int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG))
-                              for c in channels],
+                     max_lag=lags,
                      scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[],
                      peak=[carry.get(c, {}).get("peak") for c in channels],
                      periods=periods if n_series > 1 else None, weights=weights)
