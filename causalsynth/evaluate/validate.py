@@ -54,6 +54,15 @@ def _peak_memory_mb() -> float | None:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, else KiB
 
 
+def _section_bar(total: int):
+    """A tqdm bar over validate's sections on stderr, shown only when stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    tty = getattr(sys.stderr, "isatty", None)
+    return tqdm(total=total, disable=not (tty and tty()), leave=False, file=sys.stderr,
+                unit="section")
+
+
 def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
              seed=0, margins: Margins | None = None, synthesizer: str | None = None,
              n_bootstrap: int | None = None, reference: bool = False,
@@ -138,13 +147,16 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
                                           "reference")}
     timings: dict[str, float] = {}
+    bar = _section_bar(5 if reference else 4)  # on a terminal: which section is running
 
     def timed(name, fn, *args, **kwargs):
         start = time.perf_counter()
+        bar.set_description(f"validate: {name}")
         try:
             return fn(*args, **kwargs)
         finally:
             timings[name] = time.perf_counter() - start
+            bar.update()
 
     causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
                    margins=margins, n_bootstrap=n_bootstrap, checked=True,
@@ -158,6 +170,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     fidelity = timed("fidelity", evaluate_fidelity, tables, seed=seeds["fidelity"])
     utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
     privacy = timed("privacy", evaluate_privacy, tables, seed=seeds["privacy"])
+    bar.close()
     timings["total"] = sum(timings.values())
     meta = {
         "dag": dag.name,
