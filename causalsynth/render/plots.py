@@ -108,9 +108,19 @@ def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
     return _to_svg(fig, key)
 
 
+def _short_number(value: float, _pos=None) -> str:
+    """Tick label: 40000 -> '40k', 2500000 -> '2.5M'."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
 def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") -> str:
     """One panel per channel: modelled weekly contribution against mean weekly spend, the
     real table's model (solid) over the synthetic table's (dashed)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     channels = list(dict.fromkeys(str(r.get("channel")) for r in curves))
     cols = min(len(channels), 2) or 1
     rows = math.ceil(len(channels) / cols) or 1
@@ -125,6 +135,9 @@ def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") ->
                     label=table)
         ax.set_title(channel, fontsize=9)
         ax.grid(alpha=0.3)
+        for axis in (ax.xaxis, ax.yaxis):  # 40000 as 40k: long tick labels overlap
+            axis.set_major_locator(MaxNLocator(4))
+            axis.set_major_formatter(FuncFormatter(_short_number))
     for j in range(len(channels), rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     axes[0][0].legend(frameon=False, fontsize=8)
