@@ -175,3 +175,22 @@ def test_fidelity_reports_temporal_structure_for_time_dags_only():
     acq = load_dag("acquisition")
     plain = evaluate_fidelity(acq.simulate(300, seed=1), acq.simulate(300, seed=2), acq, seed=0)
     assert "temporal_acf_diff" not in plain
+
+
+def test_the_html_report_shows_the_time_structure_of_time_dags_only():
+    from causalsynth.render.html import render_report
+
+    dag = load_dag("weekly_mmm")
+    real, fresh = dag.simulate(156, seed=1), dag.simulate(156, seed=2)
+    from causalsynth.evaluate.fidelity import evaluate_fidelity
+
+    fid = {k: v.to_dict() for k, v in evaluate_fidelity(real, fresh, dag, seed=0).items()}
+    page = render_report({"verdict": "inconclusive", "causal": {"target": "revenue"},
+                          "fidelity": fid, "meta": {"dag": dag.name}})
+    start = page.index("<h3>Time structure</h3>")
+    assert "<svg" in page[start:start + 3000] and "tv_spend → revenue" in page[start:]
+    acq = load_dag("acquisition")
+    plain = {k: v.to_dict() for k, v in evaluate_fidelity(
+        acq.simulate(300, seed=1), acq.simulate(300, seed=2), acq, seed=0).items()}
+    assert "Time structure" not in render_report({"verdict": "inconclusive",
+                                                  "fidelity": plain, "meta": {}})

@@ -312,11 +312,27 @@ def _metrics(title: str, metrics: Mapping[str, Mapping[str, Any]], intro: str = 
     ])
 
 
+def _temporal(fid: Mapping[str, Any], outcome: str | None, prefix: str) -> str:
+    """Time-indexed tables: carryover's footprint and the outcome's autocorrelation."""
+    temporal = fid.get("temporal_acf_diff") or {}
+    ccf = (temporal.get("details") or {}).get("cross_correlation") or []
+    if not temporal.get("breakdown") or not outcome:
+        return ""
+    return ("<h3>Time structure</h3>" + note(
+        "Correlation of each spend with the outcome that many periods later (carryover leaves "
+        "it above zero after lag 0) and the outcome's autocorrelation, within each series; a "
+        "synthesizer that treats periods as independent rows flattens both.")
+        + plot(plots.temporal_profiles, temporal["breakdown"], ccf, outcome,
+               key=f"{prefix}temporal"))
+
+
 def _fidelity(d: Mapping[str, Any], prefix: str) -> str:
     fid = d.get("fidelity") or {}
     corr = fid.get("correlation_difference") or {}
+    outcome = (d.get("causal") or {}).get("target")
     return _metrics("Fidelity", fid,
-                    after=_distributions(fid, prefix) + _correlations(corr, prefix),
+                    after=_distributions(fid, prefix) + _correlations(corr, prefix)
+                    + _temporal(fid, outcome, prefix),
                     shown=lambda name, m: name != "correlation_difference")
 
 

@@ -146,6 +146,38 @@ def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") ->
     return _to_svg(fig, key)
 
 
+def temporal_profiles(acf: Sequence[Mapping[str, Any]], ccf: Sequence[Mapping[str, Any]],
+                      outcome: str, key: str = "temporal") -> str:
+    """Time structure, real (solid) vs synthetic (dashed): the correlation of each spend with
+    the outcome ``lag`` periods later (carryover's footprint), and the outcome's
+    autocorrelation, by lag."""
+    from matplotlib.ticker import MaxNLocator
+
+    panels = [(f"{sp} → {outcome}", [r for r in ccf if r.get("spend") == sp], "ccf")
+              for sp in dict.fromkeys(str(r.get("spend")) for r in ccf)]
+    panels.append((f"{outcome} autocorrelation", [r for r in acf if r.get("column") == outcome],
+                   "acf"))
+    cols = min(len(panels), 3)
+    rows = math.ceil(len(panels) / cols)
+    fig = _figure(6.4, 1.9 * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, (title, pts, kind) in enumerate(panels):
+        ax = axes[i // cols][i % cols]
+        lags = [as_float(r.get("lag")) for r in pts]
+        for side, color, style in (("real", REAL_COLOR, "-"), ("synthetic", SYNTH_COLOR, "--")):
+            ax.plot(lags, [as_float(r.get(f"{side}_{kind}")) for r in pts], style, color=color,
+                    marker=".", label=side)
+        ax.axhline(0, color="#999999", linewidth=0.6)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.set_title(title, fontsize=8)
+        ax.grid(alpha=0.3)
+    for j in range(len(panels), rows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    axes[0][0].legend(frameon=False, fontsize=7)
+    fig.supxlabel("lag (periods)", fontsize=9)
+    return _to_svg(fig, key)
+
+
 def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -> str:
     """Forest plot of treatment effects, each as a percentage of its real-table estimate.
 
