@@ -24,13 +24,13 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from run_info import git_state
 
 import causalsynth as cs
 from causalsynth.evaluate.privacy.audit import (
@@ -54,14 +54,6 @@ def ceiling(epsilon: float, delta: float, n_trials: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
     return epsilon_lower_bound(rng.normal(0, 1, n_trials), rng.normal(mu, 1, n_trials), delta,
                                seed=seed).epsilon_lower
-
-
-def commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def main() -> None:
@@ -99,7 +91,7 @@ def main() -> None:
                   f"{seconds:8.1f}{flag}", flush=True)
             if not args.no_save:
                 RESULTS.parent.mkdir(parents=True, exist_ok=True)
-                line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": commit(),
+                line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": git_state(),
                         "dag": name, "rows": args.rows, "claimed_epsilon": eps,
                         "n_samples": args.n_samples, "seed": args.seed,
                         "ceiling": top, "seconds": round(seconds, 2), **res.to_dict()}

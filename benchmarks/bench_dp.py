@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from run_info import git_state, machine_load
 
 import causalsynth as cs
 from causalsynth.dag import DAG
@@ -99,22 +100,6 @@ DECLARED_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     },
     "ad_funnel": {"revenue": (0, 250)},
 }
-
-
-def git_state() -> str | None:
-    """The commit the run's causalsynth comes from, ``+dirty`` when the package has changes."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
-                                capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "causalsynth"],
-                               cwd=HERE.parent, text=True, capture_output=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("+dirty" if dirty else "")
-
-
-def machine_load() -> str:
-    return "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
 def peers_help(path: str) -> str:

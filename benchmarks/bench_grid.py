@@ -26,13 +26,13 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pandas as pd
+from run_info import git_state, machine_load
 
 import causalsynth as cs
 from causalsynth.comparison import LEADERBOARD_COLUMNS
@@ -41,18 +41,6 @@ from causalsynth.evaluate.metric import jsonable
 RESULTS = Path(__file__).parent / "results" / "grid.jsonl"
 #: leaderboard columns that must match between the runs (timings differ by nature)
 NUMBERS = [c for c in LEADERBOARD_COLUMNS if c not in ("fit_s", "sample_s")]
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
@@ -88,12 +76,12 @@ def main() -> None:
              "tvae": {"epochs": args.epochs}}
     seeds = list(range(args.seeds))
     print(f"grid: {len(specs)} synthesizers x {len(seeds)} seeds on acquisition, "
-          f"{args.rows:,} rows; load {load()}", flush=True)
+          f"{args.rows:,} rows; load {machine_load()}", flush=True)
 
     start = time.perf_counter()
     serial = cs.compare(real, dag, specs, seed=args.seed, seeds=seeds)
     serial_s = time.perf_counter() - start
-    print(f"serial: {serial_s:.1f} s; load {load()}", flush=True)
+    print(f"serial: {serial_s:.1f} s; load {machine_load()}", flush=True)
 
     start = time.perf_counter()
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
@@ -107,7 +95,7 @@ def main() -> None:
         on_dask = cs.compare(real, dag, specs, seed=args.seed, seeds=seeds, backend=client)
         cluster_s = time.perf_counter() - start
     print(f"LocalCluster ({args.workers} workers): {cluster_s:.1f} s (+{startup_s:.1f} s "
-          f"start-up); load {load()}", flush=True)
+          f"start-up); load {machine_load()}", flush=True)
 
     board = serial.leaderboard
     show = ["synthesizer", "fit_s", "quality", "max_ici_diff", "max_effect_diff", "verdict",
@@ -119,14 +107,14 @@ def main() -> None:
           f"{serial_s / (cluster_s + startup_s):.2f}); leaderboard numbers equal: {not diff}")
     if not args.no_save:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": commit(),
+        line = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": git_state(),
                 "dag": "acquisition", "rows": args.rows, "synthesizers": list(specs),
                 "neural_epochs": args.epochs, "seeds": seeds, "cells": len(board),
                 "workers": args.workers, "cpu_count": os.cpu_count(),
                 "worker_malloc_trim_threshold": environ.get("MALLOC_TRIM_THRESHOLD_"),
                 "serial_s": round(serial_s, 2), "cluster_s": round(cluster_s, 2),
                 "cluster_startup_s": round(startup_s, 2), "ratio": round(ratio, 3),
-                "equal": not diff, "differences": diff[:20], "load_after": load(),
+                "equal": not diff, "differences": diff[:20], "load_after": machine_load(),
                 "errors": int(board["error"].notna().sum()),
                 "leaderboard": board[show].to_dict("records")}
         with RESULTS.open("a", encoding="utf-8") as fh:

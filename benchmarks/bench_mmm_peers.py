@@ -64,6 +64,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from run_info import git_state, machine_load
 
 import causalsynth as cs
 from causalsynth.evaluate.mmm import fit_mmm
@@ -76,22 +77,6 @@ DEFAULT_PEER_PYTHON = os.environ.get("CAUSALSYNTH_MMM_PEER",
                                      "/work/venvs/pymc-marketing/bin/python")
 TOOLS = ("causalsynth", "pymc-marketing")
 METRICS = ("roas", "mroas", "contribution_share", "decay")
-
-
-def git_state() -> str | None:
-    """Commit of the run, ``+dirty`` when the package or the DAGs have changes."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
-                                capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "causalsynth", "dags"],
-                               cwd=HERE.parent, text=True, capture_output=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("+dirty" if dirty else "")
-
-
-def machine_load() -> str:
-    return "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
 def peer_help(path: str) -> str:
