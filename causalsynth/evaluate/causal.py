@@ -282,14 +282,9 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
 
     ici = verdict.ici.assign(diff_pp=verdict.ici["diff"])
     ranking_order = _orders(comparison)
-    sub = comparison.method.get("subsample")
-    reasons = verdict.reasons + ([
-        f"causal figures from a random {sub['rows']:,} of the {sub['real_rows']:,} real rows "
-        f"(and of the {sub['synthetic_rows']:,} synthetic rows): their intervals are those "
-        f"of {sub['rows']:,} rows"] if sub else [])
     return jsonable({
         "verdict": verdict.verdict,
-        "reasons": reasons,
+        "reasons": verdict.reasons,
         "target": comparison.target,
         "n_real": comparison.n_real,
         "n_synthetic": comparison.n_synthetic,

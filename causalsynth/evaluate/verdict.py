@@ -308,8 +308,7 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
 
 
 def _judge_mmm(mm: pd.DataFrame, judged: np.ndarray, k: int, m: Margins) -> pd.DataFrame:
-    """ROAS against ``effect_rel`` (relative to the real ROAS), contribution shares against
-    ``ici_points``, the optimal budget split against ``budget_points``."""
+    """ROAS vs ``effect_rel`` (relative), shares vs ``ici_points``, budget vs ``budget_points``."""
     real = mm["real"].astype(float).abs().to_numpy()
     scale = np.where(mm["quantity"].isin(["roas", "mroas"]), real, 1.0)
     margin = np.array([getattr(m, _MMM_MARGIN.get(q, "effect_rel")) for q in mm["quantity"]],
@@ -416,8 +415,10 @@ def _confirmable(c: CausalComparison, ici, effects, independences) -> dict[str, 
               if v is not None]
     if out["independence"] is not None:
         parts.append(f"independence effect sizes to ±{out['independence']:.2f}")
-    out["text"] = (f"with {c.n_real:,} real rows, this table can confirm " + ", ".join(parts)
-                   if parts else "")
+    sub = c.method.get("subsample")  # causal figures from a subsample of a large table
+    rows = f"{c.n_real:,} real rows" + (f" (a random subsample of {sub['real_rows']:,}: the "
+                                        f"intervals are those of {c.n_real:,} rows)" if sub else "")
+    out["text"] = f"with {rows}, this table can confirm " + ", ".join(parts) if parts else ""
     return out
 
 
