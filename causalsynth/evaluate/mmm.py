@@ -63,11 +63,7 @@ from causalsynth._time import adstock
 from causalsynth.dag import load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError, DataError
-from causalsynth.evaluate.resample import (
-    block_bootstrap_indices,
-    block_length,
-    series_bootstrap_indices,
-)
+from causalsynth.evaluate.resample import block_length, resampler
 
 __all__ = ["DECAYS", "HALVES", "MAX_MULTIPLIER", "SHAPES", "MMMFit", "fit_mmm"]
 
@@ -467,10 +463,10 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
         grid_start = [design.grid.index(min(design.grid, key=lambda g, q=q: (
             abs(g[0] - q[0]), abs(math.log(g[1] / q[1])), abs(g[2] - q[2]))))
             for q in params]
+        draw = resampler(dag, design.periods, block)  # moving blocks, or whole geos
         draws = []
         for b in range(n_bootstrap):
-            rows = (series_bootstrap_indices(n, design.periods, rng, n_resample)
-                    if design.periods else block_bootstrap_indices(n, block, rng, n_resample))
+            rows = draw(n, n_resample or n, rng)
             bp, bc = _estimate(design, rows, grid_start, refine=False)
             m = _metrics(design, bp, bc[p:])
             m["optimal_share"] = _budget(design, bp, bc[p:])[0]["optimal_share"].to_numpy()

@@ -87,20 +87,16 @@ def series_bootstrap_indices(n: int, periods: int, rng: np.random.Generator,
     return (picks[:, None] * periods + np.arange(periods)[None, :]).reshape(-1)
 
 
-def _moving_blocks(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    return block_bootstrap_indices(n, block_length(n), rng, size=size)
-
-
-def resampler(dag, periods: int | None = None) -> Resampler:
+def resampler(dag, periods: int | None = None, block: int | None = None) -> Resampler:
     """The bootstrap scheme of ``dag``'s tables: whole series for a panel (``periods`` rows per
-    geo), moving blocks of periods for one series of a DAG that declares ``time``, else
-    independent rows."""
+    geo), moving blocks of periods for one series of a DAG that declares ``time`` (``block``
+    periods long, default :func:`block_length`), else independent rows."""
     if getattr(dag, "time", None) is None:
         return iid_indices
 
     def draw(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
         if periods and n % periods == 0 and n // periods > 1:
             return series_bootstrap_indices(n, periods, rng, size)
-        return _moving_blocks(n, size, rng)
+        return block_bootstrap_indices(n, block or block_length(n), rng, size=size)
 
     return draw
