@@ -61,7 +61,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -72,7 +71,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from run_info import git_state, machine_load
+from run_info import git_state, machine_load, run_peer
 
 import causalsynth as cs
 from causalsynth.dag import DAG
@@ -160,16 +159,7 @@ def fit_peer(name: str, real: pd.DataFrame, dag: DAG, epsilon: float, args
                 "epsilon": epsilon, "delta": args.delta, "seed": args.seed,
                 "rows": len(real), "bins": args.bins, "bounds_share": args.bounds_share,
                 "aim": aim, "columns": column_specs(dag)}
-        (tmp_path / "spec.json").write_text(json.dumps(spec))
-        env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-        start = time.perf_counter()
-        done = subprocess.run([args.peers_python, str(RUNNER), str(tmp_path / "spec.json")],
-                              capture_output=True, text=True, env=env,
-                              timeout=args.peer_timeout)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"{name} failed (exit {done.returncode}) after {wall:.0f} s:\n"
-                               f"{done.stderr[-2000:]}\n{done.stdout[-1000:]}")
+        wall = run_peer(args.peers_python, RUNNER, spec, tmp_path, name, args.peer_timeout)
         meta = json.loads((tmp_path / "meta.json").read_text())
         meta["wall_s"] = wall
         synthetic = read_synthetic(tmp_path / "synthetic.csv", dag, name)

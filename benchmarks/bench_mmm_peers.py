@@ -53,7 +53,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -64,7 +63,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from run_info import git_state, machine_load
+from run_info import git_state, machine_load, run_peer
 
 import causalsynth as cs
 from causalsynth.evaluate.mmm import fit_mmm
@@ -127,16 +126,8 @@ def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, a
                 "max_lag": max_lag, "seed": seed,
                 "sampler": {"chains": args.chains, "draws": args.draws, "tune": args.tune,
                             "target_accept": args.target_accept, "cores": args.cores}}
-        (tmp_path / "spec.json").write_text(json.dumps(spec))
-        env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-        start = time.perf_counter()
-        done = subprocess.run([args.peer_python, str(RUNNER), str(tmp_path / "spec.json")],
-                              capture_output=True, text=True, env=env,
-                              timeout=args.peer_timeout)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"pymc-marketing failed (exit {done.returncode}) after "
-                               f"{wall:.0f} s:\n{done.stderr[-2000:]}\n{done.stdout[-500:]}")
+        wall = run_peer(args.peer_python, RUNNER, spec, tmp_path, "pymc-marketing",
+                        args.peer_timeout)
         result = json.loads((tmp_path / "out.json").read_text())
     result["wall_s"] = wall
     return result
