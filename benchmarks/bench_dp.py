@@ -69,13 +69,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from run_info import git_state, machine_load, run_peer
 
 import causalsynth as cs
 from causalsynth.dag import DAG
 from causalsynth.data import check_data
+from causalsynth.evaluate.metric import jsonable
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "dp_peers" / "run_peer.py"
@@ -178,19 +178,8 @@ def fit_causal(real: pd.DataFrame, dag: DAG, epsilon: float | None, args
         synth.fit(real, dag)
     fit_s = time.perf_counter() - start
     synthetic = synth.sample(len(real), seed=args.seed)
-    meta = {"guarantee": _plain(getattr(synth, "guarantee_", None))} if epsilon else {}
+    meta = {"guarantee": jsonable(getattr(synth, "guarantee_", None))} if epsilon else {}
     return synthetic, fit_s, meta
-
-
-def _plain(value):
-    """JSON-safe copy (numpy scalars to Python numbers)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _max_abs(rows, key: str) -> float:
@@ -211,7 +200,7 @@ def _worst_effect(rows) -> dict | None:
     if not rows:
         return None
     r = max(rows, key=lambda r: abs(float(r["rel_diff"])))
-    return {k: _plain(r.get(k)) for k in ("treatment", "outcome", "kind", "real", "synthetic")}
+    return {k: jsonable(r.get(k)) for k in ("treatment", "outcome", "kind", "real", "synthetic")}
 
 
 def _value(section: dict, key: str) -> float:
@@ -409,7 +398,7 @@ def main(argv=None) -> int:
             if not args.no_save:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 with args.out.open("a") as fh:
-                    fh.write(json.dumps(_plain(row), default=str) + "\n")
+                    fh.write(json.dumps(jsonable(row), default=str) + "\n")
             status = row.get("error", "").splitlines()[0][:120] if "error" in row else (
                 f"fit {row['fit_s']:.1f} s, validate {row['validate_s']:.0f} s, "
                 f"ICI {row['max_ici_diff_pp']:.2f} pp, {row['verdict']}")

@@ -66,6 +66,7 @@ import pandas as pd
 from run_info import git_state, machine_load, run_peer
 
 import causalsynth as cs
+from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.mmm import fit_mmm
 from causalsynth.simulation import ground_truth
 
@@ -131,19 +132,6 @@ def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, a
         result = json.loads((tmp_path / "out.json").read_text())
     result["wall_s"] = wall
     return result
-
-
-def _plain(value):
-    """JSON-safe copy: numpy scalars to numbers, NaN to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _errors(est: dict, truth: pd.Series, decay: float | None) -> dict[str, float | None]:
@@ -349,7 +337,7 @@ def main(argv=None) -> int:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             with args.out.open("a") as fh:
                 for r in new:
-                    fh.write(json.dumps(_plain(r)) + "\n")
+                    fh.write(json.dumps(jsonable(r)) + "\n")
     print()
     print(table(rows))
     failed = [r for r in rows if "peer_error" in r]
