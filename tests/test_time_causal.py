@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from causalsynth import load_dag
-from causalsynth.evaluate.carryover import estimate_carryover
+from causalsynth.carryover import estimate_carryover
 from causalsynth.evaluate.causal import canonical_rows, compare_causal
 from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import carries_over, mc_ici

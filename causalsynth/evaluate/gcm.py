@@ -41,7 +41,7 @@ import pandas as pd
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.data import label_codes
-from causalsynth.evaluate.carryover import Carryover
+from causalsynth.carryover import Carryover
 from causalsynth.evaluate.gcm_models import (
     choose_families,
     is_classified,
@@ -238,7 +238,7 @@ def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = N
             seed=None, carryover: Carryover | None = None) -> FittedGCM:
     """Fit DoWhy mechanisms to ``data`` (typed by check_data); families from choose_families.
 
-    ``carryover`` (time-indexed DAGs, :func:`causalsynth.evaluate.carryover.estimate_carryover`):
+    ``carryover`` (time-indexed DAGs, :func:`causalsynth.carryover.estimate_carryover`):
     the mechanism of each child of a spend node is fitted on the spend's adstocked series
     (``carryover.columns``, aligned with ``data``'s rows) and applies the same adstock when it
     runs, so interventions on spend carry over into later periods.

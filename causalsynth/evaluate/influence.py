@@ -18,7 +18,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import DAGError
-from causalsynth.evaluate.carryover import Carryover, carryover_edges, estimate_carryover
+from causalsynth.carryover import Carryover, carryover_edges, estimate_carryover
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families

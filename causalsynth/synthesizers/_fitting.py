@@ -95,11 +95,15 @@ class Inputs:
 
 
 class Design:
-    """Turns the parents' values (categorical as integer codes) into model inputs."""
+    """Turns the parents' values (categorical as integer codes) into model inputs.
+
+    An input that is not a node of the DAG (a time feature, a saturation basis of a series
+    model) is numeric."""
 
     def __init__(self, dag: DAG, parents: tuple[str, ...], values: Mapping[str, np.ndarray]):
         self.parents = parents
-        self.levels = [len(dag.node(p).categories) if dag.node(p).type == "categorical" else 0
+        self.levels = [len(dag.node(p).categories)
+                       if p in dag.nodes and dag.node(p).type == "categorical" else 0
                        for p in parents]
         self.center, self.scale = [], []
         for p, k in zip(parents, self.levels, strict=True):

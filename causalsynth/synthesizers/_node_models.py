@@ -122,6 +122,17 @@ class ClassNode:
         return {"model": self.fit_.model.kind, "gates": self.gates,
                 "validation_log_loss": _round(self.fit_.scores)}
 
+    def scores(self, values: Mapping[str, np.ndarray], y: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, None]:
+        """Randomised probability integral transform of the observed labels ``y``: uniform
+        when the model is right, so its autocorrelation along a series is the noise's."""
+        proba = self.fit_.model.predict(self.design(values, len(y)))
+        proba /= proba.sum(axis=1, keepdims=True)
+        k = y.astype(int)
+        below = np.cumsum(proba, axis=1)[np.arange(len(k)), k] - proba[np.arange(len(k)), k]
+        u = below + rng.random(len(k)) * proba[np.arange(len(k)), k]
+        return _gated(np.clip(u, EPS, 1 - EPS), values, self.gates), None
+
 
 class NumericNode:
     """Continuous or count child: mean model + scale model + smoothed residuals (or Poisson),
@@ -186,6 +197,30 @@ class NumericNode:
             y = np.where(u[:, 1] < p0, 0.0, y)
         return _apply_gates(y, values, self.gates)
 
+    def scores(self, values: Mapping[str, np.ndarray], y: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probability integral transform of the observed ``y`` (NaN on a hurdle's zeros and
+        where a gate is off) and, with a hurdle, each row's probability of a zero."""
+        n = len(y)
+        x = self.design(values, n) if self.design is not None else Inputs(np.ones((n, 0)),
+                                                                       np.ones((n, 0)))
+        m = self.mean_.model.predict(x)
+        if self.poisson_:
+            mu = np.maximum(m, 1e-6)
+            lo, hi = stats.poisson.cdf(y - 1, mu), stats.poisson.cdf(y, mu)
+            u = lo + rng.random(n) * (hi - lo)
+        else:
+            s = self.scale_.predict(x, m)
+            u = self.resid_.cdf((y - m) / s)
+            if np.isfinite(self.lower_):
+                u_lo = self.resid_.cdf((self.lower_ - m) / s)
+                u = (u - u_lo) / np.maximum(1.0 - u_lo, EPS)
+        p0 = None
+        if self.zero_ is not None:
+            p0 = self.zero_.model.predict(self.design(values, n))[:, 1]
+            u = np.where(y == 0, np.nan, u)
+        return _gated(np.clip(u, EPS, 1 - EPS), values, self.gates), p0
+
     def describe(self) -> dict[str, Any]:
         out = {"model": self.mean_.model.kind, "validation_mse": _round(self.mean_.scores),
                "noise": "poisson" if self.poisson_ else self.scale_.kind + " kernel density",
@@ -241,6 +276,13 @@ def _apply_gates(y: np.ndarray, values: Mapping[str, np.ndarray], gates: list[st
     for g in gates:
         y = np.where(np.asarray(values[g]) > 0.5, y, 0.0)
     return y
+
+
+def _gated(u: np.ndarray, values: Mapping[str, np.ndarray], gates: list[str]) -> np.ndarray:
+    """NaN where a gate is off (the value is forced, its noise unseen)."""
+    for g in gates:
+        u = np.where(np.asarray(values[g]) > 0.5, u, np.nan)
+    return u
 
 
 def find_gates(node: Node, dag: DAG, values: Mapping[str, np.ndarray]) -> list[str]:

@@ -27,7 +27,7 @@ import pandas as pd
 from causalsynth._params import Interval, check_param, param_problems, raise_problems
 from causalsynth._random import as_generator
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import MAX_COUNT, check_data
+from causalsynth.data import MAX_COUNT, check_data, series_layout
 from causalsynth.errors import InvalidParameterError, NotFittedError, SynthesizerError, excerpt
 
 __all__ = ["Synthesizer"]
@@ -47,6 +47,8 @@ class Synthesizer:
     #: fewest real rows the method can learn from; fit refuses fewer with this number.
     min_rows: ClassVar[int] = 10
     supports_interventions: ClassVar[bool] = False
+    #: draws whole series (index and geo columns first) on a time-indexed DAG
+    generates_series: ClassVar[bool] = False
     #: most cells (rows x columns) one ``sample`` call may draw
     max_sample_cells: ClassVar[int] = 100_000_000
     #: what each constructor parameter accepts: name -> list of constraints (scikit-learn's
@@ -99,27 +101,43 @@ class Synthesizer:
         self.columns_ = [str(c) for c in data.columns if str(c) in dag.nodes]
         self.dtypes_ = {c: data[c].dtype for c in self.columns_}
         self.n_train_ = len(clean)
+        # how the rows split into series (a time DAG), for synthesizers that make series
+        self.layout_ = series_layout(data, dag) if dag.time is not None else None
         self._fit(clean, dag)
         return self
 
-    def sample(self, n: int, seed=None, interventions: dict | None = None) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows; the same ``seed`` gives the same table."""
+    def sample(self, n: int, seed=None, interventions: dict | None = None,
+               geos: int | None = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows; the same ``seed`` gives the same table.
+
+        On a time-indexed DAG a synthesizer that makes series (``generates_series``) draws
+        whole series: ``n`` rows are ``geos`` series of ``n / geos`` periods (``geos``: as
+        many as the training table had), with the index (and geo) columns first.
+        """
         if not hasattr(self, "dag_"):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data, dag) before sample"
             )
         self._check_n(n)
         rng = as_generator(seed, owner=f"{type(self).__name__}.sample")
+        kwargs: dict[str, Any] = {}
+        if geos is not None:
+            if not self.generates_series or self.dag_.time is None or self.dag_.time.geo is None:
+                raise InvalidParameterError(
+                    f"geos={geos!r}: only a synthesizer that makes series ('causal') on a DAG "
+                    f"with a geo column (time: {{geo: ...}}) samples geos; {self.name!r} on "
+                    f"DAG {self.dag_.name!r} draws rows: leave geos out")
+            check_param("geos", geos, Interval(int, 1, int(n)),
+                        owner=f"{type(self).__name__}.sample")
+            kwargs["geos"] = int(geos)
         if interventions:
             if not self.supports_interventions:
                 raise InvalidParameterError(
                     f"{self.name!r} learns a joint distribution, not a causal model, so it "
                     f"cannot sample under interventions; use make_synthesizer('causal')"
                 )
-            frame = self._sample(int(n), rng, interventions=interventions)
-        else:
-            frame = self._sample(int(n), rng)
-        return self._restore_dtypes(frame)
+            kwargs["interventions"] = interventions
+        return self._restore_dtypes(self._sample(int(n), rng, **kwargs))
 
     def _check_n(self, n) -> None:
         """``n`` is an int from 1 to the most rows ``max_sample_cells`` allows for this table."""
@@ -145,7 +163,7 @@ class Synthesizer:
         so a value drawn beyond the real range never wraps around; a NaN or infinite draw in
         an integer column is a :class:`~causalsynth.errors.SynthesizerError` naming it.
         """
-        out = {}
+        out = {c: frame[c] for c in frame.columns if c not in self.columns_}  # index, geo
         for col in self.columns_:
             node, values, dtype = self.dag_.node(col), frame[col], self.dtypes_[col]
             if node.type == "categorical":

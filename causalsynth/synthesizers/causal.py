@@ -75,6 +75,7 @@ from causalsynth.synthesizers._private import (
     quantile_knots,
     rho_for,
 )
+from causalsynth.synthesizers._series import SeriesModel, schedule_per_row, time_columns
 from causalsynth.synthesizers.base import Synthesizer
 
 __all__ = ["CausalSynthesizer"]
@@ -136,6 +137,7 @@ class CausalSynthesizer(Synthesizer):
     #: a node model needs a handful of rows; smaller subsets fall back to smoothed marginals.
     min_rows: ClassVar[int] = 10
     supports_interventions: ClassVar[bool] = True
+    generates_series: ClassVar[bool] = True
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "random_state": [SEED],
         "zero_share": [Interval(float, 0, 1, closed="neither")],
@@ -163,21 +165,44 @@ class CausalSynthesizer(Synthesizer):
         if self.epsilon is not None:
             self._fit_private(dag, values, rng)
             return
+        self.series_ = None
+        if dag.time is not None:  # whole series: see causalsynth.synthesizers._series
+            self._fit_series(dag, values, rng)
+            return
         self.models_: dict[str, Any] = {}
         # HistGradientBoosting's OpenMP threads stall badly on a shared, loaded machine
         with threadpool_limits(limits=1):
             for name in dag.nodes:
-                try:
-                    self.models_[name] = self._fit_node(dag.node(name), dag, values, rng)
-                except CausalSynthError:
-                    raise
-                except Exception as exc:  # a model library failed: name the node
-                    raise SynthesizerError(
-                        f"causal: fitting the model of node {name!r} failed ({exc}); check "
-                        f"that column for extreme or degenerate values") from exc
+                self.models_[name] = self._guarded(
+                    name, lambda name=name: self._fit_node(dag.node(name), dag, values, rng))
         self.copula_roots_, self.copula_chol_, self.root_tests_ = root_copula(
             dag.roots, dag, values, self.copula_threshold)
         self.summary_ = self._summary()
+
+    def _fit_series(self, dag: DAG, values: Mapping[str, np.ndarray],
+                    rng: np.random.Generator) -> None:
+        def fit_node(name: str, inputs: tuple[str, ...], node_values, node_rng):
+            return self._guarded(name, lambda: self._fit_node(
+                dag.node(name), dag, node_values, node_rng, inputs))
+
+        with threadpool_limits(limits=1):
+            self.series_ = SeriesModel(dag, self.layout_, values, fit_node, rng,
+                                       self.copula_threshold)
+        self.models_ = self.series_.models_
+        self.copula_roots_, self.copula_chol_ = self.series_.copula_roots_, None
+        self.root_tests_ = []
+        self.summary_ = self._summary()
+
+    @staticmethod
+    def _guarded(name: str, fit):
+        try:
+            return fit()
+        except CausalSynthError:
+            raise
+        except Exception as exc:  # a model library failed: name the node
+            raise SynthesizerError(
+                f"causal: fitting the model of node {name!r} failed ({exc}); check "
+                f"that column for extreme or degenerate values") from exc
 
     def _fit_private(self, dag: DAG, values: Mapping[str, np.ndarray],
                      rng: np.random.Generator) -> None:
@@ -238,15 +263,17 @@ class CausalSynthesizer(Synthesizer):
         self.summary_ = self._summary()
 
     def _fit_node(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
-                  rng: np.random.Generator):
-        if not node.parents:
+                  rng: np.random.Generator, inputs: tuple[str, ...] | None = None):
+        """The node's model given its parents (or ``inputs``: a series model's time inputs
+        of a root, adstocked spend and saturation of a child)."""
+        if not node.parents and inputs is None:
             return RootModel(node, values[node.name], self.zero_share)
-        gates = find_gates(node, dag, values)
+        gates = find_gates(node, dag, values) if node.parents else []
         on = np.ones(len(values[node.name]), dtype=bool)
         for g in gates:
             on &= values[g] == 1
         rows = np.flatnonzero(on)
-        design = Design(dag, node.parents, values)
+        design = Design(dag, inputs or node.parents, values)
         if node.type in ("binary", "categorical"):
             return ClassNode(node, design, gates, values, rows, rng)
         return NumericNode(node, design, gates, values, rows, rng, self.zero_share)
@@ -261,8 +288,11 @@ class CausalSynthesizer(Synthesizer):
 
     # ---- sampling -------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator,
-                interventions: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                interventions: Mapping[str, Any] | None = None,
+                geos: int | None = None) -> pd.DataFrame:
         dag = self.dag_
+        if getattr(self, "series_", None) is not None:
+            return self._sample_series(n, rng, interventions, geos)
         parse_interventions(dag, interventions)  # every problem before anything is drawn
         # two uniforms per node and row, drawn in a fixed order whatever the interventions:
         # the same seed gives the same noise with and without them (common random numbers)
@@ -271,6 +301,26 @@ class CausalSynthesizer(Synthesizer):
         with threadpool_limits(limits=1):
             values = propagate(dag, self.models_, noise, interventions)
         return from_codes(values, dag)
+
+    def _sample_series(self, n: int, rng: np.random.Generator,
+                       interventions: Mapping[str, Any] | None, geos: int | None
+                       ) -> pd.DataFrame:
+        dag, layout = self.dag_, self.layout_
+        n_series = geos or layout.n_series
+        if n % n_series:
+            raise InvalidParameterError(
+                f"causal.sample: n is the number of rows, geos x periods; {n} rows do not "
+                f"split into {n_series} geos. Give n = {n_series} x periods (such as "
+                f"{n_series * layout.periods} for {layout.periods} periods per geo) or "
+                f"another geos.")
+        periods = n // n_series
+        interventions = schedule_per_row(dag, interventions, n_series, periods)
+        parse_interventions(dag, interventions)  # every problem before anything is drawn
+        plan = self.series_.plan(n_series, periods, rng)
+        with threadpool_limits(limits=1):
+            values = propagate(dag, self.series_.mechanisms(plan), plan.noise, interventions)
+        return pd.concat([time_columns(dag, layout, n_series, periods),
+                          from_codes(values, dag)], axis=1)
 
     def _root_uniforms(self, noise: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Each root's uniform, joined by the Gaussian copula where the real roots depend."""

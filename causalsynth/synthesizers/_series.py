@@ -1,0 +1,392 @@
+"""Whole series from the ``causal`` synthesizer on a time-indexed DAG.
+
+A table of a DAG with ``time`` is one weekly series, or a geo panel (one series per geo). The
+``causal`` synthesizer then learns, besides each node's mechanism, what makes the rows a series:
+
+* **time inputs of the roots**: a root (a spend plan, demand, a control) is modelled given the
+  position in its series, a linear trend and three harmonics of the declared period, so trend
+  and season follow the real ones and continue when more periods are sampled;
+* **carryover**: each spend -> child edge acts through the adstocked spend, with the decay
+  estimated on the table (:func:`causalsynth.carryover.estimate_carryover`), and a saturating
+  basis ``a / (a + h)`` of it (``h`` the median positive adstock) beside the linear one, so a
+  child's response can bend like a Hill curve;
+* **persistence of the noise**: every node's noise is a Gaussian AR(1) process in normal
+  scores (estimated from the lag-1 autocorrelation of the probability integral transform of its
+  real values under the fitted model), so spend keeps its week-to-week runs; a zero hurdle
+  (dark weeks of a flighted plan) has its own AR(1) latent, whose correlation matches the real
+  count of consecutive zero weeks (bivariate normal, Owen's T); the roots' innovations share a
+  Gaussian copula (cross-channel co-movement);
+* **geo heterogeneity** (panels): a geo's size (mean outcome) scales the nodes that grow with
+  it, which are modelled per head of the geo; every node's noise has a geo-level part (its
+  share of the variance between geos). A new geo's size and its geo-level parts are drawn from
+  a Gaussian fitted to the real geos' (shrunk towards independence), so no real geo's series
+  is copied, while sizes and baselines spread as the real ones do.
+
+The mechanisms are those of the row-wise synthesizer, handed to the one engine
+(:func:`causalsynth.scm.propagate`) through :class:`SeriesMechanism`, so interventions,
+schedules ("TV dark in weeks 10-20"), shifts and common random numbers work as elsewhere.
+
+References
+----------
+Jin, Wang, Sun, Chan, Koehler. "Bayesian methods for media mix modeling with carryover and
+shape effects." Google, 2017 (adstock and Hill saturation).
+Owen. "Tables for computing bivariate normal probabilities." Ann. Math. Stat., 1956.
+Ledoit, Wolf. "A well-conditioned estimator for large-dimensional covariance matrices."
+J. Multivariate Analysis, 2004 (shrinkage towards the identity).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from causalsynth._time import SeriesLayout
+from causalsynth.carryover import estimate_carryover
+from causalsynth.dag import DAG
+from causalsynth.data import from_codes
+from causalsynth.errors import DAGError
+from causalsynth.synthesizers._fitting import Smooth1D
+
+__all__ = ["TIME_INPUTS", "SeriesMechanism", "SeriesModel", "SeriesPlan", "schedule_per_row",
+           "time_columns"]
+
+#: inputs of a root on a time DAG: trend, then sine and cosine of three harmonics
+TIME_INPUTS = ("~trend", "~sin1", "~cos1", "~sin2", "~cos2", "~sin3", "~cos3")
+_SAT = "~saturation:"
+_MAX_RHO = 0.95
+_COPULA_P = 0.01
+
+
+def _time_values(periods: int, period: int, train_periods: int, n_series: int
+                 ) -> dict[str, np.ndarray]:
+    """The time inputs of every row (``n_series`` series of ``periods`` rows)."""
+    t = np.arange(periods, dtype=float)
+    out = {"~trend": t / max(train_periods - 1, 1)}
+    for k in (1, 2, 3):
+        angle = 2 * math.pi * k * t / period
+        out[f"~sin{k}"], out[f"~cos{k}"] = np.sin(angle), np.cos(angle)
+    return {name: np.tile(v, n_series) for name, v in out.items()}
+
+
+def _lag1(q: np.ndarray, periods: int) -> float:
+    """Lag-1 correlation of ``q`` within series of ``periods`` rows (NaN pairs skipped)."""
+    z = q.reshape(-1, periods)
+    a, b = z[:, 1:].ravel(), z[:, :-1].ravel()
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 10 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+        return 0.0
+    return float(np.clip(np.corrcoef(a[ok], b[ok])[0, 1], -_MAX_RHO, _MAX_RHO))
+
+
+def _bvn_both_below(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+    """P(X <= h, Y <= k) for standard normals with correlation ``rho`` (Owen's T)."""
+    h = np.where(h == 0, 1e-12, h)
+    k = np.where(k == 0, 1e-12, k)
+    root = math.sqrt(1 - rho * rho)
+    beta = np.where(h * k > 0, 0.0, 0.5)
+    return (0.5 * special.ndtr(h) + 0.5 * special.ndtr(k)
+            - special.owens_t(h, (k - rho * h) / (h * root))
+            - special.owens_t(k, (h - rho * k) / (k * root)) - beta)
+
+
+def _zero_persistence(zero: np.ndarray, p0: np.ndarray, periods: int) -> float:
+    """Correlation of a latent AR(1) whose threshold crossings give as many consecutive zero
+    pairs (within series) as the real ones, each row's zero probability ``p0``."""
+    z, p = zero.reshape(-1, periods), np.clip(p0, 1e-6, 1 - 1e-6).reshape(-1, periods)
+    observed = float(np.sum(z[:, 1:] & z[:, :-1]))
+    c = special.ndtri(p)
+    h, k = c[:, 1:].ravel(), c[:, :-1].ravel()
+    lo, hi = -_MAX_RHO, _MAX_RHO
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if float(np.sum(_bvn_both_below(h, k, mid))) < observed:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _nearest_correlation(corr: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh((corr + corr.T) / 2)
+    corr = (v * np.maximum(w, 1e-6)) @ v.T
+    d = np.sqrt(np.diag(corr))
+    return corr / np.outer(d, d)
+
+
+@dataclasses.dataclass
+class SeriesPlan:
+    """What one ``sample`` call draws: series, their length, each geo's size per row, the
+    time inputs of the roots and the noise of every node (two uniforms per row)."""
+
+    n_series: int
+    periods: int
+    sizes: np.ndarray
+    inputs: dict[str, np.ndarray]
+    noise: dict[str, np.ndarray]
+
+
+class SeriesModel:
+    """The series structure of a time table, learned beside the node models.
+
+    ``fit_node(name, inputs, values, rng)`` fits one node model on ``values`` with ``inputs``
+    as its parents (the synthesizer's own node fitting)."""
+
+    def __init__(self, dag: DAG, layout: SeriesLayout, values: Mapping[str, np.ndarray],
+                 fit_node: Callable, rng: np.random.Generator, copula_threshold: float):
+        self.dag, self.layout = dag, layout
+        self.period, self.periods = dag.time.period, layout.periods
+        series = layout.series_of_rows()
+        self._fit_sizes(values, series)
+        per_head = self._per_head(values, self.sizes_[series])
+        self.carry_ = estimate_carryover(from_codes(per_head, dag), dag, periods=self.periods)
+        self.half_ = {}
+        for child, decays in self.carry_.decays.items():
+            adstocked = self.carry_.transform(child, {p: per_head[p] for p in decays})
+            for p in decays:
+                positive = adstocked[p][adstocked[p] > 0]
+                self.half_[(child, p)] = float(np.median(positive)) if len(positive) else 1.0
+        times = _time_values(self.periods, self.period, self.periods, layout.n_series)
+        self.models_, q, zero_rho = {}, {}, {}
+        for name in dag.nodes:
+            inputs = self._inputs(name, per_head, times, self.periods)
+            model = fit_node(name, self.node_inputs(name), inputs, rng)
+            self.models_[name] = model
+            u, p0 = model.scores(inputs, per_head[name], rng)
+            q[name] = special.ndtri(u)
+            if p0 is not None:
+                zero_rho[name] = _zero_persistence(per_head[name] == 0, p0, self.periods)
+        self._fit_noise(q, zero_rho, series, copula_threshold)
+
+    # ---- geo sizes ---------------------------------------------------------------------
+    def _fit_sizes(self, values: Mapping[str, np.ndarray], series: np.ndarray) -> None:
+        """Each geo's size (its mean outcome over the mean of all) and the nodes that scale
+        with it (non-negative numbers whose geo means grow at least half as fast)."""
+        n_series = self.layout.n_series
+        self.scaled_: tuple[str, ...] = ()
+        self.sizes_ = np.ones(n_series)
+        self.log_size_ = None
+        outcome = values.get(self.dag.outcome) if self.dag.outcome else None
+        if n_series < 2 or outcome is None or not self.dag.node(self.dag.outcome).is_numeric:
+            return
+        means = np.bincount(series, outcome) / np.bincount(series)
+        if np.any(means <= 0):
+            return
+        sizes = means / means.mean()
+        scaled = []
+        for name in self.dag.nodes:
+            x = values[name]
+            if not self.dag.node(name).is_numeric or np.min(x) < 0:
+                continue
+            m = np.bincount(series, x) / np.bincount(series)
+            if np.all(m > 0) and np.polyfit(np.log(sizes), np.log(m), 1)[0] >= 0.5:
+                scaled.append(name)
+        self.scaled_, self.sizes_ = tuple(scaled), sizes
+        self.log_size_ = Smooth1D(np.log(sizes))
+
+    def _per_head(self, values: Mapping[str, np.ndarray], row_sizes: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+        return {k: v / row_sizes if k in self.scaled_ else v for k, v in values.items()}
+
+    # ---- a node's inputs ----------------------------------------------------------------
+    def _inputs(self, name: str, values: Mapping[str, np.ndarray],
+                times: Mapping[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:
+        """``values`` with what the node's model reads: time inputs for a root, adstocked
+        spend and its saturating basis for a child of spend."""
+        parents = self.dag.parents(name)
+        if not parents:
+            return {**values, **times}
+        decays = self.carry_.decays.get(name)
+        if not decays:
+            return dict(values)
+        carry = dataclasses.replace(self.carry_, periods=periods)
+        adstocked = carry.transform(name, {p: values[p] for p in decays})
+        out = {**values, **adstocked}
+        for p in decays:
+            half = self.half_[(name, p)]
+            a = np.maximum(adstocked[p], 0.0)
+            out[f"{_SAT}{p}"] = a / (a + half)
+        return out
+
+    def node_inputs(self, name: str) -> tuple[str, ...]:
+        """The input names of a node's model."""
+        parents = self.dag.parents(name)
+        if not parents:
+            return TIME_INPUTS
+        decays = self.carry_.decays.get(name) or {}
+        return (*parents, *(f"{_SAT}{p}" for p in decays))
+
+    # ---- the noise ----------------------------------------------------------------------
+    def _fit_noise(self, q: Mapping[str, np.ndarray], zero_rho: Mapping[str, float],
+                   series: np.ndarray, threshold: float) -> None:
+        names, periods = self.dag.nodes, self.periods
+        n_series = self.layout.n_series
+        self.tau_, self.rho_, within = {}, {}, {}
+        geo_parts = []
+        for name in names:
+            x = np.where(np.isfinite(q[name]), q[name], np.nan)
+            means = np.nanmean(x.reshape(n_series, periods), axis=1)
+            means = np.where(np.isfinite(means), means, 0.0)
+            w = x - means[series]
+            tau = 0.0
+            if n_series >= 2:
+                var_w = float(np.nanvar(w))
+                between = max(float(np.var(means)) - var_w / periods, 0.0)
+                tau = min(between / max(between + var_w, 1e-12), 0.95)
+            self.tau_[name] = tau
+            self.rho_[name] = _lag1(w, periods)
+            within[name] = w
+            geo_parts.append(means / math.sqrt(max(float(np.var(means)), 1e-12)))
+        self.zero_rho_ = dict(zero_rho)
+        self.geo_chol_ = None
+        if n_series >= 2:
+            size_score = special.ndtri(stats.rankdata(self.sizes_) / (n_series + 1.0))
+            parts = np.column_stack([size_score, *geo_parts])
+            sd = parts.std(axis=0)
+            z = (parts - parts.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+            corr = z.T @ z / n_series
+            np.fill_diagonal(corr, 1.0)  # a part equal in every geo: independent
+            shrink = min(1.0, parts.shape[1] / n_series)
+            corr = (1 - shrink) * corr + shrink * np.eye(parts.shape[1])
+            self.geo_chol_ = np.linalg.cholesky(_nearest_correlation(corr))
+        self._fit_root_copula(within, threshold)
+
+    def _fit_root_copula(self, within: Mapping[str, np.ndarray], threshold: float) -> None:
+        """Correlated innovations of the roots (cross-channel co-movement), corrected so that
+        the AR(1) series have the real same-period correlation."""
+        roots = list(self.dag.roots)
+        self.copula_roots_, self.copula_chol_ = [], None
+        if len(roots) < 2:
+            return
+        k = len(roots)
+        corr = np.eye(k)
+        for i in range(k):
+            for j in range(i + 1, k):
+                a, b = within[roots[i]], within[roots[j]]
+                ok = np.isfinite(a) & np.isfinite(b)
+                if ok.sum() < 10 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+                    continue
+                res = stats.spearmanr(a[ok], b[ok])
+                r = float(res.statistic)
+                if np.isfinite(r) and abs(r) >= threshold and res.pvalue < _COPULA_P:
+                    ri, rj = self.rho_[roots[i]], self.rho_[roots[j]]
+                    r = 2 * math.sin(math.pi * r / 6)  # Spearman -> Pearson of normal scores
+                    r *= (1 - ri * rj) / math.sqrt((1 - ri * ri) * (1 - rj * rj))
+                    corr[i, j] = corr[j, i] = float(np.clip(r, -0.99, 0.99))
+        if np.allclose(corr, np.eye(k)):
+            return
+        self.copula_roots_ = roots
+        self.copula_chol_ = np.linalg.cholesky(_nearest_correlation(corr))
+
+    def plan(self, n_series: int, periods: int, rng: np.random.Generator) -> SeriesPlan:
+        """Draw the geos, the time inputs and every node's noise for one sample (in a fixed
+        order, whatever the interventions: common random numbers)."""
+        names = self.dag.nodes
+        # stratified normal scores per column: a few dozen new geos spread like the real ones
+        # (their sizes above all, which confound spend and outcome across geos)
+        geo = special.ndtri((np.argsort(rng.random((n_series, 1 + len(names))), axis=0)
+                             + rng.random((n_series, 1 + len(names)))) / n_series)
+        if self.geo_chol_ is not None:
+            geo = geo @ self.geo_chol_.T
+        sizes = np.ones(n_series)
+        if self.log_size_ is not None:
+            sizes = np.exp(self.log_size_.ppf(special.ndtr(geo[:, 0])))
+            sizes /= sizes.mean() if n_series > 1 else 1.0
+        shocks = rng.standard_normal((n_series, periods, len(names)))
+        if self.copula_chol_ is not None:
+            idx = [names.index(r) for r in self.copula_roots_]
+            shocks[..., idx] = shocks[..., idx] @ self.copula_chol_.T
+        zero_shocks = rng.standard_normal((n_series, periods, len(names)))
+        noise = {}
+        for j, name in enumerate(names):
+            w = _ar1(shocks[..., j], self.rho_[name])
+            tau = self.tau_[name]
+            u0 = special.ndtr(math.sqrt(tau) * geo[:, [1 + j]] + math.sqrt(1 - tau) * w)
+            u1 = special.ndtr(_ar1(zero_shocks[..., j], self.zero_rho_.get(name, 0.0)))
+            noise[name] = np.column_stack([u0.ravel(), u1.ravel()])
+        inputs = _time_values(periods, self.period, self.periods, n_series)
+        return SeriesPlan(n_series, periods, np.repeat(sizes, periods), inputs, noise)
+
+    def mechanisms(self, plan: SeriesPlan) -> dict[str, SeriesMechanism]:
+        return {name: SeriesMechanism(self, name, plan) for name in self.dag.nodes}
+
+
+def _ar1(shocks: np.ndarray, rho: float) -> np.ndarray:
+    """A stationary standard-normal AR(1) along axis 1 of ``shocks``."""
+    out = np.empty_like(shocks)
+    out[:, 0] = shocks[:, 0]
+    scale = math.sqrt(1 - rho * rho)
+    for t in range(1, shocks.shape[1]):
+        out[:, t] = rho * out[:, t - 1] + scale * shocks[:, t]
+    return out
+
+
+class SeriesMechanism:
+    """One node's fitted model on a sampled series: parents in natural units in, values in
+    natural units out (per head of the geo inside, adstock and saturation applied)."""
+
+    def __init__(self, model: SeriesModel, name: str, plan: SeriesPlan):
+        self.model, self.name, self.plan = model, name, plan
+
+    def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
+        m, plan = self.model, self.plan
+        per_head = m._per_head(parents, plan.sizes)
+        inputs = m._inputs(self.name, per_head, plan.inputs, plan.periods)
+        y = m.models_[self.name].evaluate(inputs, noise)
+        return y * plan.sizes if self.name in m.scaled_ else y
+
+
+def time_columns(dag: DAG, layout: SeriesLayout, n_series: int, periods: int
+                 ) -> pd.DataFrame:
+    """The geo (panels) and index columns of a synthetic table: new geo labels
+    (``synthetic_01``, ...), never the real ones; the real index continued on its grid."""
+    out = {}
+    if dag.time.geo is not None and (layout.geos is not None or n_series > 1):
+        width = max(2, len(str(n_series)))
+        out[dag.time.geo] = np.repeat([f"synthetic_{i + 1:0{width}d}" for i in range(n_series)],
+                                      periods)
+    out[dag.time.index] = np.tile(_index_values(layout.index, periods), n_series)
+    return pd.DataFrame(out)
+
+
+def _index_values(index: tuple | None, periods: int):
+    if not index:
+        return np.arange(periods, dtype="int64")
+    first = index[0]
+    if isinstance(first, pd.Timestamp):
+        stamps = pd.DatetimeIndex(index)
+        freq = pd.infer_freq(stamps) if len(stamps) >= 3 else None
+        if freq is not None:
+            return pd.date_range(first, periods=periods, freq=freq).to_numpy()
+        step = stamps[1] - stamps[0] if len(stamps) > 1 else pd.Timedelta(days=7)
+        return (first + step * np.arange(periods)).to_numpy()
+    step = int(index[1]) - int(index[0]) if len(index) > 1 else 1
+    return int(first) + step * np.arange(periods, dtype="int64")
+
+
+def schedule_per_row(dag: DAG, interventions, n_series: int, periods: int):
+    """Interventions with each schedule as one value per row: a schedule of one value per
+    period applies to every geo; any other length is refused, naming the lengths that fit."""
+    if not interventions or not isinstance(interventions, Mapping):
+        return interventions
+    n, out = n_series * periods, dict(interventions)
+    for name, value in interventions.items():
+        if not (isinstance(value, (list, tuple, np.ndarray)) or hasattr(value, "to_numpy")):
+            continue
+        raw = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=object)
+        if raw.ndim != 1 or len(raw) == n:
+            continue
+        if len(raw) == periods:
+            out[name] = np.tile(raw, n_series)
+            continue
+        geo = f" in each of {n_series} geos ({n} rows)" if n_series > 1 else ""
+        per_row = f" or one per row ({n})" if n_series > 1 else ""
+        raise DAGError(
+            f"intervention on {name!r}: the schedule has {len(raw)} values, but the sample has "
+            f"{periods} periods{geo}; give one value per period ({periods}){per_row}, or sample "
+            f"as many periods as the schedule has (n = {n_series * len(raw)})")
+    return out
