@@ -396,3 +396,57 @@ def test_chromium_dom_has_all_plots(pages, tmp_path):
     res = _chromium(["--dump-dom", path.as_uri()], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.count("<svg") == N_PLOTS
+
+
+# ---- time-indexed reports: the seasonal spectrum and the zero-spend runs ----------------------
+def _time_report(dag, real, synthetic) -> dict:
+    """A report dict with the fidelity section of ``validate`` (the rest is not needed)."""
+    from causalsynth.evaluate.fidelity import evaluate_fidelity
+
+    fid = {k: v.to_dict() for k, v in evaluate_fidelity(real, synthetic, dag, seed=0).items()}
+    return json.loads(json.dumps({"verdict": INCONCLUSIVE, "causal": {"target": dag.outcome},
+                                  "fidelity": fid, "meta": {"dag": dag.name}}))
+
+
+def _svg_after(page: str, heading: str) -> str:
+    start = page.index(heading)
+    return re.search(r"<svg.*?</svg>", page[start:], flags=re.DOTALL).group(0)
+
+
+def test_a_time_dag_report_plots_the_seasonal_spectrum_and_zero_spend_runs(pages):
+    dag = load_dag("weekly_mmm")
+    real, fresh = dag.simulate(156, seed=1), dag.simulate(156, seed=2)
+    report = _time_report(dag, real, fresh)
+    page = render_report(report)
+    order = [page.index(f"<h3>{h}</h3>") for h in ("Time structure", "Seasonal spectrum",
+                                                    "Zero-spend runs")]
+    assert order == sorted(order)
+    spectrum = _svg_after(page, "<h3>Seasonal spectrum</h3>")
+    runs = _svg_after(page, "<h3>Zero-spend runs</h3>")
+    for svg, key in ((spectrum, "spectrum"), (runs, "zeroruns")):
+        ET.fromstring(svg)
+        assert f'aria-label="{key}"' in svg
+    # one panel per plotted column (the outcome first), the declared period marked
+    assert "declared period (52)" in spectrum
+    assert [c for c in ("revenue", "tv_spend", "display_spend") if c not in spectrum] == []
+    assert spectrum.index("revenue") < spectrum.index("tv_spend")
+    # every flighted channel, its run lengths up to "8 or more"
+    assert all(c in runs for c in ("tv_spend", "social_spend", "display_spend"))
+    assert "≥8" in runs
+    # aggregates only: no value of a real row (the drawn columns; trend, season and events
+    # are deterministic or binary, so their values tell nothing about a row)
+    drawn = real[["demand", "tv_spend", "search_spend", "social_spend", "display_spend",
+                  "revenue"]]
+    for text in (page, json.dumps(report)):
+        assert_no_real_rows(text, drawn)
+    # a report saved before these figures existed renders without the two plots
+    for rec in report["fidelity"]["temporal_acf_diff"]["details"]["seasonal"]:
+        rec.pop("spectrum", None)
+    for rec in report["fidelity"]["temporal_acf_diff"]["details"]["zero_runs"]:
+        rec.pop("run_lengths")
+    old = render_report(report)
+    assert "<h3>Time structure</h3>" in old and "Seasonal spectrum" not in old
+    assert "Zero-spend runs" not in old
+    # reports of DAGs without a time axis: neither plot
+    for name in NAMES:
+        assert "Seasonal spectrum" not in pages[name] and "Zero-spend runs" not in pages[name]

@@ -7,15 +7,21 @@ against synthetic, each within every series (one per geo) and averaged over the 
 :func:`cross_correlation_diff` (each spend against the outcome 0..8 periods later, spend
 leading: the footprint of carryover), :func:`seasonal_share_diff` (variance at the declared
 period's first harmonics) and :func:`zero_run_diff` (runs of zero spend: flighting).
-:func:`temporal_fidelity` runs all four and adds JSON-ready headline numbers.
+:func:`temporal_fidelity` runs all four and adds JSON-ready headline numbers, and, for the
+report's plots, the power spectrum of the outcome and each spend (:func:`spectrum_diff`, with
+the power at the declared period's harmonics, :func:`seasonal_power_diff`) and the lengths of
+the zero-spend runs (:func:`zero_run_length_diff`): aggregates only, never a row.
 
 Tables are typed tables of :func:`causalsynth.data.check_data` (node columns, rows series
 after series in time order); ``periods`` gives the rows per series of the real and the
-synthetic table (None: one series). Correlations use the biased estimator (overlap sums over
-the full length), in [-1, 1]. Their sampling noise is large on one series: against one
-weekly_mmm series of 156 weeks, 20 fresh series of the same process differ by 0.27 (median;
-at most 0.38) in autocorrelation at lags 1-4, so "within 0.1" cannot be met there even by a
-perfect synthesizer; averaged over geo_mmm's 40 geos a fresh panel differs by 0.03-0.04.
+synthetic table (None: one series). A table that still carries the DAG's index or geo column
+(as a synthesizer that emits whole series writes it) is put in that order here, and without
+``periods`` its rows per geo are read from the geo column. Correlations use the biased
+estimator (overlap sums over the full length), in [-1, 1]. Their sampling noise is large
+on one series: against one weekly_mmm series of 156 weeks, 20 fresh series of the same
+process differ by 0.27 (median; at most 0.38) in autocorrelation at lags 1-4, so "within
+0.1" cannot be met there even by a perfect synthesizer; averaged over geo_mmm's 40 geos a
+fresh panel differs by 0.03-0.04.
 
 References
 ----------
@@ -41,16 +47,49 @@ import numpy as np
 import pandas as pd
 
 from causalsynth._params import Interval, check_param
+from causalsynth._time import check_time_columns
 from causalsynth.errors import DAGError, DataError
+from causalsynth.evaluate._spectrum import (
+    binned_spectrum,
+    frequency_edges,
+    relative_power,
+    run_length_counts,
+)
 from causalsynth.evaluate.metric import jsonable
 
-__all__ = ["ACF_TARGET", "MAX_LAG", "autocorrelation_diff", "cross_correlation_diff",
-           "seasonal_share_diff", "temporal_fidelity", "zero_run_diff"]
+__all__ = ["ACF_TARGET", "MAX_LAG", "MAX_RUN", "SPECTRUM_POINTS", "autocorrelation_diff",
+           "cross_correlation_diff", "seasonal_power_diff", "seasonal_share_diff",
+           "spectrum_diff", "temporal_fidelity", "zero_run_diff", "zero_run_length_diff"]
 
 #: largest lag compared (about two months of weeks: media carryover rarely lasts longer)
 MAX_LAG = 8
 #: the target of the series issue: autocorrelation at lags 1-4 within this of the real series
 ACF_TARGET = 0.1
+#: most points of a reported spectrum (1 / period to 0.5 cycles per period, log-spaced bins)
+SPECTRUM_POINTS = 40
+#: zero-spend runs are counted by length 1..MAX_RUN, the last counting runs at least that long
+MAX_RUN = 8
+#: significant digits of the spectrum figures embedded in a report
+_DIGITS = 4
+
+
+def _in_series_order(table: pd.DataFrame, dag, periods: int | None, what: str,
+                     min_periods: int) -> tuple[pd.DataFrame, int | None]:
+    """A table that still carries the DAG's index or geo column, rows series after series
+    (as check_data orders them), with the rows per geo read from the geo column."""
+    axis, columns = dag.time, {str(c) for c in table.columns}
+    if axis.index not in columns and (axis.geo is None or axis.geo not in columns):
+        return table, periods
+    order, layout, problems = check_time_columns(table, axis, min_periods)
+    if problems:
+        raise DataError([f"the {what} table: {p}" for p in problems])
+    if layout.n_series == 1:
+        return table.iloc[order], periods
+    if periods not in (None, layout.periods):
+        raise DataError(f"the {what} table's geo column {axis.geo!r} gives {layout.periods} "
+                        f"periods per geo, but periods={periods} was passed; pass "
+                        f"periods=None to read it from the geo column")
+    return table.iloc[order], layout.periods
 
 
 def _series(table: pd.DataFrame, dag, periods: int | None, what: str,
@@ -63,6 +102,7 @@ def _series(table: pd.DataFrame, dag, periods: int | None, what: str,
         raise DataError(f"the {what} table must be a DataFrame; got {type(table).__name__}")
     check_param("periods", periods, [Interval(int, min_periods, None), None],
                 owner="temporal fidelity", hint=f"rows per series of the {what} table")
+    table, periods = _in_series_order(table, dag, periods, what, min_periods)
     problems = []
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -249,6 +289,143 @@ def zero_run_diff(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
     return pd.DataFrame(rows, columns=cols)
 
 
+def _plotted(dag) -> list[str]:  # the columns whose spectrum a report carries
+    numeric = set(_numeric(dag))
+    return [c for c in dict.fromkeys([dag.outcome, *_spends(dag)]) if c in numeric]
+
+
+def spectrum_diff(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
+                  periods: tuple[int | None, int | None] = (None, None),
+                  columns: list[str] | None = None,
+                  max_points: int = SPECTRUM_POINTS) -> pd.DataFrame:
+    """Power spectrum of each column from the declared period up to 0.5 cycles per period.
+
+    Within each series the column loses its intercept and linear trend; its periodogram,
+    divided by the variance left, is the *relative power* (1 for white noise at every
+    frequency, ``T / 2`` for a pure cycle of ``T`` periods). Frequencies from ``1 / period``
+    (the DAG's ``time.period``) to 0.5 are cut into ``max_points`` bins of equal width on a
+    log scale, the same for both tables; each bin's power is the mean over its Fourier
+    frequencies and over the series, and bins without a Fourier frequency of both tables are
+    left out. Rows: ``column``, ``frequency`` (bin centre on the log scale, cycles per
+    period), ``real_power``, ``synthetic_power`` (NaN where the column has no variance
+    beyond its trend). ``columns``: default every numeric node.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag; from causalsynth.data import check_data
+    >>> dag = load_dag("weekly_mmm"); real = check_data(dag.simulate(156, seed=0), dag)
+    >>> spec = spectrum_diff(real, real, dag, columns=["revenue"])
+    >>> len(spec), bool(spec["real_power"].iloc[0] > 10 * spec["real_power"].iloc[-1])
+    (32, True)
+    """
+    check_param("max_points", max_points, Interval(int, 1, None), owner="spectrum_diff")
+    cols = _numeric(dag) if columns is None else list(columns)
+    r = _series(real, dag, periods[0], "real", cols, 4)
+    s = _series(synthetic, dag, periods[1], "synthetic", cols, 4)
+    edges = frequency_edges(dag.time.period, max_points)
+    rows = []
+    for c in cols:
+        (rp, rn), (sp, sn) = binned_spectrum(r[c], edges), binned_spectrum(s[c], edges)
+        both = (rn > 0) & (sn > 0)  # bins holding a Fourier frequency of each table
+        mid = np.sqrt(edges[:-1] * edges[1:])[both]
+        rows += [(c, f, a, b) for f, a, b in zip(mid, rp[both], sp[both], strict=True)]
+    return pd.DataFrame(rows, columns=["column", "frequency", "real_power", "synthetic_power"])
+
+
+def seasonal_power_diff(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
+                        periods: tuple[int | None, int | None] = (None, None),
+                        harmonics: int = 2, columns: list[str] | None = None) -> pd.DataFrame:
+    """Relative power (see :func:`spectrum_diff`) at the declared period and its harmonics.
+
+    The frequencies ``h / period`` for ``h`` = 1..``harmonics`` (up to 0.5), taken exactly
+    (not binned), averaged over the series. A table that has lost the season (its periods
+    shuffled) has the power of white noise there: about 1, give or take the periodogram's
+    noise. Rows: ``column``,
+    ``harmonic``, ``frequency``, ``real_power``, ``synthetic_power`` and ``ratio``
+    (synthetic over real).
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag; from causalsynth.data import check_data
+    >>> dag = load_dag("weekly_mmm"); real = check_data(dag.simulate(156, seed=0), dag)
+    >>> p = seasonal_power_diff(real, real, dag, columns=["season"]).set_index("harmonic")
+    >>> bool(p.loc[1, "real_power"] > 10), float(p.loc[1, "ratio"])
+    (True, 1.0)
+    """
+    check_param("harmonics", harmonics, Interval(int, 1, None), owner="seasonal_power_diff")
+    cols, period = (_numeric(dag) if columns is None else list(columns)), dag.time.period
+    r = _series(real, dag, periods[0], "real", cols, 4)
+    s = _series(synthetic, dag, periods[1], "synthetic", cols, 4)
+    hs = [h for h in range(1, harmonics + 1) if h / period <= 0.5]
+    freqs = np.array(hs, dtype=float) / period
+    rows = [{"column": c, "harmonic": h, "frequency": f, "real_power": rp,
+             "synthetic_power": sp, "ratio": sp / rp if rp > 0 else np.nan}
+            for c in cols for h, f, rp, sp in zip(hs, freqs, relative_power(r[c], freqs),
+                                                  relative_power(s[c], freqs), strict=True)]
+    return pd.DataFrame(rows, columns=["column", "harmonic", "frequency", "real_power",
+                                       "synthetic_power", "ratio"])
+
+
+def zero_run_length_diff(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
+                         periods: tuple[int | None, int | None] = (None, None),
+                         max_run: int = MAX_RUN) -> pd.DataFrame:
+    """How long the runs of exactly zero spend last, per spend column, real vs synthetic.
+
+    Flighting (a channel dark for weeks on end) gives long runs; a table whose weeks are
+    shuffled breaks them into runs of about one week. Runs are counted within each series.
+    Rows: ``spend``, ``length`` (1..``max_run``; the last row counts runs at least that
+    long), ``real_runs``, ``synthetic_runs`` (counts) and ``real_share``,
+    ``synthetic_share`` (of that spend's runs in the table; NaN when it has none).
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag; from causalsynth.data import check_data
+    >>> dag = load_dag("weekly_mmm"); real = check_data(dag.simulate(156, seed=0), dag)
+    >>> runs = zero_run_length_diff(real, real, dag, max_run=3)
+    >>> runs.query("spend == 'tv_spend'")["length"].tolist()
+    [1, 2, 3]
+    """
+    check_param("max_run", max_run, Interval(int, 1, None), owner="zero_run_length_diff")
+    spends = _spends(dag)
+    r = _series(real, dag, periods[0], "real", spends, 2)
+    s = _series(synthetic, dag, periods[1], "synthetic", spends, 2)
+    rows = []
+    for c in spends:
+        rc, sc = run_length_counts(r[c], max_run), run_length_counts(s[c], max_run)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rs, ss = rc / rc.sum(), sc / sc.sum()
+        rows += [(c, k + 1, rc[k], sc[k], rs[k], ss[k]) for k in range(max_run)]
+    return pd.DataFrame(rows, columns=["spend", "length", "real_runs", "synthetic_runs",
+                                       "real_share", "synthetic_share"])
+
+
+def _rounded(values) -> list[float | None]:
+    """Report figures to a few significant digits (NaN as None)."""
+    return [float(f"{v:.{_DIGITS}g}") if np.isfinite(v) else None for v in values]
+
+
+def _plot_figures(records: dict[str, list[dict]], spec: pd.DataFrame, power: pd.DataFrame,
+                  lengths: pd.DataFrame, period: int) -> None:
+    """Attach each column's spectrum to its ``seasonal`` record and each spend's run-length
+    counts to its ``zero_runs`` record (in place; the records are fresh JSON data)."""
+    for rec in records["seasonal"]:
+        sp = spec[spec["column"] == rec["column"]]
+        pw = power[power["column"] == rec["column"]]
+        if len(sp):
+            rec["spectrum"] = {
+                "period": period, "frequency": _rounded(sp["frequency"]),
+                "real": _rounded(sp["real_power"]), "synthetic": _rounded(sp["synthetic_power"]),
+                "harmonic": pw["harmonic"].astype(int).tolist(),
+                "harmonic_frequency": _rounded(pw["frequency"]),
+                "real_harmonic": _rounded(pw["real_power"]),
+                "synthetic_harmonic": _rounded(pw["synthetic_power"])}
+    for rec in records["zero_runs"]:
+        ln = lengths[lengths["spend"] == rec["spend"]]
+        rec["run_lengths"] = {"length": ln["length"].astype(int).tolist(),
+                              "real": ln["real_runs"].astype(int).tolist(),
+                              "synthetic": ln["synthetic_runs"].astype(int).tolist()}
+
+
 def _largest(frame: pd.DataFrame, key: str, mask=None) -> dict[str, Any]:
     """The row with the largest |diff| (optionally among ``mask``) as {value, column, lag}."""
     f = (frame if mask is None else frame[mask]).dropna(subset=["diff"])
@@ -265,7 +442,13 @@ def temporal_fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
     """All four temporal comparisons and their headline numbers, as plain JSON types.
 
     Returns the per-item rows (``autocorrelation``, ``cross_correlation``, ``seasonal``,
-    ``zero_runs``: records of the functions above), ``meta`` and ``headline``:
+    ``zero_runs``: records of the functions above), ``meta`` and ``headline``. For the
+    report's plots the ``seasonal`` record of the outcome and of each spend carries a
+    ``spectrum`` (``period``; ``frequency``, ``real``, ``synthetic``: :func:`spectrum_diff`;
+    ``harmonic``, ``harmonic_frequency``, ``real_harmonic``, ``synthetic_harmonic``:
+    :func:`seasonal_power_diff`; 4 significant digits) and each ``zero_runs`` record
+    ``run_lengths`` (``length``, ``real``, ``synthetic``: :func:`zero_run_length_diff`'s
+    counts, the last length counting longer runs too). The headline:
     ``max_abs_acf_diff_lags_1_4`` with ``acf_target`` (0.1) and ``acf_target_met``,
     ``max_abs_acf_diff``, ``max_abs_ccf_diff``, ``max_abs_ccf_diff_carryover`` (lags >= 1),
     ``max_abs_seasonal_share_diff``, ``max_abs_zero_run_diff`` (periods), each with a
@@ -282,6 +465,10 @@ def temporal_fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
     ccf = cross_correlation_diff(real, synthetic, dag, periods, max_lag)
     seas = seasonal_share_diff(real, synthetic, dag, periods, harmonics)
     runs = zero_run_diff(real, synthetic, dag, periods)
+    plotted = _plotted(dag)
+    spec = spectrum_diff(real, synthetic, dag, periods, plotted)
+    power = seasonal_power_diff(real, synthetic, dag, periods, harmonics, plotted)
+    lengths = zero_run_length_diff(real, synthetic, dag, periods)
     largest = {"max_abs_acf_diff_lags_1_4": _largest(acf, "column", acf["lag"] <= 4),
                "max_abs_acf_diff": _largest(acf, "column"),
                "max_abs_ccf_diff": _largest(ccf, "spend"),
@@ -293,7 +480,9 @@ def temporal_fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, dag,
     headline |= {"acf_target": ACF_TARGET,
                  "acf_target_met": None if head is None else bool(head <= ACF_TARGET)}
     headline |= {f"{k}_at": v for k, v in largest.items() if v}
-    return jsonable({"headline": headline, "autocorrelation": acf, "cross_correlation": ccf,
-                     "seasonal": seas, "zero_runs": runs,
-                     "meta": {"max_lag": max_lag, "harmonics": harmonics,
-                              "period": dag.time.period, "periods": list(periods)}})
+    out = jsonable({"headline": headline, "autocorrelation": acf, "cross_correlation": ccf,
+                    "seasonal": seas, "zero_runs": runs,
+                    "meta": {"max_lag": max_lag, "harmonics": harmonics,
+                             "period": dag.time.period, "periods": list(periods)}})
+    _plot_figures(out, spec, power, lengths, dag.time.period)
+    return out

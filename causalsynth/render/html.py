@@ -20,7 +20,7 @@ from typing import Any
 
 from causalsynth.evaluate.metric import metric_label
 from causalsynth.evaluate.verdict import INCONCLUSIVE, NOT_PRESERVED, PRESERVED
-from causalsynth.render import plots
+from causalsynth.render import plots, time_plots
 from causalsynth.render.format import effect_kind, esc, fmt, guarantee_text
 from causalsynth.render.markup import (
     breakdown,
@@ -313,17 +313,33 @@ def _metrics(title: str, metrics: Mapping[str, Mapping[str, Any]], intro: str = 
 
 
 def _temporal(fid: Mapping[str, Any], outcome: str | None, prefix: str) -> str:
-    """Time-indexed tables: carryover's footprint and the outcome's autocorrelation."""
+    """Time-indexed tables: carryover's footprint, the outcome's autocorrelation, the seasonal
+    spectrum and the runs of zero spend (the last two only in reports that carry them)."""
     temporal = fid.get("temporal_acf_diff") or {}
-    ccf = (temporal.get("details") or {}).get("cross_correlation") or []
+    details = temporal.get("details") or {}
     if not temporal.get("breakdown") or not outcome:
         return ""
-    return ("<h3>Time structure</h3>" + note(
+    out = ["<h3>Time structure</h3>", note(
         "Correlation of each spend with the outcome that many periods later (carryover leaves "
         "it above zero after lag 0) and the outcome's autocorrelation, within each series; a "
-        "synthesizer that treats periods as independent rows flattens both.")
-        + plot(plots.temporal_profiles, temporal["breakdown"], ccf, outcome,
-               key=f"{prefix}temporal"))
+        "synthesizer that treats periods as independent rows flattens both."),
+        plot(time_plots.temporal_profiles, temporal["breakdown"],
+             details.get("cross_correlation") or [], outcome, key=f"{prefix}temporal")]
+    seasonal, runs = details.get("seasonal") or [], details.get("zero_runs") or []
+    if time_plots.has_spectrum(seasonal):
+        out += ["<h3>Seasonal spectrum</h3>", note(
+            "Power of the outcome and of each spend by frequency, relative to white noise (1), "
+            "within each series after removing its trend, averaged over the series; the "
+            "markers are the power at the declared period and its harmonics. Shuffled "
+            "periods lose the season: their power there sinks to about 1."),
+            plot(time_plots.seasonal_spectrum, seasonal, outcome, key=f"{prefix}spectrum")]
+    if time_plots.has_run_lengths(runs):
+        out += ["<h3>Zero-spend runs</h3>", note(
+            "How long each channel stays dark: the share of its runs of zero spend of each "
+            "length, within each series. Flighting gives long runs; shuffled periods break "
+            "them into runs of about one period."),
+            plot(time_plots.zero_run_lengths, runs, key=f"{prefix}zeroruns")]
+    return "".join(out)
 
 
 def _fidelity(d: Mapping[str, Any], prefix: str) -> str:

@@ -36,8 +36,11 @@ __all__ = [
     "correlation_matrix_from_records",
     "distance_quantiles",
     "effects_forest",
+    "figure",
     "ici_bars",
     "privacy_fidelity_scatter",
+    "response_curves",
+    "to_svg",
 ]
 
 REAL_COLOR = "#4c72b0"
@@ -47,7 +50,13 @@ _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 
 
-def _figure(width: float, height: float):
+def figure(width: float, height: float):
+    """An empty matplotlib ``Figure`` of that size in inches (constrained layout), made
+    without pyplot.
+
+    >>> figure(4, 3).get_size_inches().tolist()
+    [4.0, 3.0]
+    """
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
@@ -57,7 +66,7 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _to_svg(fig, key: str) -> str:
+def to_svg(fig, key: str) -> str:
     """SVG text without XML prolog or metadata; ``key`` salts the clip-path ids.
 
     Several SVGs sit in one HTML page, so their ``id``s must not collide; a fixed salt per plot
@@ -87,7 +96,7 @@ def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
     """
     nodes = [str(r.get("node")) for r in ici]
     n = len(nodes)
-    fig = _figure(6.4, max(1.6, 0.45 * n + 0.9))
+    fig = figure(6.4, max(1.6, 0.45 * n + 0.9))
     ax = fig.subplots()
     ys = list(range(n))
     h = 0.38
@@ -105,7 +114,7 @@ def ici_bars(ici: Sequence[Mapping[str, Any]], key: str = "ici") -> str:
     ax.set_xlabel("share of the outcome's variation (ICI, %)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", frameon=False)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 def _short_number(value: float, _pos=None) -> str:
@@ -124,7 +133,7 @@ def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") ->
     channels = list(dict.fromkeys(str(r.get("channel")) for r in curves))
     cols = min(len(channels), 2) or 1
     rows = math.ceil(len(channels) / cols) or 1
-    fig = _figure(6.4, 2.3 * rows + 0.4)
+    fig = figure(6.4, 2.3 * rows + 0.4)
     axes = fig.subplots(rows, cols, squeeze=False)
     for i, channel in enumerate(channels):
         ax = axes[i // cols][i % cols]
@@ -143,39 +152,7 @@ def response_curves(curves: Sequence[Mapping[str, Any]], key: str = "curves") ->
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.supxlabel("mean weekly spend", fontsize=9)
     fig.supylabel("weekly contribution", fontsize=9)
-    return _to_svg(fig, key)
-
-
-def temporal_profiles(acf: Sequence[Mapping[str, Any]], ccf: Sequence[Mapping[str, Any]],
-                      outcome: str, key: str = "temporal") -> str:
-    """Time structure, real (solid) vs synthetic (dashed): the correlation of each spend with
-    the outcome ``lag`` periods later (carryover's footprint), and the outcome's
-    autocorrelation, by lag."""
-    from matplotlib.ticker import MaxNLocator
-
-    panels = [(f"{sp} → {outcome}", [r for r in ccf if r.get("spend") == sp], "ccf")
-              for sp in dict.fromkeys(str(r.get("spend")) for r in ccf)]
-    panels.append((f"{outcome} autocorrelation", [r for r in acf if r.get("column") == outcome],
-                   "acf"))
-    cols = min(len(panels), 3)
-    rows = math.ceil(len(panels) / cols)
-    fig = _figure(6.4, 1.9 * rows + 0.5)
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for i, (title, pts, kind) in enumerate(panels):
-        ax = axes[i // cols][i % cols]
-        lags = [as_float(r.get("lag")) for r in pts]
-        for side, color, style in (("real", REAL_COLOR, "-"), ("synthetic", SYNTH_COLOR, "--")):
-            ax.plot(lags, [as_float(r.get(f"{side}_{kind}")) for r in pts], style, color=color,
-                    marker=".", label=side)
-        ax.axhline(0, color="#999999", linewidth=0.6)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.set_title(title, fontsize=8)
-        ax.grid(alpha=0.3)
-    for j in range(len(panels), rows * cols):
-        axes[j // cols][j % cols].set_visible(False)
-    axes[0][0].legend(frameon=False, fontsize=7)
-    fig.supxlabel("lag (periods)", fontsize=9)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -> str:
@@ -190,7 +167,7 @@ def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -
     labels = [f"{r.get('treatment')} ({effect_kind(r.get('kind'), short=True)}, "
               f"{r.get('method', '')})" for r in rows]
     n = max(len(rows), 1)
-    fig = _figure(6.4, max(1.6, 0.42 * n + 0.9))
+    fig = figure(6.4, max(1.6, 0.42 * n + 0.9))
     ax = fig.subplots()
     for i, r in enumerate(rows):
         base = as_float(r.get("real"))
@@ -211,7 +188,7 @@ def effects_forest(effects: Sequence[Mapping[str, Any]], key: str = "effects") -
     ax.grid(axis="x", alpha=0.3)
     if rows:
         ax.legend(loc="best", frameon=False)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
@@ -222,7 +199,7 @@ def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
     plot shows, for each quantile, the distance below which that share of rows lies, so a
     synthetic curve left of the holdout curve means synthetic rows sit closer to training.
     """
-    fig = _figure(6.0, 2.6)
+    fig = figure(6.0, 2.6)
     ax = fig.subplots()
     qs = [100 * as_float(r.get("quantile")) for r in records]
     for side, color, style in (("holdout", HOLDOUT_COLOR, "--"), ("synthetic", SYNTH_COLOR, "-")):
@@ -233,7 +210,7 @@ def distance_quantiles(records: Sequence[Mapping[str, Any]], xlabel: str,
     ax.set_ylabel("% of rows below")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 def correlation_matrix_from_records(records: Sequence[Mapping[str, Any]]
@@ -283,7 +260,7 @@ def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]
     """Heat map of |real correlation − synthetic correlation| for every column pair."""
     n = len(columns)
     size = min(7.0, max(3.2, 0.55 * n + 1.6))
-    fig = _figure(size + 0.8, size)
+    fig = figure(size + 0.8, size)
     ax = fig.subplots()
     vals = [[abs(as_float(v)) for v in row] for row in matrix]
     top = max([v for row in vals for v in row if math.isfinite(v)] + [0.1])
@@ -298,7 +275,7 @@ def correlation_heatmap(columns: Sequence[str], matrix: Sequence[Sequence[float]
                     ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
                             color="white" if v > 0.6 * top else "black")
     fig.colorbar(im, ax=ax, shrink=0.8, label="|difference in correlation|")
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 def _distribution_axes(ax, column: str, spec: Mapping[str, Any]) -> bool:
@@ -343,7 +320,7 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
     if not usable:
         return None, list(histograms)
     n_rows = math.ceil(len(usable) / per_row)
-    fig = _figure(3.2 * per_row, 2.2 * n_rows)
+    fig = figure(3.2 * per_row, 2.2 * n_rows)
     axes = fig.subplots(n_rows, per_row, squeeze=False).ravel()
     skipped = [str(c) for c in histograms if not isinstance(histograms[c], Mapping)]
     drawn = 0
@@ -359,7 +336,7 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
     if not drawn:
         return None, skipped
     axes[0].legend(fontsize=7, frameon=False)
-    return _to_svg(fig, key), skipped
+    return to_svg(fig, key), skipped
 
 
 #: verdict -> (colour, marker) in the comparison scatter
@@ -375,7 +352,7 @@ def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str
     ``verdict``). Preserved: filled circle; inconclusive: amber diamond; not preserved: cross.
     Lower-left is better.
     """
-    fig = _figure(5.6, 3.6)
+    fig = figure(5.6, 3.6)
     ax = fig.subplots()
     drawn = 0
     for p in points:
@@ -393,7 +370,7 @@ def privacy_fidelity_scatter(points: Sequence[Mapping[str, Any]], x: str, y: str
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
 
 
 #: line colours of the synthesizer families on the frontier
@@ -423,7 +400,7 @@ def attribution_frontier(records: Sequence[Mapping[str, Any]],
     >>> svg.startswith("<svg"), "max ICI difference" in svg, "log scale" in svg
     (True, True, True)
     """
-    fig = _figure(8.4, 3.2)
+    fig = figure(8.4, 3.2)
     axes = fig.subplots(1, 2)
     families = list(dict.fromkeys(str(r.get("family")) for r in records))
     ticks = sorted({e for r in records if (e := as_float(r.get("epsilon"))) > 0})
@@ -458,4 +435,4 @@ def attribution_frontier(records: Sequence[Mapping[str, Any]],
                   "private)", fontsize=9)
     if axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(frameon=False, fontsize=8)
-    return _to_svg(fig, key)
+    return to_svg(fig, key)
