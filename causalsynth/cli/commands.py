@@ -175,10 +175,14 @@ def synthesize(
     out_path: OutOpt,
     synthesizer: Annotated[str, typer.Option(
         "--synthesizer", "-y", help="gaussian_copula, ctgan, tvae, copulagan, causal, "
-                                    "diffusion or wgan.")] = "causal",
+                                    "diffusion, wgan or par (series).")] = "causal",
     rows: Annotated[int | None, typer.Option(
-        "--rows", "-n", min=1, help="Synthetic rows (default: as many as the real table).")
+        "--rows", "-n", min=1, help="Synthetic rows (default: as many as the real table); "
+                                    "on a geo panel geos x weeks.")
     ] = None,
+    geos: Annotated[int | None, typer.Option(
+        "--geos", min=1, help="Geos to draw on a panel DAG (synthesizers that make series; "
+                              "default: as many as the real table).")] = None,
     epochs: EpochsOpt = None,
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Extra synthesizer parameter key=value (repeatable).")] = None,
@@ -193,14 +197,15 @@ def synthesize(
     if epochs is not None:
         params["epochs"] = epochs
     model = _make(synthesizer, params, seed)
-    n = rows or len(real)
     with Spinner(f"fitting {synthesizer} on {len(real):,} rows…") as spin:
         t0 = time.perf_counter()
         model.fit(real, graph)
         fit_s = time.perf_counter() - t0
+        layout = getattr(model, "layout_", None)  # --geos alone: that many geos, real weeks
+        n = rows or (geos * layout.periods if geos and layout is not None else len(real))
         spin.update(f"sampling {n:,} rows…")
         t0 = time.perf_counter()
-        synthetic = model.sample(n, seed=seed)
+        synthetic = model.sample(n, seed=seed, geos=geos)
         sample_s = time.perf_counter() - t0
     meta = {"command": "synthesize", "synthesizer": synthesizer,
             "params": model.get_params(), "input": str(data), "output": str(out_path),

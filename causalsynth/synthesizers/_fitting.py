@@ -24,6 +24,7 @@ _ALPHAS = np.logspace(-4, 4, 17)
 _SPLIT_ROWS = 1000      # above: one train/validation split; below: K-fold cross-validation
 _SELECT_ROWS = 5000     # model selection runs on at most this many rows
 _MIN_BOOST_ROWS = 200   # gradient boosting is a candidate from this many rows on
+_MIN_CLASS_ROWS = 10    # ... and for labels, when each present label has this many rows
 #: fewer fitted rows: the node's values are smoothed, parents ignored
 MIN_MODEL_ROWS = 5
 
@@ -209,6 +210,10 @@ def select_model(x: Inputs, y: np.ndarray, classes: int, cat_mask: np.ndarray,
     """
     n = len(y)
     kinds = ["constant", "linear"] + (["boosting"] if n >= _MIN_BOOST_ROWS else [])
+    if classes:  # boosting's stratified early stopping needs every present label a few times
+        counts = np.bincount(y.astype(int), minlength=classes)
+        if counts[counts > 0].min() < _MIN_CLASS_ROWS and "boosting" in kinds:
+            kinds.remove("boosting")
     if not classes:
         kinds.remove("constant")  # ridge with a large penalty covers it
 
