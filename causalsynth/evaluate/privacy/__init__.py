@@ -14,7 +14,9 @@ own Gower-like L1 distance instead, so that their figures agree with anonymeter'
 
 Modules: :mod:`~causalsynth.evaluate.privacy.distances` (DCR, NNDR, copies, verbatim values,
 membership inference, SDMetrics' DCR scores), :mod:`~causalsynth.evaluate.privacy.anonymeter`
-(risk arithmetic, linkability, inference) and :mod:`~causalsynth.evaluate.privacy.singling_out`.
+(risk arithmetic, linkability, inference), :mod:`~causalsynth.evaluate.privacy.singling_out`
+and :mod:`~causalsynth.evaluate.privacy.sequence` (time-indexed DAGs only: windows of
+consecutive periods and whole geo series as the records).
 
 Metrics
 -------
@@ -33,6 +35,16 @@ Metrics
 - ``singling_out_risk``, ``linkability_risk``, ``inference_risk``: the three attacks of
   anonymeter, re-implemented (anonymeter pins numpy < 2): main attack on training rows, control
   attack on holdout rows, risk = (main - control) / (1 - control), Wilson-score intervals.
+
+For a DAG with a time index (after the metrics above, which still treat rows one by one):
+
+- ``window_dcr_share_closer_to_train``: the DCR share for windows of 4 consecutive periods of
+  a series (each numeric column's linear drift over the periods removed first, since the
+  holdout is the last periods); 0.5 = like held-out periods.
+- ``copied_subsequences``: synthetic windows identical to a training window (also within 1e-9
+  of the IQR), and the longest run of synthetic periods equal to a run of training periods.
+- ``geo_series_reproduced`` (geo panels): synthetic geo series at least twice as close to a
+  real geo's series as any two real geos are to each other.
 
 References
 ----------
@@ -77,6 +89,13 @@ from causalsynth.evaluate.privacy.distances import (
     sdmetrics_dcr_overfitting_protection,
     verbatim_value_rate,
 )
+from causalsynth.evaluate.privacy.sequence import (
+    copied_subsequences,
+    geo_series_reproduced,
+    sequence_metrics,
+    series_tables,
+    window_dcr_share_closer_to_train,
+)
 from causalsynth.evaluate.privacy.singling_out import singling_out_risk
 
 __all__ = [
@@ -86,12 +105,14 @@ __all__ = [
     "audit",
     "causal_canary",
     "causal_canary_score",
+    "copied_subsequences",
     "dcr_share_closer_to_train",
     "default_link_columns",
     "epsilon_lower_bound",
     "evaluate_privacy",
     "exact_copies",
     "gaussian_sigma",
+    "geo_series_reproduced",
     "inference_risk",
     "linkability_risk",
     "membership_inference_auc",
@@ -102,6 +123,7 @@ __all__ = [
     "singling_out_risk",
     "verbatim_value_rate",
     "wilson_rate",
+    "window_dcr_share_closer_to_train",
 ]
 
 METRICS = [
@@ -121,7 +143,8 @@ METRICS = [
 def evaluate_privacy(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None = None,
                      dag: DAG | None = None, holdout: pd.DataFrame | None = None,
                      seed=None) -> dict[str, MetricResult]:
-    """Every privacy metric; a failing metric is recorded with its error.
+    """Every privacy metric (:data:`METRICS`, plus the sequence metrics for a DAG with a time
+    index); a failing metric is recorded with its error.
 
     Parameters
     ----------
@@ -134,7 +157,7 @@ def evaluate_privacy(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None
     holdout : DataFrame, optional
         Real rows the synthesizer did not see. Without it, the metrics that compare training
         with unseen rows (DCR share, membership inference, SDMetrics' overfitting protection,
-        anonymeter's risks) report an error saying so.
+        anonymeter's risks, the window DCR share) report an error saying so.
     seed : int or Generator, optional
 
     Examples
@@ -146,4 +169,5 @@ def evaluate_privacy(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None
     >>> res["exact_copies"].value, res["membership_inference_auc"].value
     (400.0, 1.0)
     """
-    return evaluate(METRICS, real, synthetic, dag, holdout, seed)
+    tables = series_tables(real, synthetic, dag, holdout)  # with each panel's rows per geo
+    return evaluate(METRICS + sequence_metrics(tables.dag), tables, seed=seed)
