@@ -60,4 +60,4 @@ def test_import_does_not_load_heavy_libraries():
 
 def test_registry_names():
     assert causalsynth.available_synthesizers() == [
-        "gaussian_copula", "ctgan", "tvae", "copulagan", "causal", "diffusion", "wgan"]
+        "gaussian_copula", "ctgan", "tvae", "copulagan", "causal", "diffusion", "wgan", "par"]

@@ -25,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "causal": "causalsynth.synthesizers.causal:CausalSynthesizer",
     "diffusion": "causalsynth.synthesizers.diffusion:DiffusionSynthesizer",
     "wgan": "causalsynth.synthesizers.wgan:WGANSynthesizer",
+    "par": "causalsynth.synthesizers.par:PARAdapter",
 }
 
 
