@@ -182,3 +182,24 @@ def test_a_geo_with_too_few_weeks_is_refused(panel):
     short = real[~((real["geo"] == real["geo"].iloc[0]) & (real["week"] >= 15))]
     with pytest.raises(DataError, match="at least 20 periods"):
         make_synthesizer("causal").fit(short, dag)
+
+
+def test_cli_draws_new_geos_or_refuses_with_nothing_written(panel, tmp_path):
+    from typer.testing import CliRunner
+
+    import causalsynth.cli as cli
+
+    dag, real, _ = panel
+    path = tmp_path / "real.csv"
+    real.to_csv(path, index=False)
+    out = tmp_path / "synth.csv"
+    res = CliRunner().invoke(cli.app, ["synthesize", str(path), "-d", dag.name, "-y", "causal",
+                                       "-o", str(out), "--geos", "3"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out)
+    assert list(table.columns[:2]) == ["geo", "week"] and len(table) == 3 * WEEKS
+    bad = tmp_path / "bad.csv"
+    res = CliRunner().invoke(cli.app, ["synthesize", str(path), "-d", dag.name, "-y", "causal",
+                                       "-o", str(bad), "-n", "1001"])
+    assert res.exit_code == 2 and "do not split into 12 geos" in res.output
+    assert not bad.exists()

@@ -49,11 +49,11 @@ from causalsynth._time import SeriesLayout
 from causalsynth.carryover import estimate_carryover
 from causalsynth.dag import DAG
 from causalsynth.data import from_codes
-from causalsynth.errors import DAGError
+from causalsynth.errors import DAGError, InvalidParameterError
 from causalsynth.synthesizers._fitting import Smooth1D
 
 __all__ = ["TIME_INPUTS", "SeriesMechanism", "SeriesModel", "SeriesPlan", "schedule_per_row",
-           "time_columns"]
+           "series_shape", "time_columns"]
 
 #: inputs of a root on a time DAG: trend, then sine and cosine of three harmonics
 TIME_INPUTS = ("~trend", "~sin1", "~cos1", "~sin2", "~cos2", "~sin3", "~cos3")
@@ -390,3 +390,17 @@ def schedule_per_row(dag: DAG, interventions, n_series: int, periods: int):
             f"{periods} periods{geo}; give one value per period ({periods}){per_row}, or sample "
             f"as many periods as the schedule has (n = {n_series * len(raw)})")
     return out
+
+
+def series_shape(n: int, geos: int | None, layout: SeriesLayout, owner: str
+                 ) -> tuple[int, int]:
+    """``(series, periods)`` of a sample of ``n`` rows: ``geos`` series (default: as many as
+    the training table) of ``n / geos`` periods; an ``n`` that does not split is refused."""
+    n_series = geos or layout.n_series
+    if n % n_series:
+        raise InvalidParameterError(
+            f"{owner}.sample: n is the number of rows, geos x periods; {n} rows do not split "
+            f"into {n_series} geos. Give n = {n_series} x periods (such as "
+            f"{n_series * layout.periods} for {layout.periods} periods per geo) or another "
+            f"geos.")
+    return n_series, n // n_series

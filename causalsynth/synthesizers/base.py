@@ -123,10 +123,12 @@ class Synthesizer:
         kwargs: dict[str, Any] = {}
         if geos is not None:
             if not self.generates_series or self.dag_.time is None or self.dag_.time.geo is None:
+                what = (f"{self.name!r} draws independent rows" if not self.generates_series
+                        else f"DAG {self.dag_.name!r} declares no geo column")
                 raise InvalidParameterError(
-                    f"geos={geos!r}: only a synthesizer that makes series ('causal') on a DAG "
-                    f"with a geo column (time: {{geo: ...}}) samples geos; {self.name!r} on "
-                    f"DAG {self.dag_.name!r} draws rows: leave geos out")
+                    f"geos={geos!r}: geos are sampled by the synthesizers that make series "
+                    f"('causal', 'par') on a DAG with a geo column (time: {{geo: ...}}), and "
+                    f"{what}: leave geos out")
             check_param("geos", geos, Interval(int, 1, int(n)),
                         owner=f"{type(self).__name__}.sample")
             kwargs["geos"] = int(geos)

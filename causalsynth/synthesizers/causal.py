@@ -75,7 +75,12 @@ from causalsynth.synthesizers._private import (
     quantile_knots,
     rho_for,
 )
-from causalsynth.synthesizers._series import SeriesModel, schedule_per_row, time_columns
+from causalsynth.synthesizers._series import (
+    SeriesModel,
+    schedule_per_row,
+    series_shape,
+    time_columns,
+)
 from causalsynth.synthesizers.base import Synthesizer
 
 __all__ = ["CausalSynthesizer"]
@@ -306,14 +311,7 @@ class CausalSynthesizer(Synthesizer):
                        interventions: Mapping[str, Any] | None, geos: int | None
                        ) -> pd.DataFrame:
         dag, layout = self.dag_, self.layout_
-        n_series = geos or layout.n_series
-        if n % n_series:
-            raise InvalidParameterError(
-                f"causal.sample: n is the number of rows, geos x periods; {n} rows do not "
-                f"split into {n_series} geos. Give n = {n_series} x periods (such as "
-                f"{n_series * layout.periods} for {layout.periods} periods per geo) or "
-                f"another geos.")
-        periods = n // n_series
+        n_series, periods = series_shape(n, geos, layout, "causal")
         interventions = schedule_per_row(dag, interventions, n_series, periods)
         parse_interventions(dag, interventions)  # every problem before anything is drawn
         plan = self.series_.plan(n_series, periods, rng)
