@@ -71,3 +71,4 @@ def test_weekly_mmm_runs_on_the_other_time_tables(table, tmp_path):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "Do the data contradict the DAG? no" in res.stdout
     assert "The budget decision" in res.stdout and "real:" in res.stdout
+    assert "What if" in res.stdout and "went dark in weeks 10-19" in res.stdout

@@ -380,10 +380,14 @@ def _distances(priv: Mapping[str, Mapping[str, Any]], prefix: str) -> str:
     for i, (k, m) in enumerate(priv.items()):
         records = m.get("breakdown") or []
         if records and {"quantile", "synthetic", "holdout"} <= set(records[0]):
-            out.append(note(f"{esc(metric_label(k)[0])}: quantiles, synthetic rows vs holdout "
-                            "rows (a synthetic curve left of the holdout curve means synthetic "
-                            "rows sit closer to the training rows than unseen real rows do)"))
+            unit = ("windows of consecutive periods" if k.startswith("window_")
+                    else "rows")
+            out.append(note(f"{esc(metric_label(k)[0])}: quantiles, synthetic {unit} vs "
+                            f"holdout {unit} (a synthetic curve left of the holdout curve "
+                            f"means synthetic {unit} sit closer to the training ones than "
+                            f"unseen real {unit} do)"))
             xlabel = ("nearest-neighbour distance ratio" if k == "nndr"
+                      else "distance to the closest training window" if k.startswith("window_")
                       else "distance to the closest training record")
             out.append(plot(plots.distance_quantiles, records, xlabel, key=f"{prefix}dq-{i}"))
     if len(out) == 1:
