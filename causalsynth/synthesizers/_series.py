@@ -26,6 +26,16 @@ The mechanisms are those of the row-wise synthesizer, handed to the one engine
 (:func:`causalsynth.scm.propagate`) through :class:`SeriesMechanism`, so interventions,
 schedules ("TV dark in weeks 10-20"), shifts and common random numbers work as elsewhere.
 
+Examples
+--------
+>>> from causalsynth import load_dag, make_synthesizer
+>>> dag = load_dag("weekly_mmm")
+>>> synth = make_synthesizer("causal").fit(dag.simulate(156, seed=1), dag)
+>>> synth.series_.carry_.decays["revenue"]["tv_spend"]     # the declared decay: 0.7
+0.7
+>>> synth.sample(208, seed=0)["week"].iloc[-1]              # 208 weeks: the real ones continued
+np.int64(207)
+
 References
 ----------
 Jin, Wang, Sun, Chan, Koehler. "Bayesian methods for media mix modeling with carryover and
@@ -142,7 +152,7 @@ class SeriesModel:
         self.period, self.periods = dag.time.period, layout.periods
         series = layout.series_of_rows()
         self._fit_sizes(values, series)
-        per_head = self._per_head(values, self.sizes_[series])
+        per_head = self.per_head(values, self.sizes_[series])
         self.carry_ = estimate_carryover(from_codes(per_head, dag), dag, periods=self.periods)
         self.half_ = {}
         for child, decays in self.carry_.decays.items():
@@ -153,7 +163,7 @@ class SeriesModel:
         times = _time_values(self.periods, self.period, self.periods, layout.n_series)
         self.models_, q, zero_rho = {}, {}, {}
         for name in dag.nodes:
-            inputs = self._inputs(name, per_head, times, self.periods)
+            inputs = self.inputs(name, per_head, times, self.periods)
             model = fit_node(name, self.node_inputs(name), inputs, rng)
             self.models_[name] = model
             u, p0 = model.scores(inputs, per_head[name], rng)
@@ -188,12 +198,13 @@ class SeriesModel:
         self.scaled_, self.sizes_ = tuple(scaled), sizes
         self.log_size_ = Smooth1D(np.log(sizes))
 
-    def _per_head(self, values: Mapping[str, np.ndarray], row_sizes: np.ndarray
-                  ) -> dict[str, np.ndarray]:
+    def per_head(self, values: Mapping[str, np.ndarray], row_sizes: np.ndarray
+                 ) -> dict[str, np.ndarray]:
+        """``values`` with the nodes that scale with geo size divided by each row's size."""
         return {k: v / row_sizes if k in self.scaled_ else v for k, v in values.items()}
 
     # ---- a node's inputs ----------------------------------------------------------------
-    def _inputs(self, name: str, values: Mapping[str, np.ndarray],
+    def inputs(self, name: str, values: Mapping[str, np.ndarray],
                 times: Mapping[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:
         """``values`` with what the node's model reads: time inputs for a root, adstocked
         spend and its saturating basis for a child of spend."""
@@ -334,8 +345,8 @@ class SeriesMechanism:
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         m, plan = self.model, self.plan
-        per_head = m._per_head(parents, plan.sizes)
-        inputs = m._inputs(self.name, per_head, plan.inputs, plan.periods)
+        per_head = m.per_head(parents, plan.sizes)
+        inputs = m.inputs(self.name, per_head, plan.inputs, plan.periods)
         y = m.models_[self.name].evaluate(inputs, noise)
         return y * plan.sizes if self.name in m.scaled_ else y
 
