@@ -412,7 +412,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         how = (f"split: {len(holdout)} of {len(real)} real rows ({holdout_fraction:.0%}) held "
                f"out at random, {len(train)} used for training")
     else:
-        check_data(holdout, dag, min_rows=2, min_periods=2, what="the holdout table")
+        check_data(holdout, dag, min_rows=2, min_periods=2, allow_constant=True,
+                   what="the holdout table")
         train = real
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
     n_synth = int(n) if n is not None else len(train)
