@@ -28,6 +28,7 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.evaluate.effects import dml_effects
 from causalsynth.evaluate.gcm_models import choose_families
+from causalsynth.evaluate.geo_units import panel_families, within_geo
 from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
 from causalsynth.evaluate.influence import (
     DEFAULT_MC_ROWS,
@@ -182,6 +183,13 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     typed by ``check_data`` and in canonical row order (``validate`` prepares them once); then
     ``periods`` gives the rows per series of a geo panel, real and synthetic (else they are
     read from the tables' geo columns).
+
+    A geo panel (both tables with geo series) is fitted within geos and per head
+    (:mod:`causalsynth.evaluate.geo_units`): the GCM (linear mechanisms, exact ICI, 30
+    replicates of whole geos by default) and DML see each table in its own geos' units, so the
+    ICI shares split within-geo variation and effects per unit are within-geo per-head slopes;
+    independences and marketing-mix rows read the tables as given (they handle geos
+    themselves). A synthetic table without geos leaves both tables as given.
     """
     start = time.perf_counter()
     dag = load_dag(dag)
@@ -201,10 +209,17 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         subsample = {"rows": CAUSAL_MAX_ROWS, "real_rows": len(real_c),
                      "synthetic_rows": len(syn_c)}
         real_c, syn_c = (_subsample(t, CAUSAL_MAX_ROWS, rng) for t in (real_c, syn_c))
-    families = choose_families(real_c, dag, child_seed(rng))
+    # geo panels: the GCM and DML see within-geo, per-head values (linear mechanisms)
+    real_m, syn_m, units = within_geo(real_c, syn_c, dag, periods, target)
+    families = choose_families(real_m, dag, child_seed(rng))
+    if units is not None and units["within_geo"]:
+        families = panel_families(families, dag)
     upstream = [*dag.ancestors(target), target]
     linear = all(dag.node(n).is_numeric for n in upstream) and all(
         families.get(n) == "linear" for n in upstream if n in families)
+    # a panel in geo units: linear mechanisms, and labels only at roots keep the ICI exact
+    linear = linear or (units is not None and units["within_geo"] and all(
+        dag.node(n).is_numeric or not dag.parents(n) for n in upstream))
     n_boot = (n_bootstrap if n_bootstrap is not None
               else default_bootstrap(len(real_c), linear))
     uniforms = common_uniforms(dag, mc_rows, _EFFECT_ROWS, rng)
@@ -217,22 +232,24 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     flexible = (len(real_c) > _SMALL_TABLE
                 and any(f not in ("linear", "logistic") for f in families.values()))
     dml_seed, ind_seed = child_seed(rng), child_seed(rng)
-    est_r = table_estimates(real_c, dag, n_resample=None, seed=est_seed, resample=resample,
+    est_r = table_estimates(real_m, dag, n_resample=None, seed=est_seed, resample=resample,
                             periods=periods[0], **common)
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
-    dml_r = dml_effects(real_c, dag, target, seed=dml_seed, flexible=flexible,
+    dml_r = dml_effects(real_m, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample)
     ind_r = _independences(real_c, dag, ind_seed, periods[0])
     if lost:  # a lost variable decides the verdict; its model may not even be fittable
         est_s, dml_s, ind_s = None, [], None
     else:
-        est_s = table_estimates(syn_c, dag, n_resample=min(len(syn_c), len(real_c)),
+        est_s = table_estimates(syn_m, dag, n_resample=min(len(syn_c), len(real_c)),
                                 seed=est_seed, resample=resample_s, periods=periods[1],
                                 **common)
-        dml_s = dml_effects(syn_c, dag, target, seed=dml_seed, flexible=flexible,
+        dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
                             n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample_s)
         ind_s = _independences(syn_c, dag, ind_seed, periods[1])
-    zeros = {t: float((real_c[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
+    # zero spend of the table the GCM is fitted on (a panel in geo units has none left: its
+    # linear per-head slopes are read from the within-geo variation, zero weeks included)
+    zeros = {t: float((real_m[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
     mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng), periods=periods)
                    if has_mmm(dag) and not lost else (pd.DataFrame(), pd.DataFrame()))
@@ -261,7 +278,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                                  "table are not independent)",
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
                            "block-bootstrap intervals"} if dag.time is not None else {}),
-                **({"subsample": subsample} if subsample else {})},
+                **({"subsample": subsample} if subsample else {}),
+                **({"geo_units": units} if units is not None else {})},
         seconds=time.perf_counter() - start, mmm=mmm, mmm_curves=curves)
 
 

@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 
 from causalsynth._random import as_generator, child_seed
+from causalsynth.carryover import Carryover
 from causalsynth.dag import DAG
 from causalsynth.data import label_codes
-from causalsynth.carryover import Carryover
 from causalsynth.evaluate.gcm_models import (
     choose_families,
     is_classified,

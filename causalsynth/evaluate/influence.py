@@ -8,17 +8,17 @@ comparison can run both tables on the same random numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from causalsynth._random import as_generator, child_seed
+from causalsynth.carryover import Carryover, carryover_edges, estimate_carryover
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import DAGError
-from causalsynth.carryover import Carryover, carryover_edges, estimate_carryover
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
@@ -100,9 +100,14 @@ def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, unifor
     """One bootstrap replicate; None when the resample cannot be fitted (e.g. a rare class
     of a small table is missing from it). Carried spend columns are resampled with the rows:
     they were computed on the whole series, so each row keeps its own carryover history."""
+    if carry is not None:
+        # a panel's replicate is whole geos of the same length (evaluate/resample.py): the
+        # interventions of its g-formula adstock within each geo, as on the whole table
+        carry = replace(carry.take(idx), periods=carry.periods if carry.periods and len(idx)
+                        % carry.periods == 0 else None)
     try:
         fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
-                         seed=seed, carryover=None if carry is None else carry.take(idx))
+                         seed=seed, carryover=carry)
     except ValueError:
         return None
     shares, _, effects, _ = _estimate(fitted, target, uniforms_a, uniforms_b, effect_uniforms,
