@@ -68,6 +68,7 @@ __all__ = ["TIME_INPUTS", "SeriesMechanism", "SeriesModel", "SeriesPlan", "sched
 #: inputs of a root on a time DAG: trend, then sine and cosine of three harmonics
 TIME_INPUTS = ("~trend", "~sin1", "~cos1", "~sin2", "~cos2", "~sin3", "~cos3")
 _SAT = "~saturation:"
+_GEO_MEAN = "~geo mean:"
 _MAX_RHO = 0.95
 _COPULA_P = 0.01
 
@@ -138,6 +139,10 @@ class SeriesPlan:
     sizes: np.ndarray
     inputs: dict[str, np.ndarray]
     noise: dict[str, np.ndarray]
+    #: each geo's mean of a node's inputs, ``(node, input) -> array per series``: recorded
+    #: by a natural draw, then held fixed under interventions (a geo keeps its character)
+    geo_means: dict[tuple[str, str], np.ndarray] = dataclasses.field(default_factory=dict)
+    fixed: bool = False
 
 
 class SeriesModel:
@@ -161,8 +166,9 @@ class SeriesModel:
                 positive = adstocked[p][adstocked[p] > 0]
                 self.half_[(child, p)] = float(np.median(positive)) if len(positive) else 1.0
         times = _time_values(self.periods, self.period, self.periods, layout.n_series)
-        self.models_, q, zero_rho = {}, {}, {}
+        self.models_, q, zero_rho, self.geo_inputs_ = {}, {}, {}, {}
         for name in dag.nodes:
+            self.geo_inputs_[name] = self._geo_inputs(name, per_head, times)
             inputs = self.inputs(name, per_head, times, self.periods)
             model = fit_node(name, self.node_inputs(name), inputs, rng)
             self.models_[name] = model
@@ -205,23 +211,51 @@ class SeriesModel:
 
     # ---- a node's inputs ----------------------------------------------------------------
     def inputs(self, name: str, values: Mapping[str, np.ndarray],
-                times: Mapping[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:
+               times: Mapping[str, np.ndarray], periods: int,
+               plan: SeriesPlan | None = None) -> dict[str, np.ndarray]:
         """``values`` with what the node's model reads: time inputs for a root, adstocked
-        spend and its saturating basis for a child of spend."""
+        spend and its saturating basis for a child of spend, and on a panel each geo's mean
+        of the numeric inputs (``plan``: recorded there, or read from it when fixed)."""
         parents = self.dag.parents(name)
         if not parents:
             return {**values, **times}
+        out = dict(values)
         decays = self.carry_.decays.get(name)
-        if not decays:
-            return dict(values)
-        carry = dataclasses.replace(self.carry_, periods=periods)
-        adstocked = carry.transform(name, {p: values[p] for p in decays})
-        out = {**values, **adstocked}
-        for p in decays:
-            half = self.half_[(name, p)]
-            a = np.maximum(adstocked[p], 0.0)
-            out[f"{_SAT}{p}"] = a / (a + half)
+        if decays:
+            carry = dataclasses.replace(self.carry_, periods=periods)
+            out.update(carry.transform(name, {p: values[p] for p in decays}))
+            for p in decays:
+                a = np.maximum(out[p], 0.0)
+                out[f"{_SAT}{p}"] = a / (a + self.half_[(name, p)])
+        for i in getattr(self, "geo_inputs_", {}).get(name, ()):
+            key = (name, i)
+            if plan is not None and plan.fixed and key in plan.geo_means:
+                means = plan.geo_means[key]
+            else:
+                means = out[i].reshape(-1, periods).mean(axis=1)
+                if plan is not None:
+                    plan.geo_means[key] = means
+            out[f"{_GEO_MEAN}{i}"] = np.repeat(means, periods)
         return out
+
+    def _geo_inputs(self, name: str, values: Mapping[str, np.ndarray],
+                    times: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+        """Numeric inputs of a child whose geo means differ between the geos of a panel.
+
+        Their geo means enter the model beside them (Mundlak 1978), so the inputs' own
+        coefficients are within-geo slopes: across geos, a geo's size and baseline (estimated
+        from the outcome, so confounded with the geo's demand) would bias a pooled slope."""
+        if self.layout.n_series < 2 or not self.dag.parents(name):
+            return ()
+        inputs = self.inputs(name, values, times, self.periods)
+        out = []
+        for i in self.node_inputs(name):
+            if i in self.dag.nodes and not self.dag.node(i).is_numeric:
+                continue
+            means = inputs[i].reshape(-1, self.periods).mean(axis=1)
+            if np.std(means) > 1e-9 * (np.std(inputs[i]) + 1e-300):
+                out.append(i)
+        return tuple(out)
 
     def node_inputs(self, name: str) -> tuple[str, ...]:
         """The input names of a node's model."""
@@ -229,7 +263,8 @@ class SeriesModel:
         if not parents:
             return TIME_INPUTS
         decays = self.carry_.decays.get(name) or {}
-        return (*parents, *(f"{_SAT}{p}" for p in decays))
+        geo = getattr(self, "geo_inputs_", {}).get(name, ())
+        return (*parents, *(f"{_SAT}{p}" for p in decays), *(f"{_GEO_MEAN}{i}" for i in geo))
 
     # ---- the noise ----------------------------------------------------------------------
     def _fit_noise(self, q: Mapping[str, np.ndarray], zero_rho: Mapping[str, float],
@@ -346,7 +381,7 @@ class SeriesMechanism:
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         m, plan = self.model, self.plan
         per_head = m.per_head(parents, plan.sizes)
-        inputs = m.inputs(self.name, per_head, plan.inputs, plan.periods)
+        inputs = m.inputs(self.name, per_head, plan.inputs, plan.periods, plan)
         y = m.models_[self.name].evaluate(inputs, noise)
         return y * plan.sizes if self.name in m.scaled_ else y
 

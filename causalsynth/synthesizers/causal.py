@@ -315,8 +315,12 @@ class CausalSynthesizer(Synthesizer):
         interventions = schedule_per_row(dag, interventions, n_series, periods)
         parse_interventions(dag, interventions)  # every problem before anything is drawn
         plan = self.series_.plan(n_series, periods, rng)
+        mechanisms = self.series_.mechanisms(plan)
         with threadpool_limits(limits=1):
-            values = propagate(dag, self.series_.mechanisms(plan), plan.noise, interventions)
+            values = propagate(dag, mechanisms, plan.noise)
+            if interventions:  # the natural draw fixed each geo's means; now intervene
+                plan.fixed = True
+                values = propagate(dag, mechanisms, plan.noise, interventions)
         return pd.concat([time_columns(dag, layout, n_series, periods),
                           from_codes(values, dag)], axis=1)
 
