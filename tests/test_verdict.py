@@ -179,3 +179,22 @@ def test_small_table_with_rare_classes_is_judged_not_crashed(ad_funnel):
                          ad_funnel, seed=0)
     assert out["verdict"] == "inconclusive"
     assert out["method"]["bootstrap_failed"]["real"] >= 1
+
+
+def test_a_rare_label_missing_by_chance_is_inconclusive_not_lost():
+    """Robyn's events: 2 of 166 training weeks are events. A faithful synthetic table of 166
+    weeks lacks both 13 % of the time (0.988^166): not a lost variable, an undecidable one.
+    A binary column that is 1 in half the real rows and never in the synthetic one is lost."""
+    from causalsynth.evaluate.causal import lost_columns
+
+    real = pd.DataFrame({"events": ["na"] * 164 + ["event1", "event2"], "x": range(166)})
+    synthetic = pd.DataFrame({"events": ["na"] * 166, "x": range(166)})
+    assert lost_columns(real, synthetic) == ([], ["events"])
+    half = pd.DataFrame({"promo": [0, 1] * 83})
+    assert lost_columns(half, pd.DataFrame({"promo": [0] * 166})) == (["promo"], [])
+    weeks, dag = cs.load_example("robyn_weekly"), cs.load_dag("robyn_weekly")
+    train = weeks.iloc[:166]
+    twin = train.assign(events="na")   # the real weeks without their two event weeks
+    out = compare_causal(train, twin, dag, seed=0)
+    assert out["verdict"] == "inconclusive" and not out["lost_columns"]
+    assert any("events is constant in the synthetic table" in r for r in out["reasons"])

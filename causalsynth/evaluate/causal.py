@@ -160,10 +160,17 @@ def reference_summary(section: dict[str, Any]) -> dict[str, Any]:
                          for r in (section.get("mmm") or {}).get("channels", [])}}
 
 
-def lost_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> list[str]:
-    """Columns that vary in the real table but are constant in the synthetic one."""
-    return [c for c in real.columns
-            if real[c].nunique() > 1 and synthetic[c].nunique() <= 1]
+def lost_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Columns that vary in the real table but are constant in the synthetic one: those lost,
+    and those chance explains (the real share of the synthetic table's one value, raised to
+    its number of rows, is at least 1 %: a label seen in 1 of 166 real weeks is missing from
+    a faithful table of 166 weeks 37 % of the time)."""
+    lost, chance = [], []
+    for c in real.columns:
+        if real[c].nunique() > 1 and synthetic[c].nunique() <= 1:
+            share = float((real[c] == synthetic[c].iloc[0]).mean()) if len(synthetic) else 0.0
+            (chance if share ** len(synthetic) >= 0.01 else lost).append(c)
+    return lost, chance
 
 
 def default_bootstrap(n_rows: int, linear: bool) -> int:
@@ -202,7 +209,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
         syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
                                           what="the synthetic table"), dag)
-    lost = lost_columns(real_c, syn_c)
+    lost, by_chance = lost_columns(real_c, syn_c)
     rng = as_generator(seed)
     subsample = None
     if dag.time is None and max(len(real_c), len(syn_c)) > CAUSAL_MAX_ROWS:
@@ -238,7 +245,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     dml_r = dml_effects(real_m, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample)
     ind_r = _independences(real_c, dag, ind_seed, periods[0])
-    if lost:  # a lost variable decides the verdict; its model may not even be fittable
+    if lost or by_chance:  # its model may not even be fittable; lost decides the verdict
         est_s, dml_s, ind_s = None, [], None
     else:
         est_s = table_estimates(syn_m, dag, n_resample=min(len(syn_c), len(real_c)),
@@ -252,7 +259,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     zeros = {t: float((real_m[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
     mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng), periods=periods)
-                   if has_mmm(dag) and not lost else (pd.DataFrame(), pd.DataFrame()))
+                   if has_mmm(dag) and not (lost or by_chance)
+                   else (pd.DataFrame(), pd.DataFrame()))
     return CausalComparison(
         target=target, n_real=len(real_c), n_synthetic=len(syn_c),
         ici=_ici_rows(est_r, est_s),
@@ -279,7 +287,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
                            "block-bootstrap intervals"} if dag.time is not None else {}),
                 **({"subsample": subsample} if subsample else {}),
-                **({"geo_units": units} if units is not None else {})},
+                **({"geo_units": units} if units is not None else {}),
+                **({"absent_by_chance": by_chance} if by_chance else {})},
         seconds=time.perf_counter() - start, mmm=mmm, mmm_curves=curves)
 
 

@@ -22,7 +22,7 @@ estimator's own Monte Carlo error). Then, with ``K`` judged quantities and level
 
 Standard errors from ``B`` bootstrap replicates use Student's t with ``B - 1`` degrees of
 freedom. A synthetic column that is constant where the real one varies is a lost variable:
-``not preserved``, whatever else holds.
+``not preserved``, whatever else holds (a rare label that chance explains: inconclusive).
 
 The verdict is decided here and only here; ``judge`` works from the stored comparison, so a
 saved report can be re-judged with other margins without refitting anything.
@@ -49,9 +49,7 @@ from causalsynth._params import BOOLEAN, Interval, check_params
 __all__ = ["INCONCLUSIVE", "MMM_COLUMNS", "NOT_PRESERVED", "PRESERVED", "VERDICTS",
            "CausalComparison", "Margins", "Verdict", "judge_causal"]
 
-PRESERVED = "preserved"
-NOT_PRESERVED = "not preserved"
-INCONCLUSIVE = "inconclusive"
+PRESERVED, NOT_PRESERVED, INCONCLUSIVE = "preserved", "not preserved", "inconclusive"
 VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
 
 #: per-quantity statuses; COVERED: an effect estimate left undecided while the other method's
@@ -100,8 +98,7 @@ class Margins:
         positive = [Interval(float, 0, None, closed="neither")]
         check_params("Margins", {
             "ici_points": positive, "effect_rel": positive, "independence": positive,
-            "budget_points": positive,
-            "keep_treatment_ranking": [BOOLEAN],
+            "budget_points": positive, "keep_treatment_ranking": [BOOLEAN],
             "alpha": [Interval(float, 0, 0.5, closed="neither")],
             "zero_inflated": [Interval(float, 0, 1, closed="right")],
         }, {f.name: getattr(self, f.name) for f in fields(self)})
@@ -130,8 +127,8 @@ _COLUMNS = {
 MMM_COLUMNS = _COLUMNS["mmm"]
 _MMM_MARGIN = {"roas": "effect_rel", "contribution_share": "ici_points",
                "optimal_share": "budget_points"}  # mroas: reported, not judged
-_MMM_LABEL = {"roas": "ROAS", "mroas": "marginal ROAS", "contribution_share": "contribution "
-              "share", "optimal_share": "share of the optimal budget"}
+_MMM_LABEL = {"roas": "ROAS", "mroas": "marginal ROAS", "contribution_share": "contribution share",
+              "optimal_share": "share of the optimal budget"}
 
 
 @dataclass
@@ -437,6 +434,9 @@ def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independenc
     fails, unclear, passes = (list(words) for words in mmm_words)
     for col in c.lost_columns:
         fails.append(f"the synthetic table lost {col}: it is constant where the real one varies")
+    for col in c.method.get("absent_by_chance") or []:
+        unclear.append(f"{col} is constant in the synthetic table, its other values so rare in "
+                       f"the real one that a faithful table lacks them by chance: not decidable")
     for _, r in ici.sort_values("diff", key=abs, ascending=False).iterrows():
         text = (f"ICI share of {r['node']}: real {r['real_share']:.1f}% vs synthetic "
                 f"{r['synthetic_share']:.1f}% ({r['diff']:+.1f} points, interval "
