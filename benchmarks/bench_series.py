@@ -18,6 +18,7 @@ are; 0.5 = like a held-out period), copied 4-week windows, fit and sample second
         --synthesizers causal,par,gaussian_copula
     OMP_NUM_THREADS=1 python benchmarks/bench_series.py --table robyn_weekly
     OMP_NUM_THREADS=1 python benchmarks/bench_series.py --interventions --seeds 10 [--dag geo_mmm]
+    OMP_NUM_THREADS=1 python benchmarks/bench_series.py --margins --dag geo_mmm --seeds 5
 
 One JSON line per leaderboard row is appended to benchmarks/results/series.jsonl; the summary
 (medians and counts per DAG and synthesizer) is printed at the end and with --summary alone.
@@ -159,6 +160,35 @@ def interventions(args) -> None:
               flush=True)
 
 
+def margins(args) -> None:
+    """``causal`` against a fresh series (the perfect synthesizer), judged at the default
+    margins and at margins the table can confirm (``--wide``: ROAS and effects ±20 %,
+    independences ±0.1): is "inconclusive" the table's limit or the synthesizer's?"""
+    import time
+
+    from causalsynth.evaluate.causal import causal_section, measure_causal
+    from causalsynth.evaluate.verdict import Margins, judge_causal
+
+    dag = cs.load_dag(args.dag)
+    n = args.weeks * (40 if dag.time.geo else 1)
+    wide = Margins(effect_rel=0.2, independence=0.1)
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        real = dag.simulate(n, seed=2 * seed)
+        synthetic = cs.make_synthesizer("causal").fit(real, dag).sample(n, seed=seed)
+        for case, other in (("causal", synthetic), ("fresh series", dag.simulate(
+                n, seed=2 * seed + 1))):
+            t0 = time.perf_counter()
+            comparison = measure_causal(real, other, dag, seed=seed)
+            out = {"dag": args.dag, "seed": seed, "case": case,
+                   "default": causal_section(comparison, judge_causal(comparison))["verdict"],
+                   "wide": causal_section(comparison, judge_causal(comparison, wide))["verdict"],
+                   "seconds": time.perf_counter() - t0, "git": git_state(),
+                   "load": machine_load()}
+            with (RESULTS.parent / "series_margins.jsonl").open("a") as fh:
+                fh.write(json.dumps(out) + "\n")
+            print(json.dumps(out), flush=True)
+
+
 def summary() -> None:
     rows = [json.loads(line) for line in RESULTS.open()] if RESULTS.exists() else []
     frame = pd.DataFrame(rows)
@@ -195,7 +225,12 @@ def main() -> None:
                              "to a run that has them)")
     parser.add_argument("--interventions", action="store_true",
                         help="revenue under TV +10 %% (causal) against the truth instead")
+    parser.add_argument("--margins", action="store_true",
+                        help="causal and a fresh series at default and at wide margins")
     args = parser.parse_args()
+    if args.margins:
+        margins(args)
+        return
     if args.interventions:
         interventions(args)
         return
