@@ -65,9 +65,17 @@ class RootModel:
         return self.numeric_.describe()
 
 
+#: this many exact zeros get a hurdle whatever their share: a point mass a smoothed density
+#: would spread over small values (3.5 % of geo_mmm's search weeks are spend clipped to 0,
+#: the steep start of the response curve; without them synthetic search lost ~10 % of its
+#: within-geo effect on revenue)
+_MIN_ZEROS = 50
+
+
 def _zero_inflated(x: np.ndarray, zero_share: float) -> bool:
     zeros = int(np.sum(x == 0))
-    return zeros >= 2 and len(x) - zeros >= 2 and zeros / len(x) >= zero_share
+    return zeros >= 2 and len(x) - zeros >= 2 and (zeros / len(x) >= zero_share
+                                                   or zeros >= _MIN_ZEROS)
 
 
 def _lower_bound(node: Node, x: np.ndarray, hurdle: bool) -> float:
