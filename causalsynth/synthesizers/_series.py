@@ -60,6 +60,7 @@ from causalsynth.carryover import estimate_carryover
 from causalsynth.dag import DAG
 from causalsynth.data import from_codes
 from causalsynth.errors import DAGError, InvalidParameterError
+from causalsynth.evaluate.geo_units import panel_units
 from causalsynth.synthesizers._fitting import Smooth1D
 
 __all__ = ["TIME_INPUTS", "SeriesMechanism", "SeriesModel", "SeriesPlan", "schedule_per_row",
@@ -156,7 +157,7 @@ class SeriesModel:
         self.dag, self.layout = dag, layout
         self.period, self.periods = dag.time.period, layout.periods
         series = layout.series_of_rows()
-        self._fit_sizes(values, series)
+        self._fit_sizes(values)
         per_head = self.per_head(values, self.sizes_[series])
         self.carry_ = estimate_carryover(from_codes(per_head, dag), dag, periods=self.periods)
         self.half_ = {}
@@ -179,30 +180,16 @@ class SeriesModel:
         self._fit_noise(q, zero_rho, series, copula_threshold)
 
     # ---- geo sizes ---------------------------------------------------------------------
-    def _fit_sizes(self, values: Mapping[str, np.ndarray], series: np.ndarray) -> None:
-        """Each geo's size (its mean outcome over the mean of all) and the nodes that scale
-        with it (non-negative numbers whose geo means grow at least half as fast)."""
-        n_series = self.layout.n_series
-        self.scaled_: tuple[str, ...] = ()
-        self.sizes_ = np.ones(n_series)
-        self.log_size_ = None
-        outcome = values.get(self.dag.outcome) if self.dag.outcome else None
-        if n_series < 2 or outcome is None or not self.dag.node(self.dag.outcome).is_numeric:
-            return
-        means = np.bincount(series, outcome) / np.bincount(series)
-        if np.any(means <= 0):
-            return
-        sizes = means / means.mean()
-        scaled = []
-        for name in self.dag.nodes:
-            x = values[name]
-            if not self.dag.node(name).is_numeric or np.min(x) < 0:
-                continue
-            m = np.bincount(series, x) / np.bincount(series)
-            if np.all(m > 0) and np.polyfit(np.log(sizes), np.log(m), 1)[0] >= 0.5:
-                scaled.append(name)
-        self.scaled_, self.sizes_ = tuple(scaled), sizes
-        self.log_size_ = Smooth1D(np.log(sizes))
+    def _fit_sizes(self, values: Mapping[str, np.ndarray]) -> None:
+        """Each geo's size and the nodes that scale with it, read as the causal comparison
+        reads them (:func:`causalsynth.evaluate.geo_units.panel_units`: the geo's mean
+        outcome over the mean of all; nodes whose geo means grow at least half as fast)."""
+        units = None
+        if self.layout.n_series >= 2 and self.dag.outcome:
+            units = panel_units(pd.DataFrame(dict(values)), self.dag, self.periods)
+        self.scaled_: tuple[str, ...] = () if units is None else units.scaled
+        self.sizes_ = np.ones(self.layout.n_series) if units is None else units.sizes
+        self.log_size_ = Smooth1D(np.log(self.sizes_)) if self.scaled_ else None
 
     def per_head(self, values: Mapping[str, np.ndarray], row_sizes: np.ndarray
                  ) -> dict[str, np.ndarray]:
