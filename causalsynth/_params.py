@@ -84,9 +84,9 @@ class Constraint:
 class Interval(Constraint):
     """Numbers (``kind`` int or float) from ``left`` to ``right``; None is an open end.
 
-    ``closed`` is "both" (default), "left", "right" or "neither"; an infinite end is open. An
-    int interval accepts Python and numpy ints; a float interval accepts ints too. Booleans
-    and NaN are never inside.
+    ``closed`` is "both" (default), "left", "right" or "neither"; an infinite end is open, so
+    ``inf`` is never inside. An int interval accepts Python and numpy ints; a float interval
+    accepts ints too. Booleans and NaN are never inside.
 
     Examples
     --------
@@ -109,6 +109,8 @@ class Interval(Constraint):
     def is_satisfied_by(self, value: Any) -> bool:
         if not self.accepts_type(value):
             return False
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            return False  # NaN is inside no interval; an infinite end is open
         low_in = self.closed in ("both", "left")
         high_in = self.closed in ("both", "right")
         if self.left is not None and not (value >= self.left if low_in else value > self.left):

@@ -19,6 +19,7 @@ causalsynth.errors.DAGError: invalid DAG: key 'a' appears 2 times in one mapping
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,10 @@ class DAGLoader(yaml.SafeLoader):
     Mapping keys and the values of :data:`TEXT_KEYS` (node names, parents, categories,
     segment parents, gates) are built from their source text, so YAML 1.1's implicit types
     (``NO`` -> False, ``01`` -> 1, ``1.0`` -> 1.0) never rename a node or a category; a plain
-    ``null`` (or nothing) stays None. Problems found while building are collected in
-    ``duplicates``; the document's expanded size is checked before it is built.
+    ``null`` (or nothing) stays None. Other values read ``1e308`` and ``1.5e3`` (exponents
+    without a dot or a sign) as numbers, as YAML 1.2 does (YAML 1.1 reads them as text).
+    Problems found while building are collected in ``duplicates``; the document's expanded
+    size is checked before it is built.
     """
 
     def __init__(self, stream: str) -> None:
@@ -110,6 +113,15 @@ class DAGLoader(yaml.SafeLoader):
             return [self._text(item) if isinstance(item, yaml.ScalarNode)
                     else self.construct_object(item, deep=True) for item in node.value]
         return self.construct_object(node, deep=True)
+
+
+# YAML 1.2 reads 1e308 and 1.5e3 (no dot, no exponent sign) as numbers; YAML 1.1, and so
+# PyYAML, as text, which made "range: [0, 1e308]" fail as "got '1e308'". DAG files read them
+# as numbers (names and labels stay text: see TEXT_KEYS).
+DAGLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(
+        r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"))
 
 
 def parse_dag_yaml(text: str, origin: str | None = None) -> Any:

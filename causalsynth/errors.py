@@ -13,6 +13,9 @@ for a wrong value. The tree (each error's second base in parentheses)::
     ├── MissingDependencyError (ImportError) an optional dependency is not installed
     └── SynthesizerError (RuntimeError)      a synthesizer failed while fitting or sampling
 
+One warning: :class:`PrivacyBoundsWarning` (a ``UserWarning``), when a differentially private
+fit had to clip a column into bounds that do not describe it.
+
 Messages name the thing, the value and the fix. When several things are wrong at
 once (a DAG with a cycle *and* an unknown type, a table with NaN *and* a missing
 column) the error lists all of them in ``problems`` and in its message.
@@ -30,6 +33,7 @@ __all__ = [
     "InvalidParameterError",
     "MissingDependencyError",
     "NotFittedError",
+    "PrivacyBoundsWarning",
     "SynthesizerError",
 ]
 
@@ -118,3 +122,9 @@ class InvalidParameterError(CausalSynthError, ValueError):
 
 class SynthesizerError(CausalSynthError, RuntimeError):
     """A synthesizer failed while fitting or sampling; the message says why and what to do."""
+
+
+class PrivacyBoundsWarning(UserWarning):
+    """A private fit's bounds of a column do not describe it: private bounds that fell back to
+    a default range, or a declared ``range`` that excludes a visible share of the rows. The
+    same sentences are in the synthesizer's ``guarantee_["notes"]``."""

@@ -6,12 +6,15 @@ A Report only holds results; rendering (HTML, notebook, terminal) lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from causalsynth._io import json_text, write_text_atomic
-from causalsynth.errors import DataError
+from causalsynth.errors import DataError, InvalidParameterError, excerpt
+from causalsynth.evaluate.gate import privacy_gate
 from causalsynth.evaluate.metric import MetricResult, jsonable
 from causalsynth.evaluate.verdict import (
     INCONCLUSIVE,
@@ -23,7 +26,8 @@ from causalsynth.evaluate.verdict import (
     judge_causal,
 )
 
-__all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "Report", "judge", "read_report"]
+__all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "Report", "judge", "read_report",
+           "schema_problems"]
 
 
 @dataclass
@@ -85,11 +89,27 @@ class Report:
         return self.meta.get("guarantee")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Report:
-        """A Report from ``to_dict()`` output (or a JSON report read back)."""
+    def from_dict(cls, d: dict[str, Any], source: str | None = None) -> Report:
+        """A Report from ``to_dict()`` output (or a JSON report read back).
+
+        A dict that fails the report's schema (a section of the wrong type, a figure that is
+        text, a causal comparison whose every number is missing) is one
+        :class:`~causalsynth.errors.DataError` listing every problem; ``source`` (a path)
+        names where it came from.
+
+        >>> Report.from_dict({"verdict": "preserved", "causal": "edited"})
+        Traceback (most recent call last):
+        ...
+        causalsynth.errors.DataError: invalid data: not a causalsynth report: its 'causal' \
+section is a str, not a mapping; write reports with Report.to_json and do not edit them
+        """
         if not isinstance(d, dict) or d.get("verdict") not in VERDICTS or "causal" not in d:
             raise DataError("not a causalsynth report: expected a mapping with 'verdict' (one "
-                            f"of {', '.join(VERDICTS)}) and 'causal'")
+                            f"of {', '.join(VERDICTS)}) and 'causal'", source=source)
+        problems = schema_problems(d)
+        if problems:
+            raise DataError([f"not a causalsynth report: {p}" for p in problems],
+                            source=source)
         section = lambda key: {k: MetricResult.from_dict(v)  # noqa: E731
                                for k, v in (d.get(key) or {}).items()}
         return cls(verdict=d["verdict"], causal=dict(d["causal"]),
@@ -141,15 +161,93 @@ def read_report(path: str | Path) -> Report:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read a report from {str(path)!r}: {exc}") from None
-    return Report.from_dict(data)
+    return Report.from_dict(data, source=repr(str(path)))
 
 
-def judge(report: Report | dict[str, Any] | str | Path, margins: Margins | None = None
-          ) -> Report:
+#: sections of a report that are mappings (None allowed), and the figures of its causal tables
+_MAPPINGS = ("fidelity", "privacy", "utility", "meta", "privacy_gate")
+_FIGURES = {"ici": ("real_share", "synthetic_share"), "effects": ("real", "synthetic")}
+_TABLES = ("ici", "effects", "independences")
+_FIX = "write reports with Report.to_json and do not edit them"
+
+
+def schema_problems(d: dict[str, Any]) -> list[str]:
+    """Every way a report dict departs from the schema ``Report.to_dict`` writes (one
+    sentence each, ending with the fix; empty when it follows it)."""
+    problems: list[str] = []
+    causal = d.get("causal")
+    if not isinstance(causal, dict):
+        problems.append(f"its 'causal' section is a {_kind(causal)}, not a mapping")
+        causal = {}
+    for key in _MAPPINGS:
+        value = d.get(key)
+        if value is not None and not isinstance(value, dict):
+            problems.append(f"its {key!r} section is a {_kind(value)}, not a mapping")
+        elif key in ("fidelity", "privacy", "utility") and value:
+            bad = [k for k, v in value.items() if not isinstance(v, dict)]
+            if bad:
+                problems.append(f"its {key!r} section holds {bad[:3]} that are not metric "
+                                f"mappings")
+    for table in _TABLES:
+        rows = causal.get(table)
+        if rows is not None and (not isinstance(rows, list)
+                                 or not all(isinstance(r, dict) for r in rows)):
+            problems.append(f"causal[{table!r}] is not a list of rows (mappings)")
+    for key in ("treatment_ranking", "mmm", "method"):
+        if causal.get(key) is not None and not isinstance(causal[key], dict):
+            problems.append(f"causal[{key!r}] is a {_kind(causal[key])}, not a mapping")
+    figures = []
+    for table, columns in _FIGURES.items():
+        rows = causal.get(table)
+        for row in rows if isinstance(rows, list) else []:
+            for col in columns:
+                value = row.get(col) if isinstance(row, dict) else None
+                if value is not None and (isinstance(value, bool)
+                                          or not isinstance(value, (int, float))):
+                    problems.append(f"causal[{table!r}] has {col}={excerpt(value)}, not a "
+                                    f"number")
+                    continue
+                figures.append(value)
+    shaped = [f"{p}; {_FIX}" for p in problems]
+    if figures and not any(v is not None and math.isfinite(v) for v in figures):
+        shaped.append(f"every figure of its causal comparison ({len(figures)} ICI shares and "
+                      f"effects) is NaN or missing, so there is nothing to judge: the report "
+                      f"is corrupt; run validate again")
+    return shaped
+
+
+def _margins(margins: Any) -> Margins | None:
+    """``margins`` as a :class:`Margins`: None, a Margins, or a dict of them by name."""
+    if margins is None or isinstance(margins, Margins):
+        return margins
+    if isinstance(margins, Mapping):
+        known = [f.name for f in fields(Margins)]
+        unknown = [str(k) for k in margins if k not in known]
+        if unknown:
+            raise InvalidParameterError(
+                f"The 'margins' parameter of judge has unknown names {unknown}; known: "
+                f"{', '.join(known)}. Got {excerpt(dict(margins))} instead.")
+        return Margins(**dict(margins))
+    raise InvalidParameterError(
+        f"The 'margins' parameter of judge must be a Margins, a dict of margins by name (such "
+        f"as {{'ici_points': 10}}) or None. Got {excerpt(margins)} ({_kind(margins)}) "
+        f"instead.")
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def judge(report: Report | dict[str, Any] | str | Path,
+          margins: Margins | Mapping[str, Any] | None = None) -> Report:
     """Re-judge a report (object, dict or JSON path) under other ``margins``, without refitting.
 
     The stored comparison holds every difference and its noise, so the result equals what
-    ``validate(..., margins=margins)`` would give on the same tables and seed.
+    ``validate(..., margins=margins)`` would give on the same tables and seed. ``margins`` may
+    be a dict by name (``{"ici_points": 10}``). The privacy gate is derived again from the
+    stored copy figures, as the verdict is; a stored ``privacy_gate`` is not trusted. A report
+    that fails its schema (see :func:`schema_problems`) is one
+    :class:`~causalsynth.errors.DataError`.
 
     Examples
     --------
@@ -160,15 +258,33 @@ def judge(report: Report | dict[str, Any] | str | Path, margins: Margins | None 
     """
     from causalsynth.evaluate.causal import causal_section
 
+    margins = _margins(margins)
     if isinstance(report, (str, Path)):
         report = read_report(report)
     elif isinstance(report, dict):
         report = Report.from_dict(report)
-    comparison = CausalComparison.from_dict(report.causal)
+    elif not isinstance(report, Report):
+        raise InvalidParameterError(
+            f"The 'report' parameter of judge must be a Report, a report dict or the path of "
+            f"a JSON report. Got {excerpt(report)} ({_kind(report)}) instead.")
+    else:
+        problems = schema_problems(report.to_dict())
+        if problems:
+            raise DataError([f"not a causalsynth report: {p}" for p in problems])
+    try:
+        comparison = CausalComparison.from_dict(report.causal)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"not a causalsynth report: its causal comparison cannot be read "
+                        f"back ({exc}); write reports with Report.to_json and do not edit "
+                        f"them") from None
     causal = causal_section(comparison, judge_causal(comparison, margins))
     for key in ("reference",):
         if key in report.causal:
             causal[key] = report.causal[key]
+    # the gate, like the verdict, is derived again from the stored figures (a stored flag
+    # is never trusted: an edited 'flagged': false must not hide copied rows)
+    copies = report.privacy.get("exact_copies")
+    gate = privacy_gate(None if copies is None else copies.to_dict())
     return Report(verdict=causal["verdict"], causal=causal, fidelity=dict(report.fidelity),
                   utility=dict(report.utility), privacy=dict(report.privacy),
-                  meta=dict(report.meta), privacy_gate=dict(report.privacy_gate))
+                  meta=dict(report.meta), privacy_gate=gate)

@@ -10,10 +10,17 @@ The budget is split across nodes in proportion to the squared norm bound of each
 released statistics (1 for a root), since the noise a release needs grows with that bound.
 
 * a numeric node's bounds come from its declared ``range`` in the DAG; when none is declared,
-  ``bounds_share`` of the node's budget buys them privately (a noisy histogram on a fixed,
-  data-independent geometric grid of sixteenths of a decade; bins whose noisy count noise
-  alone would reach with probability 1/1000 over the grid are kept, the rest dropped, then the
-  0.1 % and 99.9 % points are read off). Never the data's own min/max;
+  ``bounds_share`` of the node's budget buys them privately: a noisy histogram on a fixed,
+  data-independent geometric grid of quarter decades; bins whose noisy count noise alone
+  would reach with probability 1/1000 over the grid are kept, and the bounds are the outer
+  edges of the first and last kept bins, widened by one bin on each side (the tails whose
+  bins the noise hid). When no bin stands out, the counts are summed into whole decades
+  (post-processing, free) and tried again. Never the data's own min/max. When even that
+  finds nothing, the bounds fall back to (-1, 1) (counts: (0, 1)) and the fit says so (see
+  :func:`private_range`): the decision is made from noisy counts, so saying it costs no
+  privacy. A declared range is checked with a noisy count of the rows outside it
+  (``clip_share`` of the node's budget): a range that excludes a visible share of the rows
+  is reported;
 * a **root** is a noisy histogram (64 equal bins over its range, plus a cell for exact zeros)
   for numbers, noisy counts for labels;
 * knots of a numeric parent's hat basis sit at quantiles of that parent's values as the
@@ -49,8 +56,9 @@ from scipy import special
 
 from causalsynth.dag import DAG, Node
 
-__all__ = ["ACCOUNTANT", "Budget", "PrivateClass", "PrivateNumeric", "PrivateRoot",
-           "epsilon_for", "even_knots", "node_weight", "private_range", "quantile_knots", "rho_for"]
+__all__ = ["ACCOUNTANT", "FALLBACK_BOUNDS", "Budget", "PrivateClass", "PrivateNumeric",
+           "PrivateRoot", "clipped_share", "epsilon_for", "even_knots", "node_weight",
+           "private_range", "quantile_knots", "rho_for"]
 
 ACCOUNTANT = "zCDP (Bun & Steinke 2016), Gaussian mechanism, add/remove-one-row neighbours"
 _BINS = 64          # equal-width bins of a numeric root's histogram
@@ -59,9 +67,13 @@ _COUNT_SHARE = 0.1  # share of a node's budget for its zero / structural-zero co
 _GATE_SHARE = 0.01  # a gate is kept when the noisy share of non-zeros with the parent off is below
 _RESIDUAL_SHARE = 0.2  # share of a numeric child's main budget for its residual variance
 _EPS = 1e-9
-# fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in sixteenths of a decade
-_GRID_POS = 10.0 ** np.arange(-2.0, 12.001, 1 / 16)
+_CLIP_SHARE = 0.02  # share of a node's budget for the noisy count of rows outside its range
+# fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in quarter decades
+_PER_DECADE = 4
+_GRID_POS = 10.0 ** np.arange(-2.0, 12.001, 1 / _PER_DECADE)
 _GRID = np.concatenate([-_GRID_POS[::-1], [0.0], _GRID_POS])
+#: bounds when no bin of the noisy histogram stands out of the noise (said in ``guarantee_``)
+FALLBACK_BOUNDS = {False: (-1.0, 1.0), True: (0.0, 1.0)}
 
 
 def rho_for(epsilon: float, delta: float) -> float:
@@ -98,23 +110,70 @@ class Budget:
 
 
 def private_range(x: np.ndarray, budget: Budget, rho: float, what: str,
-                  nonnegative: bool) -> tuple[float, float]:
-    """Bounds of ``x`` from a noisy histogram on a fixed grid (see the module docstring)."""
+                  nonnegative: bool) -> tuple[tuple[float, float], bool]:
+    """Bounds of ``x`` from a noisy histogram on a fixed grid (see the module docstring), and
+    whether they are :data:`FALLBACK_BOUNDS` because no bin stood out of the noise.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(98_000, 20_000, 300)
+    >>> (lo, hi), fell_back = private_range(x, Budget(1.0, rng), 0.001, "demand", False)
+    >>> bool(lo <= 60_000 and hi >= 140_000), fell_back
+    (True, False)
+    """
     counts = np.histogram(np.clip(x, _GRID[0], _GRID[-1]), bins=_GRID)[0]
     noisy = budget.gaussian(f"{what}: bounds", counts, 1.0, rho)
-    # keep a bin only when its count is beyond what noise gives any of the empty bins with
-    # probability 1/1000 (Bonferroni over the grid): a spurious far bin would set the bounds
-    z = float(special.ndtri(1.0 - 1e-3 / len(counts)))
-    noisy[noisy < z * Budget.sigma(1.0, rho)] = 0.0
-    if noisy.sum() <= 0:
-        lo, hi = (0.0, 1.0) if nonnegative else (-1.0, 1.0)
-    else:
-        cum = np.cumsum(noisy) / noisy.sum()
-        lo = float(_GRID[np.searchsorted(cum, 0.001)])
-        hi = float(_GRID[min(np.searchsorted(cum, 0.999) + 1, len(_GRID) - 1)])
+    sigma = Budget.sigma(1.0, rho)
+    found = _kept_span(noisy, sigma, 1)
+    if found is None:  # whole decades: sums of released counts (post-processing, free)
+        found = _kept_span(_by_decade(noisy), sigma * math.sqrt(_PER_DECADE), _PER_DECADE)
+    if found is None:
+        return FALLBACK_BOUNDS[nonnegative], True
+    lo, hi = found
     if nonnegative:
         lo = max(lo, 0.0)
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+    return ((lo, hi) if hi > lo else (lo, lo + 1.0)), False
+
+
+def _by_decade(noisy: np.ndarray) -> np.ndarray:
+    """Noisy grid counts summed per decade on each side of 0 (the bins touching 0 alone)."""
+    side = (len(noisy) - 2) // 2  # bins per side beyond the two that touch 0
+    neg, mid, pos = noisy[:side], noisy[side:side + 2], noisy[side + 2:]
+    return np.concatenate([neg.reshape(-1, _PER_DECADE).sum(1), mid,
+                           pos.reshape(-1, _PER_DECADE).sum(1)])
+
+
+def _kept_span(noisy: np.ndarray, sigma: float, width: int) -> tuple[float, float] | None:
+    """Edges of the first and last bins beyond noise, widened by one bin on each side; a
+    bin is kept when its noisy count is beyond what noise gives any of the empty bins with
+    probability 1/1000 (Bonferroni over the bins): a spurious far bin would set the bounds.
+    ``width``: grid bins per bin of ``noisy`` (1, or a decade)."""
+    z = float(special.ndtri(1.0 - 1e-3 / len(noisy)))
+    kept = np.flatnonzero(noisy >= z * sigma)
+    if not len(kept):
+        return None
+    side = (len(noisy) - 2) // 2
+    edges = (_GRID if width == 1 else np.concatenate(
+        [_GRID[: side * width + 1:width], [0.0], _GRID[-(side * width + 1)::width]]))
+    first, last = max(kept[0] - 1, 0), min(kept[-1] + 2, len(edges) - 1)
+    return float(edges[first]), float(edges[last])
+
+
+def clipped_share(x: np.ndarray, bounds: tuple[float, float], budget: Budget, rho: float,
+                  what: str) -> tuple[float, bool]:
+    """The noisy share of rows outside a declared range, and whether it is visible: at least
+    5 % and beyond three noise sds (a row is in one of the two counts: sensitivity 1).
+
+    >>> rng = np.random.default_rng(0)
+    >>> share, visible = clipped_share(np.full(500, 50_000.0), (0.0, 10.0), Budget(1.0, rng),
+    ...                                0.01, "tv_spend")
+    >>> bool(share > 0.9), visible
+    (True, True)
+    """
+    outside = int(np.sum((x < bounds[0]) | (x > bounds[1])))
+    noisy = np.clip(budget.gaussian(f"{what}: rows outside the range",
+                                    [len(x) - outside, outside], 1.0, rho), 0.0, None)
+    share = float(noisy[1] / max(noisy.sum(), 1.0))
+    return share, bool(share >= 0.05 and noisy[1] > 3.0 * Budget.sigma(1.0, rho))
 
 
 def _scale(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:

@@ -21,7 +21,9 @@ order and learns, for every node, a conditional generative model of the node giv
   (|Spearman| >= ``copula_threshold`` with p < 0.01).
 
 No real value is ever resampled: every numeric value passes through a smoothed quantile
-function. Every node draws two stratified uniforms per row in a fixed order, so sampling under an
+function. Every node draws two uniforms per row in a fixed order (stratified for numbers;
+independent for labels, so that label counts carry sampling noise instead of repeating the
+real counts), so sampling under an
 intervention reuses the same noise (common random numbers): the difference of two samples
 with the same seed, with and without ``{"tv_spend": "+10%"}``, estimates the effect with little
 Monte Carlo noise.
@@ -40,6 +42,7 @@ in the analysis of output from a computer code." Technometrics, 1979 (Latin hype
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -52,7 +55,12 @@ from causalsynth._params import SEED, Interval
 from causalsynth._random import child_seed
 from causalsynth.dag import DAG, Node
 from causalsynth.data import from_codes, to_codes
-from causalsynth.errors import CausalSynthError, InvalidParameterError, SynthesizerError
+from causalsynth.errors import (
+    CausalSynthError,
+    InvalidParameterError,
+    PrivacyBoundsWarning,
+    SynthesizerError,
+)
 from causalsynth.scm import parse_interventions, propagate
 from causalsynth.synthesizers._node_models import (
     EPS,
@@ -64,11 +72,13 @@ from causalsynth.synthesizers._node_models import (
     root_copula,
 )
 from causalsynth.synthesizers._private import (
+    _CLIP_SHARE,
     ACCOUNTANT,
     Budget,
     PrivateClass,
     PrivateNumeric,
     PrivateRoot,
+    clipped_share,
     epsilon_for,
     node_weight,
     private_range,
@@ -83,7 +93,10 @@ from causalsynth.synthesizers._series import (
 )
 from causalsynth.synthesizers.base import Synthesizer
 
-__all__ = ["CausalSynthesizer"]
+__all__ = ["DEFAULT_DELTA", "CausalSynthesizer"]
+
+#: the delta of a private fit when ``epsilon`` is given without one
+DEFAULT_DELTA = 1e-6
 
 # ---------------------------------------------------------------------------------------
 # The synthesizer
@@ -105,12 +118,15 @@ class CausalSynthesizer(Synthesizer):
         Fit with (``epsilon``, ``delta``)-differential privacy: every quantity taken from the
         real table is released through a Gaussian mechanism and accounted in zCDP (see
         :mod:`causalsynth.synthesizers._private`). None: not private.
-    delta : float, default 1e-6
-        The delta of the guarantee (used only with ``epsilon``).
+    delta : float or None, default None
+        The delta of the guarantee, with ``epsilon`` only (None: 1e-6). A delta without an
+        epsilon is refused: it would leave the fit silently non-private.
     bounds_share : float, default 0.1
-        With ``epsilon``: the share of a numeric node's budget spent on estimating its bounds
-        privately when the DAG declares no ``range`` for it. 0 requires a declared range on
-        every numeric node.
+        With ``epsilon``: the share of the budget of the numeric nodes that declare no
+        ``range`` spent on estimating their bounds privately (in equal parts: a root's bounds
+        need as much as a child's). 0 requires a declared range on every numeric node. Bounds
+        that cannot be told from the noise fall back to (-1, 1) with a
+        :class:`~causalsynth.errors.PrivacyBoundsWarning`, and ``guarantee_`` says so.
 
     Attributes
     ----------
@@ -148,19 +164,26 @@ class CausalSynthesizer(Synthesizer):
         "zero_share": [Interval(float, 0, 1, closed="neither")],
         "copula_threshold": [Interval(float, 0, 1, closed="neither")],
         "epsilon": [Interval(float, 0, None, closed="neither"), None],
-        "delta": [Interval(float, 0, 1, closed="neither")],
+        "delta": [Interval(float, 0, 1, closed="neither"), None],
         "bounds_share": [Interval(float, 0, 1, closed="left")],
     }
 
     def __init__(self, random_state: int | None = 0, zero_share: float = 0.05,
                  copula_threshold: float = 0.1, epsilon: float | None = None,
-                 delta: float = 1e-6, bounds_share: float = 0.1):
+                 delta: float | None = None, bounds_share: float = 0.1):
         self.random_state = random_state
         self.zero_share = zero_share
         self.copula_threshold = copula_threshold
         self.epsilon = epsilon
         self.delta = delta
         self.bounds_share = bounds_share
+
+    def _more_param_problems(self) -> list[str]:
+        if self.delta is not None and self.epsilon is None:
+            return [f"The 'delta' parameter of CausalSynthesizer is used only with 'epsilon'. "
+                    f"Got delta={self.delta!r} and epsilon=None instead: give epsilon too for "
+                    f"a differentially private fit (e.g. epsilon=3), or drop delta."]
+        return []
 
     # ---- fitting --------------------------------------------------------------------
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
@@ -218,26 +241,47 @@ class CausalSynthesizer(Synthesizer):
                 f"causal with epsilon and bounds_share=0 needs a declared 'range: [lowest, "
                 f"highest]' on every numeric node; missing on {unbounded}. Declare them in "
                 f"the DAG or give bounds_share > 0 to estimate them privately.")
-        rho = rho_for(self.epsilon, self.delta)
+        delta = DEFAULT_DELTA if self.delta is None else float(self.delta)
+        rho = rho_for(self.epsilon, delta)
         budget = Budget(rho, np.random.default_rng(child_seed(rng)))
         weights = {n: node_weight(dag, dag.node(n)) for n in dag.nodes}
+        total = sum(weights.values())
+        # the bounds' budget (bounds_share of the unbounded nodes' budget) is shared equally
+        # among them: a histogram has sensitivity 1 whatever the node, and a root's own share
+        # (weight 1) would be too small to find its bounds on a small table
+        bounds_rho = self.bounds_share * rho * sum(weights[n] for n in unbounded) / total
+        each_bounds = bounds_rho / len(unbounded) if unbounded else 0.0
+        main_rho = rho - bounds_rho
         ranges: dict[str, tuple[float, float]] = {}
         knots: dict = {}
         knot_noise = np.random.default_rng(child_seed(rng))
         sources: dict[str, str] = {}
+        clipped: dict[str, float] = {}
+        notes: list[str] = []
         self.models_ = {}
         for name in dag.nodes:
             node = dag.node(name)
-            per_node = node_rho = rho * weights[name] / sum(weights.values())
-            if node.is_numeric:
-                if node.range is not None:
-                    ranges[name], sources[name] = node.range, "declared"
-                else:
-                    spend = self.bounds_share * per_node
-                    node_rho -= spend
-                    ranges[name] = private_range(values[name], budget, spend, name,
-                                                 nonnegative=node.type == "count")
-                    sources[name] = "private"
+            per_node = node_rho = main_rho * weights[name] / total
+            if node.is_numeric and node.range is not None:
+                ranges[name], sources[name] = node.range, "declared"
+                node_rho -= _CLIP_SHARE * per_node
+                clipped[name], visible = clipped_share(values[name], node.range, budget,
+                                                       _CLIP_SHARE * per_node, name)
+                if visible:
+                    notes.append(f"the declared range {list(node.range)} of {name!r} excludes "
+                                 f"about {clipped[name]:.0%} of the real rows (a noisy count); "
+                                 f"their synthetic values are clipped into it: widen "
+                                 f"'range:' in the DAG")
+            elif node.is_numeric:
+                ranges[name], fell_back = private_range(values[name], budget, each_bounds,
+                                                        name, nonnegative=node.type == "count")
+                sources[name] = "fallback" if fell_back else "private"
+                if fell_back:
+                    notes.append(f"the private bounds of {name!r} could not be told from the "
+                                 f"noise at epsilon={self.epsilon:g} (too few rows for this "
+                                 f"budget), so its synthetic values lie in "
+                                 f"{list(ranges[name])}: declare 'range: [lowest, highest]' for "
+                                 f"it in the DAG, or raise epsilon or bounds_share")
             if not node.parents:
                 model = PrivateRoot(node, values[name], ranges.get(name), budget, node_rho)
             elif node.is_numeric:
@@ -258,13 +302,22 @@ class CausalSynthesizer(Synthesizer):
         # the exact number of training rows tells whether one row was in the table
         self.n_train_ = None
         self.guarantee_ = {
-            "epsilon": float(self.epsilon), "delta": float(self.delta), "rho": rho,
-            "epsilon_spent": epsilon_for(spent, self.delta), "accountant": ACCOUNTANT,
-            "split": "across nodes in proportion to the squared norm bound of their statistics "
-                     "(1 for a root); within a numeric node without a declared range, "
-                     f"{self.bounds_share:.0%} for its bounds",
+            "epsilon": float(self.epsilon), "delta": delta, "rho": rho,
+            "epsilon_spent": epsilon_for(spent, delta), "accountant": ACCOUNTANT,
+            "split": f"{self.bounds_share:.0%} of the budget of the numeric nodes without a "
+                     "declared range for their bounds, in equal parts; the rest across nodes in "
+                     "proportion to the squared norm bound of their statistics (1 for a "
+                     f"root); within a node with a declared range, {_CLIP_SHARE:.0%} for the "
+                     "count of rows outside it",
             "bounds": sources,
+            # noisy share of real rows outside each declared range (post-processing)
+            "clipped": {k: round(v, 4) for k, v in clipped.items()},
+            # what a reader of the synthetic table must know: fallback bounds, clipped ranges
+            "notes": notes,
         }
+        for note in notes:  # decided from noisy counts: saying it costs no privacy
+            warnings.warn(f"causal (epsilon={self.epsilon:g}): {note}", PrivacyBoundsWarning,
+                          stacklevel=4)
         self.summary_ = self._summary()
 
     def _fit_node(self, node: Node, dag: DAG, values: Mapping[str, np.ndarray],
@@ -300,8 +353,11 @@ class CausalSynthesizer(Synthesizer):
             return self._sample_series(n, rng, interventions, geos)
         parse_interventions(dag, interventions)  # every problem before anything is drawn
         # two uniforms per node and row, drawn in a fixed order whatever the interventions:
-        # the same seed gives the same noise with and without them (common random numbers)
-        noise = {name: _stratified_uniforms(n, rng) for name in dag.nodes}
+        # the same seed gives the same noise with and without them (common random numbers).
+        # Labels draw independent uniforms: stratified ones would reproduce the real label
+        # counts exactly (73/50/77 of 300 rows), and exact counts of small groups disclose
+        noise = {name: (rng.random((n, 2)) if dag.node(name).type in ("binary", "categorical")
+                        else _stratified_uniforms(n, rng)) for name in dag.nodes}
         noise.update(self._root_uniforms(noise))
         with threadpool_limits(limits=1):
             values = propagate(dag, self.models_, noise, interventions)

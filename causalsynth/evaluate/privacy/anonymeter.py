@@ -279,9 +279,9 @@ def inference_risk(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None =
     main, reference, ref_rows = with_reference(attack, t, rng)
     table = pd.DataFrame(main)
     cols = ["secret"] + [c for c in table.columns if c != "secret"]
-    table = table[cols]
+    table = table[cols].copy()  # a frame of its own: no write to a slice of another
     if ref_rows:
-        table["reference_risk"] = [r["risk"] for r in ref_rows]
+        table = table.assign(reference_risk=[r["risk"] for r in ref_rows])
     worst = max(main, key=lambda r: r["risk"])
     details = {"worst_secret": worst["secret"], "risk_ci": [worst["ci_low"], worst["ci_high"]],
                "n_attacks": n_attacks, "tolerance": TOLERANCE, "confidence": CONFIDENCE}
