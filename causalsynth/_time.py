@@ -1,4 +1,4 @@
-"""Time in a DAG: the top-level ``time`` block, adstock (carryover) and time context curves.
+"""Time in a DAG: the top-level ``time`` block and the layout of series along the rows.
 
 A DAG whose rows are consecutive periods (weeks, days) declares it::
 
@@ -6,22 +6,24 @@ A DAG whose rows are consecutive periods (weeks, days) declares it::
       index: week      # name of the time column (not a node)
       period: 52       # seasonal period in rows (52 weeks, 7 days)
       geo: region      # optional: name of a geo column for panels (validated, not simulated)
+      harmonics: 2     # optional: Fourier pairs of the period in the time features (or auto)
+      country: DE      # optional: public holidays of that country are a time feature
+      subdivision: BY  # optional: the country's region for its holidays
+      events: [promo]  # optional: nodes that mark events, controls of fit_mmm
 
 The simulation block of such a DAG may then use ``carryover`` on a child's parents and
-``trend`` / ``seasonality`` roots (see :mod:`causalsynth.simulation`); the curves here give
-their values along the rows of a series.
+``trend`` / ``seasonality`` roots (see :mod:`causalsynth.simulation`); the curves, the adstock
+and the time features every estimator conditions on live in :mod:`causalsynth.media`.
 
 Examples
 --------
->>> import numpy as np
->>> adstock(np.array([1.0, 0.0, 0.0]), decay=0.5, max_lag=1)
-array([0.66666667, 0.33333333, 0.        ])
+>>> period_positions(4, 2).tolist()
+[0, 1, 0, 1]
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,29 +32,103 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth.errors import DAGError, excerpt
+from causalsynth.errors import excerpt
 
-__all__ = ["MIN_PERIODS", "TIME_KEYS", "SeriesLayout", "TimeAxis", "adstock", "adstock_weights",
-           "check_time_columns", "parse_time", "period_positions", "time_curve"]
+__all__ = ["MIN_PERIODS", "TIME_KEYS", "SeriesLayout", "TimeAxis", "check_time_columns",
+           "country_problem", "parse_time", "period_positions"]
 
-TIME_KEYS = ("index", "period", "geo")
+TIME_KEYS = ("index", "period", "geo", "harmonics", "country", "subdivision", "events")
+#: Fourier pairs of the declared period when the time block names none
+DEFAULT_HARMONICS = 2
 
 
 @dataclass(frozen=True)
 class TimeAxis:
-    """The declared time axis: the index column's name, the seasonal period in rows and an
-    optional geo column (panels)."""
+    """The declared time axis: the index column's name, the seasonal period in rows, an
+    optional geo column (panels), the Fourier pairs of the time features (``"auto"``: chosen
+    from the outcome), a holiday calendar (``country``, ``subdivision``) and event nodes."""
 
     index: str
     period: int
     geo: str | None = None
+    harmonics: int | str = DEFAULT_HARMONICS
+    country: str | None = None
+    subdivision: str | None = None
+    events: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The block as written in a DAG file."""
         out: dict[str, Any] = {"index": self.index, "period": self.period}
         if self.geo is not None:
             out["geo"] = self.geo
+        if self.harmonics != DEFAULT_HARMONICS:
+            out["harmonics"] = self.harmonics
+        for key in ("country", "subdivision"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.events:
+            out["events"] = list(self.events)
         return out
+
+
+def country_problem(country: Any, subdivision: Any = None) -> str | None:
+    """Why ``country`` (and ``subdivision``) is not a calendar of the ``holidays`` package;
+    None when it is.
+
+    >>> country_problem("DE") is None
+    True
+    >>> country_problem("XX").split(" (")[0]
+    "time: country 'XX' is not a country code of the holidays package"
+    """
+    try:
+        import holidays
+    except ImportError:  # pragma: no cover - a declared dependency
+        return "time: 'country' needs the holidays package: pip install holidays"
+    known = holidays.list_supported_countries()
+    if not isinstance(country, str) or country.upper() not in known:
+        near = sorted(c for c in known if isinstance(country, str) and c[:1] == country[:1])
+        return (f"time: country {excerpt(country)} is not a country code of the holidays "
+                f"package (ISO 3166 alpha-2, e.g. DE, US, GB)"
+                + (f"; codes starting alike: {', '.join(near[:8])}" if near else ""))
+    subs = known[country.upper()]
+    if subdivision is not None and str(subdivision) not in subs:
+        return (f"time: subdivision {excerpt(subdivision)} is not one of "
+                f"{country.upper()}'s: {', '.join(subs[:12])}{' ...' if len(subs) > 12 else ''}")
+    return None
+
+
+def _extras(raw: Mapping, node_names: set[str], problems: list[str]) -> dict[str, Any]:
+    """The optional keys of the block: harmonics, country, subdivision, events."""
+    out: dict[str, Any] = {}
+    harmonics = raw.get("harmonics", DEFAULT_HARMONICS)
+    if harmonics != "auto" and (not isinstance(harmonics, int) or isinstance(harmonics, bool)
+                                or harmonics < 1):
+        problems.append(f"time: 'harmonics' must be a whole number >= 1 of Fourier pairs, or "
+                        f"auto; got {excerpt(harmonics)}")
+    out["harmonics"] = harmonics
+    country, sub = raw.get("country"), raw.get("subdivision")
+    if sub is not None and country is None:
+        problems.append("time: 'subdivision' needs a 'country' (e.g. country: DE, "
+                        "subdivision: BY)")
+    if country is not None:
+        problem = country_problem(country, sub)
+        if problem:
+            problems.append(problem)
+        else:
+            out["country"] = country.upper()
+            out["subdivision"] = None if sub is None else str(sub)
+    events = raw.get("events") or []
+    if isinstance(events, str):
+        events = [events]
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        problems.append(f"time: 'events' must be a list of node names; got {excerpt(events)}")
+        events = []
+    unknown = [e for e in events if e not in node_names]
+    if unknown:
+        problems.append(f"time: events {excerpt(unknown)} are not nodes; events name nodes "
+                        f"that mark promotions or launches")
+    out["events"] = tuple(events)
+    return out
 
 
 def parse_time(raw: Any, node_names: set[str], problems: list[str]) -> TimeAxis | None:
@@ -61,8 +137,9 @@ def parse_time(raw: Any, node_names: set[str], problems: list[str]) -> TimeAxis 
     Examples
     --------
     >>> problems = []
-    >>> parse_time({"index": "week", "period": 52}, {"revenue"}, problems)
-    TimeAxis(index='week', period=52, geo=None)
+    >>> parse_time({"index": "week", "period": 52, "country": "de"}, {"revenue"}, problems)
+    ... # doctest: +ELLIPSIS
+    TimeAxis(index='week', period=52, geo=None, harmonics=2, country='DE', ...)
     >>> parse_time({"index": "revenue", "period": 1, "lag": 2}, {"revenue"}, problems)
     >>> len(problems)
     3
@@ -97,21 +174,11 @@ def parse_time(raw: Any, node_names: set[str], problems: list[str]) -> TimeAxis 
     if not isinstance(period, int) or isinstance(period, bool) or period < 2:
         problems.append(f"time: 'period' must be a whole number of rows >= 2 (52 for weeks in "
                         f"a year, 7 for days in a week); got {excerpt(period)}")
+    extras = _extras(raw, node_names, problems)
     if len(problems) > before:
         return None
-    return TimeAxis(index=columns["index"], period=int(period), geo=columns.get("geo"))
-
-
-# ---------------------------------------------------------------------------------------
-# Series along the rows
-# ---------------------------------------------------------------------------------------
-def _series(x: np.ndarray, periods: int | None) -> np.ndarray:
-    """Rows as (series, period): ``periods`` consecutive rows make one series."""
-    n = len(x)
-    periods = periods or n
-    if n % periods:
-        raise DAGError(f"{n} rows do not split into series of {periods} periods")
-    return x.reshape(n // periods, periods)
+    return TimeAxis(index=columns["index"], period=int(period), geo=columns.get("geo"),
+                    **extras)
 
 
 def period_positions(n: int, periods: int | None = None) -> np.ndarray:
@@ -121,61 +188,6 @@ def period_positions(n: int, periods: int | None = None) -> np.ndarray:
     array([0, 1, 2, 3, 4])
     """
     return np.arange(n) % (periods or max(n, 1))
-
-
-def adstock_weights(decay: float, max_lag: int, peak: float | None = None) -> np.ndarray:
-    """Adstock weights for lags ``l = 0..max_lag``, normalised to sum to 1: geometric
-    ``decay**l``, or with a ``peak`` the delayed form ``decay**((l - peak)**2)`` (the effect
-    builds up to lag ``peak``, then fades; the delayed adstock of Jin et al. 2017).
-
-    >>> adstock_weights(0.5, 2).round(4)
-    array([0.5714, 0.2857, 0.1429])
-    >>> int(np.argmax(adstock_weights(0.5, 6, peak=2)))
-    2
-    """
-    lags = np.arange(int(max_lag) + 1)
-    w = np.power(float(decay), lags if peak is None else (lags - float(peak)) ** 2)
-    return w / w.sum()
-
-
-def adstock(x: np.ndarray, decay: float, max_lag: int, periods: int | None = None,
-            peak: float | None = None) -> np.ndarray:
-    """Adstock along the rows: ``y_t = sum_l w_l x_(t-l)`` (weights of
-    :func:`adstock_weights`), spend before the start of a series counted as 0. ``periods``
-    consecutive rows form one series (default: all rows).
-    """
-    w = adstock_weights(decay, max_lag, peak)
-    xs = _series(np.asarray(x, dtype=float), periods)
-    out = np.zeros_like(xs)
-    for lag, weight in enumerate(w):
-        if lag >= xs.shape[1]:
-            break
-        out[:, lag:] += weight * xs[:, : xs.shape[1] - lag]
-    return out.reshape(-1)
-
-
-def time_curve(spec: Mapping[str, Any], period: int, t: np.ndarray, periods: int) -> np.ndarray:
-    """The deterministic part of a time context root at row positions ``t``.
-
-    ``trend: {start, end}`` ramps linearly from ``start`` (first row) to ``end`` (last row of
-    the series); ``seasonality: {amplitude, harmonics, phase}`` is
-    ``amplitude * sum_k sin(2 pi k (t - phase) / period) / k`` over ``k = 1..harmonics``.
-
-    >>> time_curve({"trend": {"start": 0, "end": 1}}, 4, np.arange(3), 3)
-    array([0. , 0.5, 1. ])
-    """
-    out = np.zeros(len(t))
-    trend = spec.get("trend")
-    if trend:
-        frac = t / (periods - 1) if periods > 1 else np.zeros(len(t))
-        out += float(trend["start"]) + (float(trend["end"]) - float(trend["start"])) * frac
-    season = spec.get("seasonality")
-    if season:
-        phase = float(season.get("phase", 0.0))
-        for k in range(1, int(season.get("harmonics", 1)) + 1):
-            out += float(season["amplitude"]) * np.sin(
-                2 * math.pi * k * (t - phase) / period) / k
-    return out
 
 
 # ---------------------------------------------------------------------------------------

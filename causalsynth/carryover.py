@@ -3,11 +3,13 @@
 In a DAG that declares ``time``, this week's revenue answers to this week's spend *and* to the
 spend of the weeks before: a child of a spend node depends on the parent's adstocked series
 ``z_t = sum_l w_l x_(t-l)`` (geometric weights ``decay**l``, normalised; see
-:func:`causalsynth._time.adstock`), not on ``x_t`` alone. :func:`estimate_carryover` estimates
+:func:`causalsynth.media.adstock`), not on ``x_t`` alone. :func:`estimate_carryover` estimates
 each such edge's decay from the table by profile least squares: for fixed decays the child is
 linear in its parents, so each candidate decay (0, 0.05, ..., 0.95) is scored by the residual
-sum of squares of the child's least-squares fit on the adstocked spend and its other parents,
-channels updated in turn until none moves. It runs on the real and on the synthetic table
+sum of squares of the child's least-squares fit on the adstocked spend, its other parents and
+the DAG's time features (trend, season, holidays: :func:`causalsynth.media.row_features`, so a
+table with dates only is read like one with trend and season columns), channels updated in
+turn until none moves. It runs on the real and on the synthetic table
 alike, so a synthetic table that loses the carryover shows it. The maximum lag of an edge (and
 the peak of a delayed adstock) is the one declared in the DAG's simulation block, else 8
 periods (two months of weeks), geometric.
@@ -35,15 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from causalsynth._time import adstock
+from causalsynth.media import DECAY_GRID, DEFAULT_MAX_LAG, adstock, row_features
 
 __all__ = ["DECAY_GRID", "DEFAULT_MAX_LAG", "Carryover", "carryover_edges",
            "estimate_carryover"]
-
-#: candidate decays of every edge
-DECAY_GRID = tuple(round(0.05 * i, 2) for i in range(20))
-#: maximum lag of an edge whose DAG declares none
-DEFAULT_MAX_LAG = 8
 
 
 @dataclass
@@ -133,8 +130,9 @@ def _choose(y: np.ndarray, fixed: np.ndarray, bank: dict[str, np.ndarray], round
     return {p: DECAY_GRID[i] for p, i in choice.items()}
 
 
-def _fixed_columns(data: pd.DataFrame, dag, parents: list[str]) -> np.ndarray:
-    cols = [np.ones(len(data))]
+def _fixed_columns(data: pd.DataFrame, dag, parents: list[str], time: np.ndarray
+                   ) -> np.ndarray:
+    cols = [np.ones(len(data)), *time.T]
     for p in parents:
         if dag.node(p).is_numeric:
             cols.append(data[p].to_numpy(float))
@@ -154,9 +152,16 @@ def estimate_carryover(data: pd.DataFrame, dag, periods: int | None = None) -> C
     peaks: dict[str, dict[str, float | None]] = {}
     columns: dict[tuple[str, str], np.ndarray] = {}
     designs: dict[str, tuple] = {}
-    for child, carried in carryover_edges(dag).items():
+    edges = carryover_edges(dag)
+    time = np.zeros((len(data), 0))
+    if edges:
+        outcome = dag.outcome if dag.outcome in data.columns else None
+        time = row_features(dag, len(data), periods, outcome=None if outcome is None else
+                            data[outcome].to_numpy(float)).values
+    for child, carried in edges.items():
         y = data[child].to_numpy(float)
-        fixed = _fixed_columns(data, dag, [p for p in dag.parents(child) if p not in carried])
+        fixed = _fixed_columns(data, dag, [p for p in dag.parents(child) if p not in carried],
+                               time)
         lags[child] = {p: int(_declared(dag, child, p).get("max_lag", DEFAULT_MAX_LAG))
                        for p in carried}
         peaks[child] = {p: _declared(dag, child, p).get("peak") for p in carried}

@@ -78,9 +78,10 @@ from causalsynth._mmm import channel_truth
 from causalsynth._params import Interval, check_param
 from causalsynth._random import as_generator
 from causalsynth._simulation_block import LINKS, PANEL_KEY, Panel, check_simulation, panel_effects
-from causalsynth._time import adstock, period_positions, time_curve
+from causalsynth._time import period_positions
 from causalsynth.data import from_codes
 from causalsynth.errors import DAGError, InvalidParameterError
+from causalsynth.media import adstock, hill, time_curve
 from causalsynth.scm import parse_interventions, propagate
 
 __all__ = ["DeclaredMechanism", "GroundTruth", "check_simulation", "declared_mechanisms",
@@ -156,9 +157,7 @@ class DeclaredMechanism:
                 x = adstock(x, carry[parent]["decay"], carry[parent]["max_lag"], self.periods,
                             carry[parent].get("peak"))
             if parent in sat:
-                half, shape = float(sat[parent]["half"]), float(sat[parent]["shape"])
-                xs = np.power(np.maximum(x, 0.0), shape)
-                x = xs / (xs + half**shape)
+                x = hill(x, float(sat[parent]["half"]), float(sat[parent]["shape"]))
             eta += float(coef) * x
         if spec.get("segment"):
             seg = spec["segment"]

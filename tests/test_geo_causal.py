@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from causalsynth import load_dag
-from causalsynth._time import adstock_weights
 from causalsynth.carryover import estimate_carryover
 from causalsynth.data import check_data
 from causalsynth.evaluate.causal import compare_causal
 from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
 from causalsynth.evaluate.geo_units import panel_families, panel_units, within_geo
+from causalsynth.media import adstock_weights
 from causalsynth.simulation import panel_of
 
 GEO = load_dag("geo_mmm")

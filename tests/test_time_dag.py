@@ -8,8 +8,9 @@ import pytest
 
 from causalsynth import DAGError, load_dag
 from causalsynth._mmm import channel_truth
-from causalsynth._time import TimeAxis, adstock, adstock_weights
+from causalsynth._time import TimeAxis
 from causalsynth.data import check_data
+from causalsynth.media import adstock, adstock_weights
 from causalsynth.scm import propagate
 from causalsynth.simulation import declared_mechanisms, draw_noise
 

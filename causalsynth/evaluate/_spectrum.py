@@ -18,6 +18,8 @@ Daniell smoothing by averaging neighbouring Fourier frequencies).
 Examples
 --------
 >>> import numpy as np
+
+from causalsynth.media.time import LinearTrend
 >>> t = np.arange(104)
 >>> cycle = np.cos(2 * np.pi * t / 52)[None, :]
 >>> round(float(relative_power(cycle, np.array([1 / 52]))[0]), 1)  # T / 2, less the trend's bit
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from causalsynth.media.time import LinearTrend
+
 __all__ = ["binned_spectrum", "fourier_frequencies", "frequency_edges", "relative_power",
            "run_length_counts"]
 
@@ -38,7 +42,7 @@ def _detrended(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each series less its intercept and linear trend, and which series keep any variance
     (a constant or pure-trend series has nothing left to take a spectrum of)."""
     t = np.arange(x.shape[1], dtype=float)
-    base = np.column_stack([np.ones_like(t), t - t.mean()])
+    base = np.column_stack([np.ones_like(t), *LinearTrend().columns(t, len(t) - 1).values()])
     resid = x - (base @ np.linalg.lstsq(base, x.T, rcond=None)[0]).T
     tss = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     left = (resid ** 2).sum(axis=1)

@@ -23,9 +23,9 @@ from causalsynth._ici import (
     shapley_variance_shares,
     shares_with_se,
 )
-from causalsynth._time import adstock_weights
 from causalsynth.evaluate.gcm import FittedGCM
 from causalsynth.evaluate.gcm_models import is_classified, model_parents
+from causalsynth.media import adstock_weights
 
 __all__ = [
     "EXACT_BUDGET",

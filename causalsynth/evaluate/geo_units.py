@@ -1,5 +1,9 @@
 """Within-geo, per-head units of a geo panel, for the causal comparison's fitted GCM.
 
+The rule itself (sizes, nodes per head, :class:`GeoUnits`, :func:`panel_units`) lives in
+:mod:`causalsynth.media.geo`, shared with ``fit_mmm`` and the series synthesizer; this module
+applies it to both tables of a comparison and describes it for the report.
+
 The geos of a panel differ in size (spend and revenue scale with the number of people in the
 geo) and in baselines (each geo's own level of demand or revenue). A causal model fitted to the
 raw rows mixes both into its mechanisms: revenue against spend across geos of different sizes is
@@ -44,109 +48,13 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 
 from causalsynth.dag import DAG
+from causalsynth.media.geo import SCALE_SLOPE, GeoUnits, panel_units
 
 __all__ = ["SCALE_SLOPE", "GeoUnits", "describe_units", "panel_families", "panel_units",
            "within_geo"]
-
-#: a node is taken per head when the slope of its log geo means on log geo sizes exceeds this
-#: (1: proportional to size, like spend and revenue; 0: unrelated, like a demand index)
-SCALE_SLOPE = 0.5
-
-
-@dataclass(frozen=True)
-class GeoUnits:
-    """How one panel table is put into within-geo, per-head units.
-
-    ``periods`` rows per geo (geo after geo), ``sizes`` one per geo (mean 1), ``scaled`` the
-    nodes divided by their geo's size, ``demeaned`` the nodes whose geo means are removed.
-    """
-
-    periods: int
-    sizes: np.ndarray
-    scaled: tuple[str, ...]
-    demeaned: tuple[str, ...]
-
-    @property
-    def n_geos(self) -> int:
-        return len(self.sizes)
-
-    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
-        """A new table in these units (rows and columns as given; ``table`` is not modified)."""
-        out = table.copy()
-        rows_size = np.repeat(self.sizes, self.periods)
-        for node in self.demeaned:
-            x = table[node].to_numpy(float)
-            if node in self.scaled:
-                x = x / rows_size
-            by_geo = x.reshape(self.n_geos, self.periods)
-            x = (by_geo - by_geo.mean(axis=1, keepdims=True) + by_geo.mean()).reshape(-1)
-            out[node] = x
-        return out
-
-
-def _geo_means(x: np.ndarray, periods: int) -> np.ndarray:
-    return x.reshape(-1, periods).mean(axis=1)
-
-
-def _sizes(table: pd.DataFrame, dag: DAG, periods: int, outcome: str) -> np.ndarray:
-    """Each geo's mean outcome over the mean of all rows; all 1 when the outcome is not a
-    positive quantity in every geo (no size can be read from it)."""
-    n_geos = len(table) // periods
-    if not dag.node(outcome).is_numeric:
-        return np.ones(n_geos)
-    means = _geo_means(table[outcome].to_numpy(float), periods)
-    if not np.all(np.isfinite(means)) or np.any(means <= 0):
-        return np.ones(n_geos)
-    return means / means.mean()
-
-
-def _scaled(table: pd.DataFrame, dag: DAG, periods: int, sizes: np.ndarray,
-            outcome: str) -> tuple[str, ...]:
-    """Numeric nodes whose geo means grow with the geo sizes (log-log slope > SCALE_SLOPE)."""
-    log_size = np.log(sizes)
-    if np.var(log_size) < 1e-12:
-        return ()
-    out = []
-    for node in dag.nodes:
-        if not dag.node(node).is_numeric:
-            continue
-        means = _geo_means(table[node].to_numpy(float), periods)
-        if node != outcome and (np.any(means <= 0) or not np.all(np.isfinite(means))):
-            continue
-        slope = np.cov(np.log(means), log_size)[0, 1] / np.var(log_size, ddof=1)
-        if node == outcome or slope > SCALE_SLOPE:
-            out.append(node)
-    return tuple(out)
-
-
-def panel_units(table: pd.DataFrame, dag: DAG, periods: int | None,
-                scaled: tuple[str, ...] | None = None, target: str | None = None
-                ) -> GeoUnits | None:
-    """The within-geo, per-head units of a panel table, or None when it is not a panel.
-
-    ``table``: typed node columns (:func:`causalsynth.data.check_data`), geo after geo,
-    ``periods`` rows per geo; None when the DAG declares no geo column or the table holds
-    fewer than two whole geos. ``scaled``: the nodes taken per head (default: read from this
-    table; pass the real table's choice for the synthetic one, so both are measured alike).
-    Sizes always come from the table's own geos (``target``'s geo means, default the DAG's
-    outcome).
-    """
-    if (dag.time is None or dag.time.geo is None or not periods
-            or len(table) % periods or len(table) // periods < 2):
-        return None
-    outcome = target or dag.outcome
-    sizes = _sizes(table, dag, periods, outcome)
-    if scaled is None:
-        scaled = _scaled(table, dag, periods, sizes, outcome)
-    demeaned = tuple(n for n in dag.nodes if dag.node(n).is_numeric)
-    return GeoUnits(periods=int(periods), sizes=sizes, scaled=tuple(scaled),
-                    demeaned=demeaned)
 
 
 def within_geo(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG,

@@ -1,12 +1,16 @@
 """A fast marketing mix model for a time-indexed DAG: ``fit_mmm``.
 
 The outcome (revenue) of each week is regressed on the declared controls (the outcome's parents
-that are neither spend nor driven by spend: trend, season, demand, events...) and, per spend
-channel among the outcome's ancestors, a carryover then saturation transform of its spend::
+that are neither spend nor driven by spend: trend, season, demand, events...), the DAG's **time
+features** (a linear trend and Fourier terms of the declared period, public holidays of a
+declared ``country``, declared event nodes: :mod:`causalsynth.media.time`, the same ones
+``check_dag`` conditions on; a table with dates only is fitted like one with trend and season
+columns) and, per spend channel among the outcome's ancestors, a carryover then saturation
+transform of its spend::
 
     y_t = a + controls_t b + sum_k c_k hill(adstock(x_k; decay_k)_t; half_k, shape_k) + e_t
 
-``adstock`` is the geometric carryover of :func:`causalsynth._time.adstock` (weights
+``adstock`` is the geometric carryover of :func:`causalsynth.media.adstock` (weights
 ``decay**l``, ``l = 0..max_lag``, normalised; spend before the first week counted as 0) and
 ``hill(z) = z**s / (z**s + half**s)``, the same definitions the simulator uses. The transform
 parameters are *estimated* by profile least squares: for fixed ``(decay, half, shape)`` the
@@ -18,7 +22,10 @@ the Frisch-Waugh-Lovell identity (the gain of a column ``z`` against residuals `
 other regressors is ``(z'r)**2 / z'z``), then a bounded quasi-Newton step refines all
 transform parameters jointly from the best grid point. Every candidate has the same number of
 parameters, so the in-sample error is the penalised error of any size penalty. Candidates with
-a negative media coefficient are excluded (spend does not destroy revenue).
+a negative media coefficient are excluded (spend does not destroy revenue). An estimate at
+the edge of its range (decay at the top of the grid, half-saturation or shape at either end)
+is named in the ``at_bound`` column: the data did not settle it inside the range (long
+carryover standing in for an unmodelled trend is the usual cause).
 
 Why Hill rather than ``1 - exp(-x / lambda)``: the Hill family contains S-shaped curves
 (``shape > 1``) and, at ``shape = 1``, the concave ones; ``1 - exp(-x/lambda)`` is concave
@@ -57,26 +64,29 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from causalsynth._mmm import CURVE_MULTIPLIERS, media_channels
+from causalsynth._mmm import CURVE_MULTIPLIERS
 from causalsynth._params import Interval, check_param
-from causalsynth._time import adstock
 from causalsynth.dag import load_dag
-from causalsynth.data import check_data, series_layout
-from causalsynth.errors import DAGError, DataError
+from causalsynth.evaluate.mmm_design import Design, build_design, prior, within
 from causalsynth.evaluate.resample import block_length, resampler
+from causalsynth.media import DECAY_GRID, HALF_GRID, SHAPE_GRID
 
-__all__ = ["DECAYS", "HALVES", "MAX_MULTIPLIER", "SHAPES", "MMMFit", "fit_mmm"]
+__all__ = ["DECAYS", "HALVES", "MAX_BOOTSTRAP", "MAX_MULTIPLIER", "SHAPES", "MMMFit",
+           "fit_mmm"]
 
-#: adstock decays tried for every channel
-DECAYS = tuple(round(0.05 * i, 2) for i in range(20))
+#: adstock decays tried for every channel (the media rules' grid)
+DECAYS = DECAY_GRID
 #: Hill half-saturation points tried, in multiples of the channel's mean weekly spend
-HALVES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
+HALVES = HALF_GRID
 #: Hill shapes tried
-SHAPES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+SHAPES = SHAPE_GRID
 #: the budget split moves each channel between no spend and this multiple of today's
 MAX_MULTIPLIER = 3.0
-#: carryover length when the DAG's simulation block declares none for a channel
-DEFAULT_MAX_LAG = 8
+#: most bootstrap refits (a refit of 156 weeks takes ~0.05 s, of a 40-geo panel ~1 s; 2,000
+#: percentile intervals are steady to well under their own width)
+MAX_BOOTSTRAP = 2000
+#: the range the refinement keeps the shape in (the grid's ends widened)
+SHAPE_BOUNDS = (0.8, 3.5)
 
 
 @dataclass
@@ -89,14 +99,20 @@ class MMMFit:
         ``max_lag``, ``half`` (in spend units), ``shape``, ``coef`` (revenue at full
         saturation), ``contribution_share`` (percent), ``roas``, ``mroas``; with a bootstrap
         also ``<metric>_low`` / ``<metric>_high`` (95 % percentile intervals) for ``roas``,
-        ``mroas``, ``contribution_share`` and ``decay``.
+        ``mroas``, ``contribution_share`` and ``decay``. ``at_bound`` names the transform
+        parameters estimated at the edge of their range ("decay", "half, shape"; "" when
+        none): such a channel's ROAS rests on a curve the data did not settle.
     budget : one row per channel: current and optimal mean weekly ``spend`` and ``share``
         (percent of the budget), the ``multiplier`` of the observed series and the modelled
         mean weekly ``contribution`` at both.
     budget_gain : modelled revenue gain per week of the optimal split (>= 0).
     response_curves : ``channel, multiplier, spend, contribution`` (mean per week), the
         layout of ``GroundTruth.response_curves``.
-    controls : fitted coefficients of the intercept and the controls.
+    controls : fitted coefficients of the intercept and the controls (declared ones, then
+        the time features ``trend``, ``sin1``, ``cos1``, ..., ``holidays`` not already spanned).
+    warnings : named problems of the inputs ("sparse_channel: ...", "outlier: ...",
+        "nonpositive_outcome: ...") and of the estimates ("at_bound: ...").
+    time_features : names of the time features the model conditioned on.
     """
 
     outcome: str
@@ -111,147 +127,19 @@ class MMMFit:
     block: int | None = None
     seconds: float = 0.0
     bootstrap: pd.DataFrame | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+    time_features: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
         return {"outcome": self.outcome, "n_weeks": self.n_weeks, "r2": self.r2,
                 "n_bootstrap": self.n_bootstrap, "block": self.block,
                 "seconds": self.seconds, "controls": dict(self.controls),
+                "warnings": list(self.warnings), "time_features": list(self.time_features),
                 "channels": self.channels.to_dict(orient="records"),
                 "budget": self.budget.to_dict(orient="records"),
                 "budget_gain": self.budget_gain,
                 "response_curves": self.response_curves.to_dict(orient="records")}
-
-
-# ---------------------------------------------------------------------------------------
-# Design
-# ---------------------------------------------------------------------------------------
-def _hill(z: np.ndarray, half: float, shape: float) -> np.ndarray:
-    zs = np.power(np.maximum(z, 0.0), shape)
-    return zs / (zs + half**shape)
-
-
-@dataclass
-class _Design:
-    y: np.ndarray
-    controls: np.ndarray            # n x p, intercept first
-    control_names: list[str]
-    channels: list[str]
-    spend: list[np.ndarray]         # observed series per channel
-    max_lag: list[int]
-    scale: list[float]              # mean weekly spend (half = multiple of it)
-    peak: list[float | None]        # declared delayed-adstock peak per channel (None: geometric)
-    grid: list[tuple[float, float, float]]  # (decay, half multiple, shape), shared
-    bank: list[np.ndarray]          # n x len(grid) transformed columns per channel
-    penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per grid point
-    periods: int | None = None      # rows per series (a geo panel); None: one series
-    weights: np.ndarray | None = None  # per row: the geo's size (y and spend were divided)
-    # what the grid search regresses on: y and the controls, or for a panel the same demeaned
-    # within each geo (the geo intercepts partialled out, Frisch-Waugh-Lovell; the bank is
-    # demeaned alike), so each step projects on a few columns instead of one per geo
-    search: tuple[np.ndarray, np.ndarray] | None = None
-
-    @property
-    def n_weeks(self) -> int:
-        return self.periods or len(self.y)
-
-    def total(self, k: int, mult: float = 1.0) -> float:
-        """Channel ``k``'s spend over the whole table, in the data's units."""
-        return mult * float(np.sum(self.spend[k] * self.weights))
-
-    def column(self, k: int, params: tuple[float, float, float], mult: float = 1.0
-               ) -> np.ndarray:
-        decay, half, shape = params
-        return _hill(adstock(self.spend[k] * mult, decay, self.max_lag[k], self.periods,
-                             self.peak[k]), half * self.scale[k], shape)
-
-
-PRIOR = {"half_sd": math.log(2.0), "shape": 1.5, "shape_sd": 0.75}
-
-
-def _prior(half: float, shape: float) -> float:
-    """Negative log prior of a saturation: half near the mean spend, shape near 1.5."""
-    if not PRIOR:
-        return 0.0
-    return (0.5 * (math.log(half) / PRIOR["half_sd"]) ** 2
-            + 0.5 * ((shape - PRIOR["shape"]) / PRIOR["shape_sd"]) ** 2)
-
-
-def _design(table: pd.DataFrame, dag, periods: int | None = None) -> _Design:
-    if dag.time is None:
-        raise DAGError(f"DAG {dag.name!r} has no 'time' block; fit_mmm needs rows that are "
-                       f"consecutive periods: declare time: {{index: week, period: 52}}")
-    outcome = dag.outcome
-    channels = media_channels(dag, outcome)
-    if not channels:
-        raise DAGError(f"DAG {dag.name!r} has no numeric spend node among the ancestors of "
-                       f"{outcome!r}; a media mix model needs at least one channel")
-    if isinstance(table, pd.DataFrame) and dag.time.index in table.columns:
-        table = table.sort_values(dag.time.index, kind="stable").drop(columns=dag.time.index)
-    if periods is None and dag.time.geo is not None:
-        periods = series_layout(table, dag).periods
-    data = check_data(table, dag)
-    n_series = len(data) // periods if periods else 1
-    controls = [p for p in dag.parents(outcome)  # parents not driven by spend (no mediator)
-                if p not in channels and not set(channels) & set(dag.ancestors(p))]
-    cols, names = [np.ones(len(data))], ["intercept"]
-    y = data[outcome].to_numpy(float)
-    weights = np.ones(len(data))
-    if n_series > 1:  # a panel: each geo in units of its size (its mean revenue), own baseline
-        means = y.reshape(n_series, periods).mean(axis=1)
-        weights = np.repeat(means / means.mean(), periods)
-        for g in range(1, n_series):
-            cols.append(np.repeat(np.arange(n_series) == g, periods).astype(float))
-            names.append(f"geo {g}")
-    for c in controls:
-        if dag.node(c).type == "categorical":
-            for cat in dag.node(c).categories[1:]:
-                cols.append((data[c] == cat).to_numpy(float))
-                names.append(f"{c}={cat}")
-        else:
-            cols.append(data[c].to_numpy(float))
-            names.append(c)
-    carry = ((dag.simulation or {}).get(outcome, {}) or {}).get("carryover", {}) or {}
-    spend = [data[c].to_numpy(float) / weights for c in channels]
-    if any(np.any(x < 0) for x in spend):
-        raise DataError("spend columns must be >= 0 for a media mix model")
-    lags = [int(carry.get(c, {}).get("max_lag", DEFAULT_MAX_LAG)) for c in channels]
-    too_long = [f"{c} (max_lag {lag})" for c, lag in zip(channels, lags, strict=True)
-                if lag >= (periods or len(data))]
-    if too_long:
-        raise DataError(f"carryover reaches back further than the series is long "
-                        f"({periods or len(data)} periods): {', '.join(too_long)}; give a longer "
-                        f"series or declare a shorter max_lag")
-    grid = [(d, h, s) for d in DECAYS for h in HALVES for s in SHAPES]
-    design = _Design(y=y / weights, controls=np.column_stack(cols),
-                     control_names=names, channels=channels, spend=spend,
-                     max_lag=lags,
-                     scale=[max(float(np.mean(x)), 1e-12) for x in spend], grid=grid, bank=[],
-                     peak=[carry.get(c, {}).get("peak") for c in channels],
-                     periods=periods if n_series > 1 else None, weights=weights)
-    design.penalty = np.array([_prior(h, s_) for _, h, s_ in grid])
-    for k in range(len(channels)):
-        bank = np.empty((len(data), len(grid)))
-        i = 0
-        for d in DECAYS:
-            z = adstock(spend[k], d, design.max_lag[k], design.periods, design.peak[k])
-            for h in HALVES:
-                for s in SHAPES:
-                    bank[:, i] = _hill(z, h * design.scale[k], s)
-                    i += 1
-        design.bank.append(_within(bank, design.periods))
-    design.search = ((design.y, design.controls) if not design.periods else
-                     (_within(design.y, periods),
-                      _within(design.controls[:, n_series:], periods)))  # no geo intercepts
-    return design
-
-
-def _within(x: np.ndarray, periods: int | None) -> np.ndarray:
-    """``x`` (rows series after series) minus each series' mean; unchanged without series."""
-    if not periods:
-        return x
-    shaped = x.reshape(-1, periods, *x.shape[1:])
-    return (shaped - shaped.mean(axis=1, keepdims=True)).reshape(x.shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -270,7 +158,7 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return coef, float(resid @ resid)
 
 
-def _cd(design: _Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> list[int]:
+def _cd(design: Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> list[int]:
     """Grid index per channel by coordinate descent on the profile residual sum of squares."""
     y, ctrl = design.search[0][rows], design.search[1][rows]
     banks = [b[rows] for b in design.bank]
@@ -293,14 +181,14 @@ def _cd(design: _Design, rows: np.ndarray, start: list[int], rounds: int = 6) ->
     return choice
 
 
-def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, float]]
+def _refine(design: Design, rows: np.ndarray, params: list[tuple[float, float, float]]
             ) -> list[tuple[float, float, float]]:
     """Joint bounded refinement of the grid point (decay, log half, shape per channel)."""
     y, ctrl = design.search[0][rows], design.search[1][rows]
     k = len(params)
 
     def column(i: int, p: tuple[float, float, float]) -> np.ndarray:
-        return _within(design.column(i, p), design.periods)[rows]
+        return within(design.column(i, p), design.periods)[rows]
 
     def unpack(v: np.ndarray) -> list[tuple[float, float, float]]:
         return [(v[3 * i], math.exp(v[3 * i + 1]), v[3 * i + 2]) for i in range(k)]
@@ -308,13 +196,13 @@ def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, 
     def rss(v: np.ndarray) -> float:
         cols = [column(i, p) for i, p in enumerate(unpack(v))]
         value = _ols(np.column_stack([ctrl, *cols]), y)[1]
-        return value + 2.0 * sigma2 * sum(_prior(h, s) for _, h, s in unpack(v))
+        return value + 2.0 * sigma2 * sum(prior(h, s) for _, h, s in unpack(v))
 
     x0 = np.column_stack([ctrl, *[column(i, p) for i, p in enumerate(params)]])
     sigma2 = _ols(x0, y)[1] / max(len(y) - x0.shape[1], 1)
     v0 = np.array([x for d, h, s in params for x in (d, math.log(h), s)])
     bounds = [b for _ in range(k) for b in ((0.0, 0.95), (math.log(HALVES[0]),
-                                                          math.log(HALVES[-1])), (0.8, 3.5))]
+                                                          math.log(HALVES[-1])), SHAPE_BOUNDS)]
     f0 = rss(v0)
     res = optimize.minimize(rss, v0, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": 60, "eps": 1e-4})
@@ -326,7 +214,7 @@ def _refine(design: _Design, rows: np.ndarray, params: list[tuple[float, float, 
     return new if np.all(coef[-k:] >= 0) else params
 
 
-def _estimate(design: _Design, rows: np.ndarray, start: list[int], refine: bool = True
+def _estimate(design: Design, rows: np.ndarray, start: list[int], refine: bool = True
               ) -> tuple[list[tuple[float, float, float]], np.ndarray]:
     choice = _cd(design, rows, start)
     params = [design.grid[i] for i in choice]
@@ -338,13 +226,13 @@ def _estimate(design: _Design, rows: np.ndarray, start: list[int], refine: bool 
     return params, coef
 
 
-def _contribution(design: _Design, k: int, params, coef: float, mult: float) -> float:
+def _contribution(design: Design, k: int, params, coef: float, mult: float) -> float:
     """Modelled revenue of channel ``k`` over the table with its spend times ``mult`` (each
     geo's rows scaled back by its size)."""
     return coef * float(np.sum(design.column(k, params, mult) * design.weights))
 
 
-def _metrics(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
+def _metrics(design: Design, params, coefs: np.ndarray) -> pd.DataFrame:
     rows = []
     for k, (p, c) in enumerate(zip(params, coefs, strict=True)):
         total = design.total(k)
@@ -363,7 +251,7 @@ def _metrics(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
     return out.drop(columns="contribution")
 
 
-def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, float]:
+def _budget(design: Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, float]:
     """Optimal split of the same total budget: multipliers of each observed series."""
     n, k = design.n_weeks, len(params)
     totals = np.array([design.total(i) for i in range(k)])
@@ -394,13 +282,27 @@ def _budget(design: _Design, params, coefs: np.ndarray) -> tuple[pd.DataFrame, f
     return frame, float(sum(opt) - sum(now))
 
 
-def _curves(design: _Design, params, coefs: np.ndarray) -> pd.DataFrame:
+def _curves(design: Design, params, coefs: np.ndarray) -> pd.DataFrame:
     n = design.n_weeks
     return pd.DataFrame(
         [(ch, m, design.total(k, m) / n,
           _contribution(design, k, params[k], coefs[k], m) / n)
          for k, ch in enumerate(design.channels) for m in CURVE_MULTIPLIERS],
         columns=["channel", "multiplier", "spend", "contribution"])
+
+
+def _at_bound(params: tuple[float, float, float], refine: bool) -> str:
+    """The transform parameters of a channel at the edge of their range ("" when none): the
+    decay at the top of the grid, the half-saturation at either end, the shape at either end
+    of the refinement's range (without refinement only at the top: shape 1 is the concave
+    curve, a common answer, not an edge the data pressed against)."""
+    decay, half, shape = params
+    low, high = SHAPE_BOUNDS if refine else (-math.inf, SHAPES[-1])
+    hits = [name for name, hit in (
+        ("decay", decay >= DECAYS[-1] - 1e-6),
+        ("half", half <= HALVES[0] * (1 + 1e-6) or half >= HALVES[-1] * (1 - 1e-6)),
+        ("shape", shape <= low + 1e-6 or shape >= high - 1e-6)) if hit]
+    return ", ".join(hits)
 
 
 def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
@@ -417,7 +319,8 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
         ancestors. ``max_lag`` per channel comes from the carryover declared in its simulation
         block, else :data:`DEFAULT_MAX_LAG`.
     seed : seed of the bootstrap.
-    n_bootstrap : number of moving-block bootstrap refits (0: no intervals).
+    n_bootstrap : number of moving-block bootstrap refits (0: no intervals; at most
+        :data:`MAX_BOOTSTRAP`).
     block : block length in periods (default: 10, at most a quarter of the series).
     refine : refine the grid estimate jointly by bounded quasi-Newton steps.
     n_resample : periods per bootstrap replicate (default: the series' length); a synthetic
@@ -438,12 +341,12 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     >>> {"roas_low", "roas_high"} <= set(fit.channels.columns)
     True
     """
-    check_param("n_bootstrap", n_bootstrap, Interval(int, 0, None), owner="fit_mmm")
+    check_param("n_bootstrap", n_bootstrap, Interval(int, 0, MAX_BOOTSTRAP), owner="fit_mmm")
     check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
     check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
     dag = load_dag(dag)
-    design = _design(table, dag, periods)
+    design = build_design(table, dag, periods)
     n = len(design.y)
     everything = np.arange(n)
     start = [design.grid.index((0.5, 1.0, 1.5))] * len(design.channels)
@@ -451,6 +354,12 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     p = design.controls.shape[1]
     media = coef[p:]
     channels = _metrics(design, params, media)
+    channels.insert(channels.columns.get_loc("coef"), "at_bound",
+                    [_at_bound(q, refine) for q in params])
+    notes = list(design.warnings) + [
+        f"at_bound: {c}'s {b} at the edge of its range; its ROAS rests on a curve the data did "
+        f"not settle (check for an unmodelled trend, season or event)"
+        for c, b in zip(channels["channel"], channels["at_bound"], strict=True) if b]
     fitted = np.column_stack([design.controls, *[design.column(k, q) for k, q in
                                                  enumerate(params)]]) @ coef
     r2 = 1.0 - float(np.sum((design.y - fitted) ** 2)) / float(
@@ -483,4 +392,5 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
                   r2=r2,
                   n_weeks=design.n_weeks, n_bootstrap=n_bootstrap,
                   block=block if n_bootstrap and not design.periods else None,
-                  seconds=_clock.perf_counter() - start_time, bootstrap=boot)
+                  seconds=_clock.perf_counter() - start_time, bootstrap=boot, warnings=notes,
+                  time_features=design.time_names)

@@ -8,7 +8,9 @@ wrong on such rows:
   the DAG rarely lists as nodes: two spends planned with the season are correlated although
   neither causes the other. The tests therefore also condition on the **time context**
   (:func:`time_context`): an intercept, a linear trend in the period, ``harmonics`` Fourier
-  pairs ``sin/cos(2 pi k t / period)`` and, on panels, one fixed effect per geo;
+  pairs ``sin/cos(2 pi k t / period)`` and, on panels, one fixed effect per geo: the time
+  features of :mod:`causalsynth.media.time`, the ones ``fit_mmm``, the fitted causal model,
+  DML and the series synthesizer condition on;
 * weeks are **autocorrelated**: n weeks hold fewer than n independent observations. The
   generalised covariance measure is the sum of the residual products ``R_t = r_x,t r_y,t``;
   :func:`series_z` divides it by a standard error for autocorrelated rows: the robust
@@ -44,20 +46,24 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from causalsynth.errors import DataError, excerpt
+from causalsynth.media.time import (
+    DEFAULT_HARMONICS,
+    FourierSeason,
+    LinearTrend,
+    choose_harmonics,
+)
 
 __all__ = ["HARMONICS", "TimeRows", "lag1_autocorrelation", "partial_out", "scale_within_geo",
            "series_z", "time_context", "time_rows"]
 
-#: Fourier harmonics of the declared period in the time context (two: a yearly shape with
-#: one peak and one trough of different widths, as most weekly sales curves have)
-HARMONICS = 2
+#: Fourier harmonics of the declared period in the time context when the DAG names none
+HARMONICS = DEFAULT_HARMONICS
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ class TimeRows:
                 f"{geo}")
 
 
-def time_rows(data: pd.DataFrame, dag, harmonics: int = HARMONICS
+def time_rows(data: pd.DataFrame, dag, harmonics: int | None = None
               ) -> tuple[pd.DataFrame, TimeRows]:
     """The nodes of a time-indexed table in (geo, period) order, and where each row sits.
 
@@ -122,6 +128,8 @@ def time_rows(data: pd.DataFrame, dag, harmonics: int = HARMONICS
     their given order (within each geo). A panel DAG (``time.geo``) needs its geo column.
     Index values may be dates (text or datetime: positions in steps of the most common
     gap), numbers (steps of the smallest gap) or other labels (their sorted order).
+    ``harmonics``: Fourier pairs of the time context (default: the DAG's ``time.harmonics``;
+    ``auto`` is chosen from the outcome, as every estimator chooses it).
 
     Examples
     --------
@@ -163,6 +171,13 @@ def time_rows(data: pd.DataFrame, dag, harmonics: int = HARMONICS
                             + ": aggregate or drop the duplicate rows")
     dropped = [c for c in (axis.index, axis.geo) if c is not None and c in data.columns]
     frame = data.drop(columns=dropped).iloc[order].reset_index(drop=True)
+    if harmonics is None:
+        harmonics = axis.harmonics
+    if harmonics == "auto":
+        outcome = dag.outcome if dag.outcome in frame.columns else None
+        harmonics = (choose_harmonics(frame[outcome].to_numpy(float), position[order],
+                                      axis.period) if outcome and dag.node(outcome).is_numeric
+                     else HARMONICS)
     rows = TimeRows(position[order] - position.min(), axis.period,
                     None if geo is None else geo[order], harmonics)
     return frame, rows
@@ -212,12 +227,8 @@ def time_context(position: np.ndarray, period: int, harmonics: int = HARMONICS,
         cols = [np.ones(len(t))]
     else:
         cols = [(geo == g).astype(float) for g in np.unique(geo)]
-    cols.append((t - t.min()) / span if len(t) else t)
-    for k in range(1, int(harmonics) + 1):
-        for f in (np.sin, np.cos):
-            col = f(2 * math.pi * k * t / period)
-            if np.ptp(col) > 1e-9:
-                cols.append(col)
+    cols += LinearTrend().columns(t - t.min() if len(t) else t, span).values()
+    cols += FourierSeason(period, int(harmonics)).columns(t).values()
     return np.column_stack(cols)
 
 

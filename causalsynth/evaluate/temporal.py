@@ -56,6 +56,7 @@ from causalsynth.evaluate._spectrum import (
     run_length_counts,
 )
 from causalsynth.evaluate.metric import jsonable
+from causalsynth.media.time import FourierSeason, LinearTrend
 
 __all__ = ["ACF_TARGET", "MAX_LAG", "MAX_RUN", "SPECTRUM_POINTS", "autocorrelation_diff",
            "cross_correlation_diff", "seasonal_power_diff", "seasonal_share_diff",
@@ -211,9 +212,8 @@ def _seasonal_share(x: np.ndarray, period: int, harmonics: int) -> float:
     """Mean over series of the share of the detrended variance (after an intercept and a linear
     trend) that harmonics 1..H of ``period`` explain; NaN when every series is a pure trend."""
     t = np.arange(x.shape[1], dtype=float)
-    base = np.column_stack([np.ones_like(t), t - t.mean()])
-    full = np.column_stack([base, *(f(2 * np.pi * h * t / period) for h in
-                                    range(1, harmonics + 1) for f in (np.sin, np.cos))])
+    base = np.column_stack([np.ones_like(t), *LinearTrend().columns(t, len(t) - 1).values()])
+    full = np.column_stack([base, *FourierSeason(period, harmonics).columns(t).values()])
     tss = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     detrended, seasonal = (((x.T - b @ np.linalg.lstsq(b, x.T, rcond=None)[0]) ** 2).sum(axis=0)
                            for b in (base, full))

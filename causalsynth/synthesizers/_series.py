@@ -60,29 +60,32 @@ from causalsynth.carryover import estimate_carryover
 from causalsynth.dag import DAG
 from causalsynth.data import from_codes
 from causalsynth.errors import DAGError, InvalidParameterError
-from causalsynth.evaluate.geo_units import panel_units
+from causalsynth.media import hill, row_features
+from causalsynth.media.geo import panel_units
 from causalsynth.synthesizers._fitting import Smooth1D
 
-__all__ = ["TIME_INPUTS", "SeriesMechanism", "SeriesModel", "SeriesPlan", "schedule_per_row",
+__all__ = ["SeriesMechanism", "SeriesModel", "SeriesPlan", "schedule_per_row",
            "series_shape", "time_columns"]
 
-#: inputs of a root on a time DAG: trend, then sine and cosine of three harmonics
-TIME_INPUTS = ("~trend", "~sin1", "~cos1", "~sin2", "~cos2", "~sin3", "~cos3")
 _SAT = "~saturation:"
 _GEO_MEAN = "~geo mean:"
 _MAX_RHO = 0.95
 _COPULA_P = 0.01
 
 
-def _time_values(periods: int, period: int, train_periods: int, n_series: int
+def _time_values(dag: DAG, layout: SeriesLayout, periods: int, n_series: int,
+                 outcome: np.ndarray | None = None, harmonics: int | None = None
                  ) -> dict[str, np.ndarray]:
-    """The time inputs of every row (``n_series`` series of ``periods`` rows)."""
-    t = np.arange(periods, dtype=float)
-    out = {"~trend": t / max(train_periods - 1, 1)}
-    for k in (1, 2, 3):
-        angle = 2 * math.pi * k * t / period
-        out[f"~sin{k}"], out[f"~cos{k}"] = np.sin(angle), np.cos(angle)
-    return {name: np.tile(v, n_series) for name, v in out.items()}
+    """The time inputs of every row (``n_series`` series of ``periods`` rows): the DAG's time
+    features (:func:`causalsynth.media.row_features`), the trend scaled by the real series'
+    length so that it continues when more periods are sampled; dates (for holidays) continue
+    the real index."""
+    dates = None
+    if dag.time.country and layout.index and isinstance(layout.index[0], pd.Timestamp):
+        dates = np.tile(_index_values(layout.index, periods), n_series)
+    feats = row_features(dag, n_series * periods, periods, outcome=outcome, dates=dates,
+                         span=max(layout.periods - 1, 1), harmonics=harmonics)
+    return {f"~{name}": feats.values[:, i] for i, name in enumerate(feats.names)}
 
 
 def _lag1(q: np.ndarray, periods: int) -> float:
@@ -166,7 +169,11 @@ class SeriesModel:
             for p in decays:
                 positive = adstocked[p][adstocked[p] > 0]
                 self.half_[(child, p)] = float(np.median(positive)) if len(positive) else 1.0
-        times = _time_values(self.periods, self.period, self.periods, layout.n_series)
+        outcome = values.get(dag.outcome) if dag.outcome else None
+        times = _time_values(dag, layout, self.periods, layout.n_series, outcome)
+        #: the time features every node's model reads (the DAG's, as check_dag's)
+        self.time_inputs_ = tuple(times)
+        self.harmonics_ = sum(name.startswith("~sin") for name in times) or None
         self.models_, q, zero_rho, self.geo_inputs_ = {}, {}, {}, {}
         for name in dag.nodes:
             self.geo_inputs_[name] = self._geo_inputs(name, per_head, times)
@@ -182,7 +189,7 @@ class SeriesModel:
     # ---- geo sizes ---------------------------------------------------------------------
     def _fit_sizes(self, values: Mapping[str, np.ndarray]) -> None:
         """Each geo's size and the nodes that scale with it, read as the causal comparison
-        reads them (:func:`causalsynth.evaluate.geo_units.panel_units`: the geo's mean
+        reads them (:func:`causalsynth.media.geo.panel_units`: the geo's mean
         outcome over the mean of all; nodes whose geo means grow at least half as fast)."""
         units = None
         if self.layout.n_series >= 2 and self.dag.outcome:
@@ -204,16 +211,16 @@ class SeriesModel:
         spend and its saturating basis for a child of spend, and on a panel each geo's mean
         of the numeric inputs (``plan``: recorded there, or read from it when fixed)."""
         parents = self.dag.parents(name)
+        out = {**values, **times}
         if not parents:
-            return {**values, **times}
-        out = dict(values)
+            return out
         decays = self.carry_.decays.get(name)
         if decays:
             carry = dataclasses.replace(self.carry_, periods=periods)
             out.update(carry.transform(name, {p: values[p] for p in decays}))
             for p in decays:
                 a = np.maximum(out[p], 0.0)
-                out[f"{_SAT}{p}"] = a / (a + self.half_[(name, p)])
+                out[f"{_SAT}{p}"] = hill(a, self.half_[(name, p)], 1.0)
         for i in getattr(self, "geo_inputs_", {}).get(name, ()):
             key = (name, i)
             if plan is not None and plan.fixed and key in plan.geo_means:
@@ -248,10 +255,11 @@ class SeriesModel:
         """The input names of a node's model."""
         parents = self.dag.parents(name)
         if not parents:
-            return TIME_INPUTS
+            return self.time_inputs_
         decays = self.carry_.decays.get(name) or {}
         geo = getattr(self, "geo_inputs_", {}).get(name, ())
-        return (*parents, *(f"{_SAT}{p}" for p in decays), *(f"{_GEO_MEAN}{i}" for i in geo))
+        return (*parents, *(f"{_SAT}{p}" for p in decays), *self.time_inputs_,
+                *(f"{_GEO_MEAN}{i}" for i in geo))
 
     # ---- the noise ----------------------------------------------------------------------
     def _fit_noise(self, q: Mapping[str, np.ndarray], zero_rho: Mapping[str, float],
@@ -341,7 +349,8 @@ class SeriesModel:
             u0 = special.ndtr(math.sqrt(tau) * geo[:, [1 + j]] + math.sqrt(1 - tau) * w)
             u1 = special.ndtr(_ar1(zero_shocks[..., j], self.zero_rho_.get(name, 0.0)))
             noise[name] = np.column_stack([u0.ravel(), u1.ravel()])
-        inputs = _time_values(periods, self.period, self.periods, n_series)
+        inputs = _time_values(self.dag, self.layout, periods, n_series,
+                              harmonics=self.harmonics_)
         return SeriesPlan(n_series, periods, np.repeat(sizes, periods), inputs, noise)
 
     def mechanisms(self, plan: SeriesPlan) -> dict[str, SeriesMechanism]:

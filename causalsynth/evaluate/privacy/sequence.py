@@ -59,6 +59,7 @@ from causalsynth.errors import DAGError, DataError
 from causalsynth.evaluate._shared import TABLES, Tables, distinct_rows, nearest_distinct, prepare
 from causalsynth.evaluate.metric import MetricResult, MetricSpec, measures
 from causalsynth.evaluate.privacy._common import NEEDS_HOLDOUT, no_holdout
+from causalsynth.media.time import LinearTrend
 
 __all__ = [
     "MAX_PAIRS",
@@ -188,13 +189,15 @@ def _trend_free(t: Tables, name: str) -> np.ndarray:
     on the real series (one slope, each series centred on its own mean)."""
     lengths, x = series_lengths(t, "real"), t.encoded("real")
     n_num = len(t.encoder.numeric_)
-    ids, pos = _series_ids(lengths), _positions(t, "real").astype(float)
+    ids = _series_ids(lengths)
+    pos = LinearTrend().columns(_positions(t, "real"), 1.0)["trend"]  # the drift in periods
     centre = pd.DataFrame(np.column_stack([pos, x[:, :n_num]])).groupby(ids).transform("mean")
     dev = np.column_stack([pos, x[:, :n_num]]) - centre.to_numpy()
     spread = float(dev[:, 0] @ dev[:, 0])
     slope = dev[:, 0] @ dev[:, 1:] / spread if spread > 0 else np.zeros(n_num)
     out = t.encoded(name).copy()
-    out[:, :n_num] -= _positions(t, name)[:, None] * slope[None, :]
+    drift = LinearTrend().columns(_positions(t, name), 1.0)["trend"]
+    out[:, :n_num] -= drift[:, None] * slope[None, :]
     return out
 
 
