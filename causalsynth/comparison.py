@@ -45,6 +45,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import CausalSynthError
+from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
 from causalsynth.evaluate.verdict import Margins
@@ -320,6 +321,19 @@ def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
     return cells
 
 
+#: by default a synthetic table is drawn this many times the training rows (exchangeable rows,
+#: capped at the causal comparison's row limit): its own noise then adds about 5 % to the
+#: interval of every difference instead of 41 % at equal sizes
+SYNTHETIC_FACTOR = 10
+
+
+def default_synthetic_rows(n_train: int, dag: DAG) -> int:
+    """Synthetic rows ``compare`` draws per synthesizer when ``n`` is not given."""
+    if dag.time is not None:  # rows are periods of series: as long as the real ones
+        return n_train
+    return max(n_train, min(SYNTHETIC_FACTOR * n_train, CAUSAL_MAX_ROWS))
+
+
 def compare(real: pd.DataFrame, dag: DAG | str | dict,
             synthesizers: SynthSpec = ("gaussian_copula", "causal"),
             n: int | None = None, holdout: pd.DataFrame | None = None, seed=0,
@@ -341,7 +355,11 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         differential-privacy guarantee (``guarantee_``) has it in its report and its
         leaderboard row (``epsilon``), and on the privacy–attribution frontier.
     n : int, optional
-        Synthetic rows per synthesizer; default: as many as the training rows.
+        Synthetic rows per synthesizer; default: :func:`default_synthetic_rows` (ten times the
+        training rows, at most 100,000, when rows are exchangeable; as many as the training
+        rows for a time-indexed DAG, whose rows are series). A larger synthetic table sharpens
+        the causal comparison; fidelity, utility and privacy metrics use as many synthetic
+        rows as real ones (exact copies are counted over all of them).
     holdout : DataFrame, optional
         Real rows kept out of training, for the privacy metrics. When None, a random
         ``holdout_fraction`` of ``real`` is split off (``meta["holdout"]`` says so).
@@ -416,7 +434,7 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
                    what="the holdout table")
         train = real
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
-    n_synth = int(n) if n is not None else len(train)
+    n_synth = int(n) if n is not None else default_synthetic_rows(len(train), dag)
     cells = _cells(synthesizers, seeds, root, n_synth, margins, reference)
     runner = resolve_backend(backend)  # an unreachable scheduler fails here, before any work
 

@@ -22,36 +22,59 @@ from causalsynth.evaluate.verdict import (
 # ---------------------------------------------------------------------------------------
 # The rule on hand-made comparisons (exact, no fitting)
 # ---------------------------------------------------------------------------------------
-def _comparison(diff: float, se: float, df: float = np.inf) -> CausalComparison:
-    """One ICI share: real 30%, synthetic 30% + diff, each side with standard error se."""
+def _comparison(diff: float, se: float, df: float = np.inf, se_synthetic: float | None = None
+                ) -> CausalComparison:
+    """One ICI share: real 30%, synthetic 30% + diff, standard errors se (real) and
+    se_synthetic (default: se)."""
+    se_s = se if se_synthetic is None else se_synthetic
     ici = pd.DataFrame([{"node": "tv", "real_share": 30.0, "real_low": 0, "real_high": 0,
                          "synthetic_share": 30.0 + diff, "synthetic_low": 0,
-                         "synthetic_high": 0, "se_real": se, "se_synthetic": se,
+                         "synthetic_high": 0, "se_real": se, "se_synthetic": se_s,
                          "mc_se_real": 0.0, "mc_se_synthetic": 0.0, "df": df}])
     empty = pd.DataFrame()
     return CausalComparison(target="revenue", n_real=1000, n_synthetic=1000, ici=ici,
                             effects=empty, independences=empty, ranking=empty)
 
 
-@pytest.mark.parametrize("diff, se, expected", [
-    (0.5, 0.5, "preserved"),       # 0.5 + 1.645 * 0.71 = 1.66 < 5: shown within
-    (9.0, 1.0, "not preserved"),   # |9| > 5 and 9 > 1.96 * 1.41: significant and material
-    (6.0, 5.0, "inconclusive"),    # beyond the margin but not significant
-    (1.0, 4.0, "inconclusive"),    # small, but the table cannot confirm +-5
+@pytest.mark.parametrize("diff, se, se_syn, expected", [
+    (0.5, 0.5, 0.5, "preserved"),       # 0.5 + 1.645 * 0.5 = 1.32 < 5: shown within
+    (9.0, 1.0, 1.0, "not preserved"),   # |9| > 5 and 9 > 1.96 * 1.41: significant and material
+    (6.0, 5.0, 5.0, "inconclusive"),    # beyond the margin but not significant
+    (1.0, 4.0, 4.0, "inconclusive"),    # small, but 1 + 1.645 * 4 > 5: not shown within
+    # a noisy real table, a large synthetic table that reproduces its figure: the synthetic
+    # table leads to the real table's conclusion (1 + 1.645 * 0.5 < 5)
+    (1.0, 4.0, 0.5, "preserved"),
+    # ... but a difference of 6 is not 'not preserved' when the real table is that noisy
+    (6.0, 4.0, 0.5, "inconclusive"),
 ])
-def test_three_outcomes_from_the_rule(diff, se, expected):
-    v = judge_causal(_comparison(diff, se))
+def test_three_outcomes_from_the_rule(diff, se, se_syn, expected):
+    v = judge_causal(_comparison(diff, se, se_synthetic=se_syn))
     assert v.verdict == expected
     status = {"preserved": WITHIN, "not preserved": BEYOND, "inconclusive": UNCLEAR}[expected]
     assert v.ici["status"].tolist() == [status]
-    # the confirmable margin is what a perfect synthesizer would get: 1.645 * sqrt(2) * se
-    assert v.ici["confirmable"].iloc[0] == pytest.approx(1.6449 * np.sqrt(2) * se, rel=1e-3)
+    # shown: the precision of this comparison; confirmable: the margin a faithful synthesizer
+    # (difference ~ N(0, se^2 + se_syn^2)) is shown within in 95 % of draws
+    assert v.ici["shown"].iloc[0] == pytest.approx(abs(diff) + 1.6449 * se_syn, rel=1e-3)
+    assert v.ici["confirmable"].iloc[0] == pytest.approx(
+        1.6449 * se_syn + 1.96 * np.hypot(se, se_syn), rel=1e-3)
 
 
 def test_few_bootstrap_replicates_widen_the_interval():
     """Standard errors from 5 replicates use t with 4 degrees of freedom, not the normal."""
-    assert judge_causal(_comparison(2.0, 1.0)).verdict == "preserved"
-    assert judge_causal(_comparison(2.0, 1.0, df=4)).verdict == "inconclusive"
+    assert judge_causal(_comparison(3.0, 1.0)).verdict == "preserved"   # 3 + 1.645 < 5
+    assert judge_causal(_comparison(3.0, 1.0, df=4)).verdict == "inconclusive"  # 3 + 2.13
+
+
+def test_a_faithful_synthesizer_is_shown_within_its_confirmable_margin():
+    """Differences of a faithful synthesizer drawn with the stated noise: at the confirmable
+    margin it is 'preserved' in about 95 % of draws (within 3 binomial sd of 400)."""
+    rng = np.random.default_rng(1)
+    se, se_s = 2.0, 0.7
+    margin = judge_causal(_comparison(0.0, se, se_synthetic=se_s)).ici["confirmable"].iloc[0]
+    wins = sum(judge_causal(_comparison(d, se, se_synthetic=se_s), cs.Margins(
+        ici_points=margin)).verdict == "preserved"
+        for d in rng.normal(0, np.hypot(se, se_s), 400))
+    assert abs(wins / 400 - 0.95) < 3 * np.sqrt(0.95 * 0.05 / 400)
 
 
 def test_margins_are_checked():
@@ -198,3 +221,53 @@ def test_a_rare_label_missing_by_chance_is_inconclusive_not_lost():
     out = compare_causal(train, twin, dag, seed=0)
     assert out["verdict"] == "inconclusive" and not out["lost_columns"]
     assert any("events is constant in the synthetic table" in r for r in out["reasons"])
+
+
+def _effects_and_independences(real_effect: float, synthetic_effect: float, se: float,
+                               n_independences: int) -> CausalComparison:
+    """One treatment effect (GCM) beside many independences that agree."""
+    effects = pd.DataFrame([{"treatment": "tv", "outcome": "revenue", "kind": "per_unit",
+                             "method": "gcm", "real": real_effect, "real_low": 0,
+                             "real_high": 0, "synthetic": synthetic_effect, "synthetic_low": 0,
+                             "synthetic_high": 0, "se_real": se, "se_synthetic": se,
+                             "df": np.inf, "zero_share": 0.0}])
+    ind = pd.DataFrame({"x": [f"a{i}" for i in range(n_independences)], "y": "b",
+                        "given": [[] for _ in range(n_independences)], "test": "gcm",
+                        "real_effect": 0.01, "real_p": 0.5, "synthetic_effect": 0.01,
+                        "synthetic_p": 0.5, "real_residual_corr": 0.01,
+                        "synthetic_residual_corr": 0.01, "se_real": 0.01, "se_synthetic": 0.01,
+                        "testable": True})
+    return CausalComparison(target="revenue", n_real=208, n_synthetic=208, ici=pd.DataFrame(),
+                            effects=effects, independences=ind, ranking=pd.DataFrame(),
+                            treatments=["tv"])
+
+
+def test_a_reversed_decision_is_not_drowned_by_many_independences():
+    """A sure effect reversed (real 47 ± 12, synthetic -37 ± 12, each sure of its sign)
+    beside 60 agreeing independences: 'not preserved', the reversal first. Then a difference
+    of z = 2.8 (47 vs 0): one Bonferroni family over all 61 quantities would need z > 3.34;
+    the decision family (alpha / 2 over its one member) needs z > 2.24."""
+    assert judge_causal(_effects_and_independences(47.4, -17.4, 12.0, 60)).verdict == (
+        "not preserved")
+    v = judge_causal(_effects_and_independences(47.4, -37.4, 12.0, 60))
+    assert v.verdict == "not preserved"
+    assert v.reasons[1].startswith("reversed: effect of tv on revenue per unit (gcm)")
+    assert len(v.reasons) <= 5
+    q = v.quantities
+    assert q.loc[q["family"] == "effect", "reversed"].all()
+    # a difference that only the weaker Bonferroni over everything could see: z = 2.8
+    weak = judge_causal(_effects_and_independences(47.4, 0.0, 12.0, 60))
+    assert weak.verdict == "not preserved"
+    assert judge_causal(_effects_and_independences(47.4, 47.0, 12.0, 60)).verdict != (
+        "not preserved")
+
+
+def test_the_headline_is_short_and_the_details_keep_everything():
+    v = judge_causal(_effects_and_independences(10.0, 10.5, 2.0, 60))
+    assert v.verdict == "inconclusive" and len(v.reasons) <= 5
+    assert v.reasons[0].startswith("inconclusive: no difference beyond the real table's own "
+                                   "uncertainty; agreement shown to")
+    assert "the effect of tv to ±" in v.reasons[0]
+    assert set(v.details) == {"treatment effects", "implied independences"}
+    assert "60 of 60 implied independences shown within their margins" in (
+        v.details["implied independences"])

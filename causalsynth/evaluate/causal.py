@@ -2,9 +2,11 @@
 
 Both tables are judged by the same machinery on the same random numbers: the model families
 are chosen once, on the real table; the ICI and interventional effects of both fitted models
-use the same uniforms (so differences come from the data, not from Monte Carlo noise); and the
-bootstrap resamples of the synthetic table have the real table's size (so a synthetic table
-never claims more certainty than the real table behind it supports).
+use the same uniforms (so differences come from the data, not from Monte Carlo noise); and each
+table's bootstrap resamples have that table's own size. A synthetic table drawn larger than the
+real one is thus measured more precisely, while every difference's interval still carries the
+real table's own noise (so a synthetic table never claims more certainty than the real table
+behind it supports).
 
 This module measures (a :class:`~causalsynth.evaluate.verdict.CausalComparison`); the verdict
 is decided from it by :func:`~causalsynth.evaluate.verdict.judge_causal`, with the default
@@ -243,16 +245,17 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                             periods=periods[0], **common)
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_m, dag, target, seed=dml_seed, flexible=flexible,
-                        n_bootstrap=dml_boot, resample=resample)
+                        n_bootstrap=dml_boot, resample=resample, periods=periods[0])
     ind_r = _independences(real_c, dag, ind_seed, periods[0])
     if lost or by_chance:  # its model may not even be fittable; lost decides the verdict
         est_s, dml_s, ind_s = None, [], None
     else:
-        est_s = table_estimates(syn_m, dag, n_resample=min(len(syn_c), len(real_c)),
-                                seed=est_seed, resample=resample_s, periods=periods[1],
-                                **common)
+        # the synthetic side's noise at its own size: a table drawn larger is measured more
+        # precisely (the difference's interval still carries the real table's noise)
+        est_s = table_estimates(syn_m, dag, n_resample=None, seed=est_seed,
+                                resample=resample_s, periods=periods[1], **common)
         dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
-                            n_reference=len(real_c), n_bootstrap=dml_boot, resample=resample_s)
+                            n_bootstrap=dml_boot, resample=resample_s, periods=periods[1])
         ind_s = _independences(syn_c, dag, ind_seed, periods[1])
     # zero spend of the table the GCM is fitted on (a panel in geo units has none left: its
     # linear per-head slopes are read from the within-geo variation, zero weeks included)
@@ -268,7 +271,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                              + _dml_rows(dml_r, dml_s, target, zeros)),
         independences=_independence_rows(dag, ind_r, ind_s, len(real_c), len(syn_c)),
         ranking=_ranking_pairs(dag, est_r, est_s),
-        lost_columns=lost,
+        lost_columns=lost, treatments=[t for t in dag.treatments if t in upstream],
         method={"ici": est_r.method, "families": families, "n_bootstrap": n_boot,
                 "bootstrap_rows_synthetic": None if est_s is None else est_s.n_resample,
                 "bootstrap_failed": {"real": est_r.bootstrap_failed,
@@ -280,8 +283,10 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                                      "sizes is judged" + ("; rows tested as series: trend and "
                                      "season given, autocorrelation allowed for"
                                      if dag.time is not None else ""),
-                "rule": "two-sample differences, Bonferroni over the judged quantities for "
-                        "'not preserved', equivalence (TOST) for 'preserved'",
+                "rule": "'not preserved': differences significant with both tables' noise, "
+                        "Bonferroni within the decision family and within the rest (alpha/2 "
+                        "each); 'preserved': equivalence (TOST) to the real table's figures "
+                        "with the synthetic table's own noise",
                 **({"bootstrap": "moving blocks of consecutive periods (rows of a time-indexed "
                                  "table are not independent)",
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
@@ -318,6 +323,9 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
         "margins": asdict(verdict.margins),
         "n_judged": verdict.n_judged,
         "confirmable": verdict.confirmable,
+        "shown": verdict.shown,
+        "details": verdict.details,
+        "treatments": comparison.treatments,
         "lost_columns": comparison.lost_columns,
         "method": comparison.method,
         "ici": ici.to_dict("records"),
@@ -468,11 +476,13 @@ def _given_columns(dag: DAG, given) -> int:
     return p + p * (p - 1) // 2 if len(given) > 1 else p
 
 
-def _effect_se(raw: float, n: int, basis: int) -> float:
-    """Standard error of an independence effect size, bounded by that of its residual
-    correlation, (1 - r^2) / sqrt(dof) (the effect weighs the correlation by shares <= 1)."""
+def _effect_se(effect: float, raw: float, n: int, basis: int) -> float:
+    """Standard error of an independence effect size: that of its residual correlation,
+    (1 - r^2) / sqrt(dof), times the weight the effect gives it (the share of both variables'
+    spread the conditioning set leaves unexplained, ``effect / r``; delta method)."""
     dof = max(n - basis - 3, 3)
-    return float((1 - min(raw, 0.999) ** 2) / np.sqrt(dof))
+    weight = min(effect / raw, 1.0) if raw > 1e-12 and np.isfinite(effect) else 1.0
+    return float(weight * (1 - min(raw, 0.999) ** 2) / np.sqrt(dof))
 
 
 def _independence_rows(dag: DAG, ind_r: pd.DataFrame, ind_s: pd.DataFrame | None, n_real: int,
@@ -487,9 +497,10 @@ def _independence_rows(dag: DAG, ind_r: pd.DataFrame, ind_s: pd.DataFrame | None
                      "synthetic_p": np.nan if s is None else s.p_value,
                      "real_residual_corr": r.residual_corr,
                      "synthetic_residual_corr": np.nan if s is None else s.residual_corr,
-                     "se_real": _effect_se(r.residual_corr, min(n_real, MAX_TEST_ROWS), basis),
+                     "se_real": _effect_se(r.effect, r.residual_corr,
+                                           min(n_real, MAX_TEST_ROWS), basis),
                      "se_synthetic": np.nan if s is None else _effect_se(
-                         s.residual_corr, min(n_syn, MAX_TEST_ROWS), basis),
+                         s.effect, s.residual_corr, min(n_syn, MAX_TEST_ROWS), basis),
                      # a basis of more columns than half the rows leaves the test powerless
                      "testable": basis < min(n_real, MAX_TEST_ROWS) / 2})
     return pd.DataFrame(rows)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from causalsynth._random import as_generator, child_seed
-from causalsynth.dag import load_dag
+from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
@@ -61,6 +61,15 @@ def _section_bar(total: int):
     tty = getattr(sys.stderr, "isatty", None)
     return tqdm(total=total, disable=not (tty and tty()), leave=False, file=sys.stderr,
                 unit="section")
+
+
+def like_sized(synthetic: pd.DataFrame, rows: int, dag: DAG, seed) -> pd.DataFrame:
+    """``rows`` synthetic rows drawn at random (kept in their order) when the table is larger
+    and its rows are exchangeable; a time-indexed table's rows are series: kept whole."""
+    if len(synthetic) <= rows or dag.time is not None:
+        return synthetic
+    keep = np.sort(as_generator(seed).choice(len(synthetic), rows, replace=False))
+    return synthetic.iloc[keep].reset_index(drop=True)
 
 
 def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
@@ -122,7 +131,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     3.0
     """
     from causalsynth.evaluate.fidelity import evaluate_fidelity
-    from causalsynth.evaluate.privacy import evaluate_privacy
+    from causalsynth.evaluate.privacy import evaluate_privacy, exact_copies
     from causalsynth.evaluate.utility import evaluate_utility
 
     dag = load_dag(dag)
@@ -143,11 +152,15 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     # rows per geo of a geo panel (read from the raw tables' geo columns), else None
     periods = (panel_periods(real, dag), panel_periods(synthetic, dag),
                None if holdout is None else panel_periods(holdout, dag))
-    # checked once: the metrics share these tables and what they compute from them
-    tables = Tables(dag, real_c, syn_c, hold_c, periods=periods)
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
                                           "reference")}
+    # checked once: the metrics share these tables and what they compute from them. A
+    # synthetic table drawn larger than the real one sharpens the causal comparison; the
+    # fidelity, utility and privacy metrics compare like with like, on as many synthetic rows
+    # as real ones (exact copies are still counted over every synthetic row)
+    syn_like = like_sized(syn_c, len(real_c), dag, seeds["fidelity"])
+    tables = Tables(dag, real_c, syn_like, hold_c, periods=periods)
     timings: dict[str, float] = {}
     bar = _section_bar(5 if reference else 4)  # on a terminal: which section is running
 
@@ -172,6 +185,8 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     fidelity = timed("fidelity", evaluate_fidelity, tables, seed=seeds["fidelity"])
     utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
     privacy = timed("privacy", evaluate_privacy, tables, seed=seeds["privacy"])
+    if len(syn_like) < len(syn_c):
+        privacy["exact_copies"] = exact_copies(real_c, syn_c, dag, holdout=hold_c)
     bar.close()
     timings["total"] = sum(timings.values())
     meta = {
@@ -179,6 +194,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         "synthesizer": synthesizer,
         "seed": seed if isinstance(seed, (int, np.integer)) else None,
         "n_real": len(real_c), "n_synthetic": len(syn_c),
+        **({"n_synthetic_metrics": len(syn_like)} if len(syn_like) < len(syn_c) else {}),
         "n_holdout": None if hold_c is None else len(hold_c),
         **({} if guarantee is None else {"guarantee": dict(guarantee)}),
         "versions": _versions(),

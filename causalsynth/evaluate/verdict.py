@@ -1,31 +1,47 @@
 """The verdict: one rule turns a causal comparison into preserved, not preserved or inconclusive.
 
-Every judged quantity — each ICI share, each judged treatment effect, each implied
-independence, each clearly ordered pair of treatments — is compared by its **difference**
-(synthetic minus real), with a standard error that carries the sampling noise of *both* tables
-(bootstrap standard deviations, the synthetic side resampled at the real table's size, plus the
-estimator's own Monte Carlo error). Then, with ``K`` judged quantities and level ``alpha``:
+Every judged quantity — each ICI share, each treatment effect (GCM and DML), each implied
+independence, each clearly ordered pair of treatments, each ROAS, contribution and budget
+share of a marketing mix — is declared once, as a row of one long frame
+(:func:`quantities`): its family, whether it drives a decision, both tables' figures, their
+standard errors and its margin. The rule then reads only that frame.
 
-* a quantity is **beyond** its margin when the difference is material (``|d| > margin``) *and*
-  significant: its two-sided interval at level ``alpha / K`` (Bonferroni over the family)
-  excludes zero. One quantity beyond its margin makes the verdict ``not preserved``; for a
-  perfect synthesizer (true differences all zero) this happens with probability at most
-  ``alpha``, at any table size.
-* a quantity is **within** its margin when its one-sided ``alpha`` equivalence interval
-  (``d ± t_(1-alpha) se``, the two one-sided tests of Schuirmann 1987) lies inside
-  ``[-margin, margin]``. All within: ``preserved`` (intersection-union: the whole family is
-  shown at level ``alpha``).
-* otherwise ``inconclusive``: this table is too small to tell at these margins. The smallest
-  margin each quantity *could* confirm — the equivalence half-width a perfect synthesizer
-  would get, ``t_(1-alpha) * sqrt(2) * se_real`` — is reported, so the analyst sees which
-  margins would be decidable.
+The question is the analyst's: *would the synthetic table lead to the same conclusions as the
+real one?* It is answered by the difference ``d`` (synthetic minus real) of each quantity:
+
+* **not preserved** — a difference beyond what the real table's own uncertainty explains: ``|d|``
+  beyond its margin *and* significant with the sampling noise of **both** tables
+  (``se_real`` and ``se_synthetic``, bootstrap standard deviations at each table's own size).
+  The level ``alpha`` is split between two families, each Bonferroni within itself: the
+  **decisions** (treatment effects, ROAS and budget shares, the treatments' ICI shares, the
+  ranking of treatments) get ``alpha / 2`` over their few members, the rest (other nodes' ICI,
+  independences, contribution shares) ``alpha / 2`` over theirs. A perfect synthesizer (a
+  fresh draw of the same population) is thus called "not preserved" at most ``alpha`` of the
+  time at any size, and a reversed decision is not drowned in dozens of independences. An
+  effect (or ROAS) that both tables are sure of, with opposite signs, is a **reversal** and
+  leads the reasons.
+* **preserved** — every judged quantity *shown within* its margin of the real table's figure:
+  ``|d| + t_(1-alpha) * se_within <= margin``, where ``se_within`` is the noise of the
+  synthetic side (its bootstrap at its own size, plus Monte Carlo error). The real table is the
+  reference the analyst's conclusions come from, so it is held as given: a synthetic table
+  that reproduces its figures leads to the same conclusions, and a synthetic table drawn
+  larger shows that more precisely (Schuirmann's two one-sided tests conditional on the real
+  table; the intersection-union principle makes the whole family hold at level ``alpha``).
+* otherwise **inconclusive**, with the precision to which agreement *was* shown
+  (``|d| + t * se_within`` per quantity, the "shown" column) beside the user's margins.
+
+Each quantity also states what this real table can **confirm**: the margin a faithful
+synthesizer (one whose table is another sample of the real table's population, at this
+synthetic size) is shown within in 95 % of draws, ``t * se_within + z_0.975 * se_diff``.
+Where the user's margins exceed it, a faithful synthesizer is "preserved".
 
 Standard errors from ``B`` bootstrap replicates use Student's t with ``B - 1`` degrees of
 freedom. A synthetic column that is constant where the real one varies is a lost variable:
 ``not preserved``, whatever else holds (a rare label that chance explains: inconclusive).
 
 The verdict is decided here and only here; ``judge`` works from the stored comparison, so a
-saved report can be re-judged with other margins without refitting anything.
+saved report can be re-judged with other margins without refitting anything. The sentences
+are written by :mod:`causalsynth.evaluate.verdict_words`.
 
 References
 ----------
@@ -33,6 +49,10 @@ Schuirmann. "A comparison of the two one-sided tests procedure and the power app
 assessing the equivalence of average bioavailability." J. Pharmacokinet. Biopharm. 15, 1987.
 Berger, Hsu. "Bioequivalence trials, intersection-union tests and equivalence confidence sets."
 Statistical Science 11(4), 1996.
+Karr, Kohnen, Oganian, Reiter, Sanil. "A framework for evaluating the utility of data altered
+to protect confidentiality." The American Statistician 60(3), 2006.
+Snoke, Raab, Nowok, Dibben, Slavkovic. "General and specific utility measures for synthetic
+data." JRSS A 181(3), 2018.
 """
 
 from __future__ import annotations
@@ -47,7 +67,7 @@ from scipy import stats
 from causalsynth._params import BOOLEAN, Interval, check_params
 
 __all__ = ["INCONCLUSIVE", "MMM_COLUMNS", "NOT_PRESERVED", "PRESERVED", "VERDICTS",
-           "CausalComparison", "Margins", "Verdict", "judge_causal"]
+           "CausalComparison", "Margins", "Verdict", "judge_causal", "quantities"]
 
 PRESERVED, NOT_PRESERVED, INCONCLUSIVE = "preserved", "not preserved", "inconclusive"
 VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
@@ -56,6 +76,9 @@ VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
 #: estimate of the same effect is shown within its margin (it can veto "preserved", not block it)
 WITHIN, BEYOND, UNCLEAR, NOT_JUDGED = "within", "beyond", "unclear", "not judged"
 COVERED = "covered"
+#: probability with which a faithful synthesizer is shown within its confirmable margin
+CONFIRM_PROBABILITY = 0.95
+_Z_CONFIRM = float(stats.norm.ppf((1 + CONFIRM_PROBABILITY) / 2))  # |d| below it: 95 %
 
 
 @dataclass(frozen=True)
@@ -127,8 +150,7 @@ _COLUMNS = {
 MMM_COLUMNS = _COLUMNS["mmm"]
 _MMM_MARGIN = {"roas": "effect_rel", "contribution_share": "ici_points",
                "optimal_share": "budget_points"}  # mroas: reported, not judged
-_MMM_LABEL = {"roas": "ROAS", "mroas": "marginal ROAS", "contribution_share": "contribution share",
-              "optimal_share": "share of the optimal budget"}
+_MMM_DECISION = ("roas", "optimal_share")
 
 
 @dataclass
@@ -141,7 +163,7 @@ class CausalComparison:
     (time-indexed DAGs): one row per (channel, quantity) of the marketing mix model, with
     ``mmm_curves`` its response curves on both tables (reported, not judged). ``df`` columns
     hold the degrees of freedom of the standard errors (bootstrap replicates - 1; inf when
-    analytic).
+    analytic). ``treatments``: the DAG's treatments (their ICI shares are decisions).
     """
 
     target: str
@@ -156,6 +178,7 @@ class CausalComparison:
     seconds: float = 0.0
     mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
     mmm_curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    treatments: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         for name, cols in _COLUMNS.items():
@@ -171,6 +194,9 @@ class CausalComparison:
         """The comparison stored in a report's ``causal`` section (judged columns ignored)."""
         ranking = causal.get("treatment_ranking") or {}
         mmm = causal.get("mmm") or {}
+        treatments = causal.get("treatments")
+        if treatments is None:  # reports written before the field: the ranked treatments
+            treatments = list(dict.fromkeys(ranking.get("real") or []))
         return cls(target=causal.get("target", ""), n_real=int(causal.get("n_real", 0)),
                    n_synthetic=int(causal.get("n_synthetic", 0)),
                    ici=pd.DataFrame(causal.get("ici") or []),
@@ -181,12 +207,19 @@ class CausalComparison:
                    method=dict(causal.get("method") or {}),
                    seconds=float(causal.get("seconds") or 0.0),
                    mmm=pd.DataFrame(mmm.get("channels") or []),
-                   mmm_curves=pd.DataFrame(mmm.get("response_curves") or []))
+                   mmm_curves=pd.DataFrame(mmm.get("response_curves") or []),
+                   treatments=list(treatments))
 
 
 @dataclass
 class Verdict:
-    """The judgement of a comparison: the verdict, its reasons and per-row statuses."""
+    """The judgement of a comparison: the verdict, its ranked reasons, every judged quantity.
+
+    ``reasons``: the decision's reasons, at most five, most important first; ``details``: one
+    sentence per undecided or failed quantity, by family; ``quantities``: the long frame of
+    every quantity with its status (see :func:`quantities`); the per-table frames (``ici``,
+    ``effects``, ...) carry the same statuses beside their measurements.
+    """
 
     verdict: str
     reasons: list[str]
@@ -198,296 +231,243 @@ class Verdict:
     confirmable: dict[str, Any]
     n_judged: int
     mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quantities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    details: dict[str, list[str]] = field(default_factory=dict)
+    shown: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# The quantities, each family declared once
+# ---------------------------------------------------------------------------------------
+#: columns of the long frame of judged quantities
+QUANTITY_COLUMNS = ["family", "row", "subject", "kind", "decision", "judged", "real",
+                    "synthetic", "se_real", "se_synthetic", "se_extra", "df", "margin", "scale",
+                    "alpha_within"]
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+
+
+def _family(name: str, frame: pd.DataFrame, **cols) -> pd.DataFrame:
+    n = len(frame)
+    base = {"family": name, "row": np.arange(n), "subject": "", "kind": "", "decision": False,
+            "judged": True, "se_extra": 0.0, "df": np.inf, "scale": 1.0, "alpha_within": 1.0,
+            "margin": np.nan}
+    out = pd.DataFrame({k: (v if np.ndim(v) else np.repeat(v, n)) for k, v in
+                        {**base, **cols}.items()}, index=range(n))
+    return out.reindex(columns=QUANTITY_COLUMNS)
+
+
+def _ici_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    t = c.ici
+    return _family("ici", t, subject=t["node"].to_numpy(object),
+                   decision=t["node"].isin(c.treatments).to_numpy(),
+                   real=_num(t, "real_share"), synthetic=_num(t, "synthetic_share"),
+                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
+                   se_extra=np.hypot(np.nan_to_num(_num(t, "mc_se_real")),
+                                     np.nan_to_num(_num(t, "mc_se_synthetic"))),
+                   df=_num(t, "df"), margin=m.ici_points)
+
+
+def _effect_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    t = c.effects
+    judged = ~((t["method"] == "gcm") & (t["kind"] == "per_unit")
+               & (pd.to_numeric(t["zero_share"]).fillna(0) >= m.zero_inflated))
+    scale = np.abs(_num(t, "real"))
+    # each effect has two estimates (GCM and DML); either may show it within its margin, so
+    # each equivalence test runs at alpha / 2 and the pair stays at level alpha
+    return _family("effect", t, subject=t["treatment"].to_numpy(object),
+                   kind=t["kind"].to_numpy(object), decision=True, judged=judged.to_numpy(),
+                   real=_num(t, "real"), synthetic=_num(t, "synthetic"),
+                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
+                   df=_num(t, "df"), margin=m.effect_rel * scale, scale=scale,
+                   alpha_within=0.5)
+
+
+def _independence_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    t = c.independences
+    return _family("independence", t, subject=(t["x"] + " ⊥ " + t["y"]).to_numpy(object),
+                   judged=t["testable"].fillna(True).astype(bool).to_numpy(),
+                   real=_num(t, "real_effect"), synthetic=_num(t, "synthetic_effect"),
+                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
+                   margin=m.independence)
+
+
+def _ranking_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    """A pair is judged when the real table orders it clearly (at level alpha)."""
+    t = c.ranking
+    gap, se = _num(t, "real_gap"), _num(t, "se_real")
+    clear = np.abs(gap) > _quantile(1 - m.alpha / 2, _num(t, "df")) * se
+    return _family("ranking", t, subject=(t["a"] + " vs " + t["b"]).to_numpy(object),
+                   decision=True, judged=clear & m.keep_treatment_ranking, real=gap,
+                   synthetic=_num(t, "synthetic_gap"), se_real=se,
+                   se_synthetic=np.nan_to_num(_num(t, "se_synthetic")), df=_num(t, "df"))
+
+
+def _mmm_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    """ROAS vs ``effect_rel`` (relative), shares vs ``ici_points``, budget vs ``budget_points``;
+    marginal ROAS is reported, not judged."""
+    t = c.mmm
+    quantity = t["quantity"].astype(str)
+    relative = quantity.isin(["roas", "mroas"]).to_numpy()
+    scale = np.where(relative, np.abs(_num(t, "real")), 1.0)
+    margin = np.array([getattr(m, _MMM_MARGIN.get(q, "effect_rel")) for q in quantity],
+                      float) * scale
+    # a budget share at the optimiser's bound is a constrained optimum: its bootstrap noise
+    # is not sized reliably, so it is reported, not judged
+    judged = quantity.isin(list(_MMM_MARGIN)) & ~t["at_bound"].fillna(False).astype(bool)
+    return _family("mmm", t, subject=t["channel"].to_numpy(object), kind=quantity.to_numpy(),
+                   decision=quantity.isin(_MMM_DECISION).to_numpy(), judged=judged.to_numpy(),
+                   real=_num(t, "real"), synthetic=_num(t, "synthetic"),
+                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
+                   df=_num(t, "df"), margin=margin, scale=scale)
+
+
+#: the families of judged quantities and the comparison table each is read from; a new kind of
+#: quantity is one declaration here
+FAMILIES = {"ici": ("ici", _ici_quantities), "effect": ("effects", _effect_quantities),
+            "independence": ("independences", _independence_quantities),
+            "ranking": ("ranking", _ranking_quantities), "mmm": ("mmm", _mmm_quantities)}
+
+
+def quantities(comparison: CausalComparison, margins: Margins | None = None) -> pd.DataFrame:
+    """Every quantity of a comparison as one long frame (unjudged): ``family``, ``row`` (in
+    its comparison table), ``subject``, ``kind``, ``decision`` (drives what an analyst would
+    do), ``judged``, both tables' figures, standard errors (``se_extra``: Monte Carlo error of
+    the estimator, on both sides), degrees of freedom, absolute ``margin``, ``scale`` (the
+    real figure for relative margins, else 1) and ``alpha_within``."""
+    m = margins or Margins()
+    parts = [declare(comparison, m) for table, declare in FAMILIES.values()
+             if len(getattr(comparison, table))]
+    if not parts:
+        return pd.DataFrame(columns=QUANTITY_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------
 # The rule
 # ---------------------------------------------------------------------------------------
-def _quantile(p: float, df) -> np.ndarray:
+def _quantile(p, df) -> np.ndarray:
     df = np.asarray(df, float)
+    p = np.broadcast_to(np.asarray(p, float), df.shape)
     return np.where(np.isfinite(df) & (df > 0), stats.t.ppf(p, np.maximum(df, 1)),
                     stats.norm.ppf(p))
 
 
-def _status(diff, se, margin, q_two, q_one) -> np.ndarray:
-    """Per row: beyond (significant and material), within (equivalence shown), else unclear."""
-    diff, se, margin = (np.asarray(v, float) for v in (diff, se, margin))
-    beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se)
-    within = np.abs(diff) + q_one * se <= margin
-    out = np.where(beyond, BEYOND, np.where(within, WITHIN, UNCLEAR)).astype(object)
-    out[~np.isfinite(diff) | ~np.isfinite(se)] = UNCLEAR
-    return out
+def _levels(q: pd.DataFrame, alpha: float) -> np.ndarray:
+    """Per quantity, the two-sided level of its 'significant' test: ``alpha`` split between
+    the decision family and the rest (all of it to one family when the other is empty), then
+    Bonferroni within each."""
+    judged = q["judged"].to_numpy(bool)
+    decision = q["decision"].to_numpy(bool)
+    k_d, k_s = int((judged & decision).sum()), int((judged & ~decision).sum())
+    share_d = 0.5 if k_d and k_s else 1.0
+    return np.where(decision, alpha * share_d / max(k_d, 1),
+                    alpha * (1 - share_d if k_d else 1.0) / max(k_s, 1))
 
 
-def _with_intervals(frame: pd.DataFrame, diff, se, margin, df, k: int, alpha: float,
-                    judged=None, alpha_within: float | None = None) -> pd.DataFrame:
-    out = frame.copy()
-    q_two = _quantile(1 - alpha / (2 * max(k, 1)), df)
-    q_one = _quantile(1 - (alpha if alpha_within is None else alpha_within), df)
-    diff, se = np.asarray(diff, float), np.asarray(se, float)
-    out["diff"] = diff
-    out["se_diff"] = se
-    out["diff_low"], out["diff_high"] = diff - q_two * se, diff + q_two * se
-    out["margin"] = margin
-    status = _status(diff, se, margin, q_two, q_one)
-    if judged is not None:
-        status = np.where(np.asarray(judged, bool), status, NOT_JUDGED)
+def _rule(q: pd.DataFrame, m: Margins) -> pd.DataFrame:
+    """Statuses, intervals and precisions of the long frame (see the module docstring)."""
+    out = q.copy()
+    real, syn = out["real"].to_numpy(float), out["synthetic"].to_numpy(float)
+    se_r = np.nan_to_num(out["se_real"].to_numpy(float))
+    se_s = np.nan_to_num(out["se_synthetic"].to_numpy(float))
+    extra = np.nan_to_num(out["se_extra"].to_numpy(float))
+    df, margin = out["df"].to_numpy(float), out["margin"].to_numpy(float)
+    diff = syn - real
+    se_diff = np.sqrt(se_r ** 2 + se_s ** 2 + extra ** 2)
+    se_within = np.sqrt(se_s ** 2 + extra ** 2)
+    level = _levels(out, m.alpha)
+    q_two = _quantile(1 - level / 2, df)
+    q_one = _quantile(1 - m.alpha * out["alpha_within"].to_numpy(float), df)
+    shown = np.abs(diff) + q_one * se_within
+    beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se_diff)
+    # a sign reversal of what both tables are sure of (effects and ROAS)
+    signed = out["family"].isin(["effect"]).to_numpy() | (out["kind"] == "roas").to_numpy()
+    reversed_ = signed & (np.sign(real) * np.sign(syn) < 0) & (np.abs(real) > q_two * se_r) \
+        & (np.abs(syn) > q_two * se_s)
+    status = np.where(beyond | reversed_, BEYOND,
+                      np.where(shown <= margin, WITHIN, UNCLEAR)).astype(object)
+    # the ranking of treatments: a pair is reversed when both tables order it clearly
+    rank = (out["family"] == "ranking").to_numpy()
+    flipped = np.sign(real) != np.sign(syn)
+    sure = (np.abs(real) > q_two * se_r) & (np.abs(syn) > q_two * se_s)
+    status[rank] = np.where(sure & flipped, BEYOND, np.where(flipped, UNCLEAR, WITHIN))[rank]
+    reversed_ |= rank & sure & flipped
+    status[~np.isfinite(diff) | ~np.isfinite(se_diff)] = UNCLEAR
+    status[~out["judged"].to_numpy(bool)] = NOT_JUDGED
+    out["diff"], out["se_diff"], out["se_within"] = diff, se_diff, se_within
+    out["diff_low"], out["diff_high"] = diff - q_two * se_diff, diff + q_two * se_diff
+    out["shown"] = shown
+    out["confirmable"] = q_one * se_within + _Z_CONFIRM * se_diff
+    out["reversed"] = reversed_
     out["status"] = status
-    return out
+    out.loc[rank, ["shown", "confirmable"]] = np.nan
+    return _covered(out)
 
 
-def _se(*parts) -> np.ndarray:
-    return np.sqrt(sum(np.square(np.nan_to_num(np.asarray(p, float))) for p in parts))
+def _covered(q: pd.DataFrame) -> pd.DataFrame:
+    """Undecided effect estimates whose sibling (the other method's estimate of the same
+    treatment and kind) is shown within its margin.
+
+    The GCM effect (the fitted model ICI also comes from) and the model-light DML effect are
+    two estimates of one effect, and either can be the noisier one. Each equivalence test runs
+    at alpha / 2, so "shown within" by either keeps the effect at level alpha; an estimate
+    shown beyond its margin still makes the verdict "not preserved".
+    """
+    eff = q["family"] == "effect"
+    within = set(map(tuple, q.loc[eff & (q["status"] == WITHIN), ["subject", "kind"]].values))
+    covered = eff & (q["status"] == UNCLEAR) & pd.Series(
+        [(s, k) in within for s, k in zip(q["subject"], q["kind"], strict=True)], index=q.index)
+    q.loc[covered, "status"] = COVERED
+    return q
 
 
 def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -> Verdict:
     """Decide the verdict of a comparison under ``margins`` (see the module docstring)."""
+    from causalsynth.evaluate.verdict_words import confirmable_summary, reasons, shown_summary
+
     m = margins or Margins()
     c = comparison
-    eff = c.effects
-    judged_eff = ~((eff["method"] == "gcm") & (eff["kind"] == "per_unit")
-                   & (eff["zero_share"].fillna(0).astype(float) >= m.zero_inflated))
-    real_abs = eff["real"].astype(float).abs().to_numpy()
-    ranking = c.ranking
-    q_rank = _quantile(1 - m.alpha / 2, ranking["df"]) if len(ranking) else np.array([])
-    clear_real = (ranking["real_gap"].abs() > q_rank * ranking["se_real"]).to_numpy()
-    pairs_judged = clear_real if m.keep_treatment_ranking else np.zeros(len(ranking), bool)
-    testable = c.independences["testable"].fillna(True).astype(bool).to_numpy()
-    mm = c.mmm
-    # a budget share at the optimiser's bound is a constrained optimum: its bootstrap noise
-    # is not sized reliably, so it is reported, not judged
-    judged_mmm = (mm["quantity"].isin(list(_MMM_MARGIN))
-                  & ~mm["at_bound"].fillna(False).astype(bool)).to_numpy()
-    k = (len(c.ici) + int(judged_eff.sum()) + int(testable.sum()) + int(pairs_judged.sum())
-         + int(judged_mmm.sum()))
-
-    ici = _with_intervals(
-        c.ici, c.ici["synthetic_share"] - c.ici["real_share"],
-        _se(c.ici["se_real"], c.ici["se_synthetic"], c.ici["mc_se_real"],
-            c.ici["mc_se_synthetic"]), m.ici_points, c.ici["df"], k, m.alpha)
-    ici["confirmable"] = _quantile(1 - m.alpha, c.ici["df"]) * np.sqrt(2) * _se(
-        c.ici["se_real"], c.ici["mc_se_real"])
-    # each effect has two estimates (GCM and DML); either may show it within its margin, so
-    # each equivalence test runs at alpha / 2 and the pair stays at level alpha
-    effects = _with_intervals(eff, eff["synthetic"] - eff["real"],
-                              _se(eff["se_real"], eff["se_synthetic"]),
-                              m.effect_rel * real_abs, eff["df"], k, m.alpha, judged_eff,
-                              alpha_within=m.alpha / 2)
-    effects["status"] = _covered(effects)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for col in ("diff", "diff_low", "diff_high"):
-            effects[col.replace("diff", "rel_diff")] = effects[col] / real_abs
-        effects["confirmable_rel"] = (_quantile(1 - m.alpha / 2, eff["df"]) * np.sqrt(2)
-                                      * eff["se_real"].astype(float) / real_abs)
-    ind = c.independences
-    independences = _with_intervals(ind, ind["synthetic_effect"] - ind["real_effect"],
-                                    _se(ind["se_real"], ind["se_synthetic"]), m.independence,
-                                    np.inf, k, m.alpha, testable)
-    independences["confirmable"] = np.where(testable, stats.norm.ppf(1 - m.alpha) * np.sqrt(2)
-                                            * ind["se_real"].astype(float), np.nan)
-    ranking = _judge_ranking(ranking, pairs_judged, k, m.alpha)
-    mmm = _judge_mmm(mm, judged_mmm, k, m)
-
-    statuses = np.concatenate([ici["status"], effects["status"], independences["status"],
-                               ranking["status"], mmm["status"]]).astype(str)
+    q = _rule(quantities(c, m), m)
+    statuses = q["status"].astype(str).to_numpy()
     if c.lost_columns or (statuses == BEYOND).any():
         verdict = NOT_PRESERVED
     elif np.isin(statuses, [WITHIN, NOT_JUDGED, COVERED]).all():
         verdict = PRESERVED
     else:
         verdict = INCONCLUSIVE
-    confirmable = _confirmable(c, ici, effects, independences)
-    reasons = _reasons(verdict, c, m, ici, effects, independences, ranking, confirmable,
-                       _mmm_reasons(mmm, m))
-    return Verdict(verdict=verdict, reasons=reasons, margins=m, ici=ici, effects=effects,
-                   independences=independences, ranking=ranking, confirmable=confirmable,
-                   n_judged=k, mmm=mmm)
+    tables = {family: _back(getattr(c, table), q[q["family"] == family])
+              for family, (table, _) in FAMILIES.items()}
+    confirmable = confirmable_summary(c, q)
+    shown = shown_summary(c, q)
+    headline, details = reasons(verdict, c, m, q, confirmable, shown)
+    return Verdict(verdict=verdict, reasons=headline, margins=m, ici=tables["ici"],
+                   effects=tables["effect"], independences=tables["independence"],
+                   ranking=tables["ranking"], confirmable=confirmable,
+                   n_judged=int((statuses != NOT_JUDGED).sum()), mmm=tables["mmm"],
+                   quantities=q, details=details, shown=shown)
 
 
-def _judge_mmm(mm: pd.DataFrame, judged: np.ndarray, k: int, m: Margins) -> pd.DataFrame:
-    """ROAS vs ``effect_rel`` (relative), shares vs ``ici_points``, budget vs ``budget_points``."""
-    real = mm["real"].astype(float).abs().to_numpy()
-    scale = np.where(mm["quantity"].isin(["roas", "mroas"]), real, 1.0)
-    margin = np.array([getattr(m, _MMM_MARGIN.get(q, "effect_rel")) for q in mm["quantity"]],
-                      float) * scale
-    out = _with_intervals(mm, mm["synthetic"] - mm["real"], _se(mm["se_real"],
-                          mm["se_synthetic"]), margin, mm["df"], k, m.alpha, judged)
-    out["confirmable"] = (_quantile(1 - m.alpha, mm["df"]) * np.sqrt(2)
-                          * mm["se_real"].astype(float) / scale)
+def _back(table: pd.DataFrame, q: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table with its quantities' judged columns beside its measurements."""
+    out = table.copy()
+    q = q.sort_values("row")
+    for col in ("diff", "se_diff", "diff_low", "diff_high", "margin", "status", "shown",
+                "confirmable", "decision", "reversed"):
+        out[col] = q[col].to_numpy() if len(q) else pd.Series(dtype=object)
+    if "kind" in out.columns and "treatment" in out.columns:  # effects: relative columns too
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = q["scale"].to_numpy(float) if len(q) else np.array([])
+            for col in ("diff", "diff_low", "diff_high", "shown", "confirmable"):
+                name = col.replace("diff", "rel_diff") if "diff" in col else f"{col}_rel"
+                out[name] = out[col].to_numpy(float) / scale
+    if "quantity" in out.columns and len(q):  # mmm: ROAS precision relative to the real ROAS
+        scale = q["scale"].to_numpy(float)
+        out["confirmable"] = out["confirmable"].to_numpy(float) / scale
+        out["shown"] = out["shown"].to_numpy(float) / scale
     return out
-
-
-def _mmm_reasons(mmm: pd.DataFrame, m: Margins) -> tuple[list, list, list]:
-    fails, unclear, passes = [], [], []
-    for _, r in mmm.iterrows():
-        rel = r["quantity"] in ("roas", "mroas")
-        scale = abs(r["real"])
-
-        def show(v: float, rel: bool = rel, scale: float = scale) -> str:
-            return f"{v / scale:+.0%}" if rel else f"{v:+.1f} points"
-        margin = f"±{m.effect_rel:.0%}" if rel else f"±{r['margin']:g} points"
-        text = (f"{_MMM_LABEL[r['quantity']]} of {r['channel']}: real {_fmt(r['real'])} vs "
-                f"synthetic {_fmt(r['synthetic'])} ({show(r['diff'])}, interval "
-                f"[{show(r['diff_low'])}; {show(r['diff_high'])}]; margin {margin})")
-        confirm = f"±{r['confirmable']:.0%}" if rel else f"±{r['confirmable']:.1f} points"
-        _file(r["status"], text, confirm, fails, unclear)
-    judged = mmm[mmm["status"] != NOT_JUDGED]
-    if len(judged) and (judged["status"] == WITHIN).all():
-        passes.append(f"all {len(judged)} marketing-mix figures (ROAS, contribution shares, "
-                      f"budget split) within their margins")
-    return fails, unclear, passes
-
-
-def _covered(effects: pd.DataFrame) -> np.ndarray:
-    """Undecided estimates whose sibling (the other method's estimate of the same treatment
-    and kind) is shown within its margin.
-
-    The GCM effect (the fitted model ICI also comes from) and the model-light DML effect are
-    two estimates of one effect, and either can be the noisier one (DML's controls are only
-    the treatment's parents; a spline GCM can swing in a bootstrap replicate). Each
-    equivalence test runs at alpha / 2, so "shown within" by either keeps the effect at level
-    alpha; an estimate shown beyond its margin still makes the verdict "not preserved".
-    """
-    status = effects["status"].to_numpy(dtype=object).copy()
-    if not len(effects):
-        return status
-    within = {(r.treatment, r.kind) for r in effects.itertuples() if r.status == WITHIN}
-    for i, r in enumerate(effects.itertuples()):
-        if r.status == UNCLEAR and (r.treatment, r.kind) in within:
-            status[i] = COVERED
-    return status
-
-
-def _judge_ranking(ranking: pd.DataFrame, judged: np.ndarray, k: int, alpha: float
-                   ) -> pd.DataFrame:
-    """A pair is reversed when both tables order it clearly (Bonferroni), in opposite orders."""
-    out = ranking.copy()
-    if not len(out):
-        out["status"] = pd.Series(dtype=object)
-        return out
-    q = _quantile(1 - alpha / (2 * max(k, 1)), out["df"])
-    sure_r = out["real_gap"].abs() > q * out["se_real"]
-    sure_s = out["synthetic_gap"].abs() > q * out["se_synthetic"].fillna(0)
-    flipped = np.sign(out["real_gap"]) != np.sign(out["synthetic_gap"])
-    status = np.where(sure_r & sure_s & flipped, BEYOND,
-                      np.where(flipped, UNCLEAR, WITHIN)).astype(object)
-    out["status"] = np.where(judged, status, NOT_JUDGED)
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# Words
-# ---------------------------------------------------------------------------------------
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return str(x)
-    return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def _effect_name(r) -> str:
-    what = "per unit" if r["kind"] == "per_unit" else "for +10%"
-    return f"effect of {r['treatment']} on {r['outcome']} {what} ({r['method']})"
-
-
-def _confirmable(c: CausalComparison, ici, effects, independences) -> dict[str, Any]:
-    """The smallest margins this real table could confirm for a perfect synthesizer.
-
-    Per effect, the better of its estimates (GCM or DML) decides; per treatment, its hardest
-    effect (per unit or +10%).
-    """
-    judged = effects[effects["status"] != NOT_JUDGED].replace(np.inf, np.nan)
-    per_effect = judged.groupby(["treatment", "kind"], sort=False)["confirmable_rel"].min()
-    per_treatment = per_effect.groupby(level=0, sort=False).max()
-    finite = lambda v: float(v) if v is not None and np.isfinite(v) else None  # noqa: E731
-    out: dict[str, Any] = {"n_real": c.n_real}
-    out["ici_points"] = finite(ici["confirmable"].max()) if len(ici) else None
-    out["effect_rel"] = finite(per_treatment.max()) if len(per_treatment) else None
-    out["independence"] = (finite(independences["confirmable"].max())
-                           if len(independences) else None)
-    out["effects"] = {t: finite(v) for t, v in per_treatment.items()}
-    parts = []
-    if out["ici_points"] is not None:
-        parts.append(f"ICI shares to ±{out['ici_points']:.1f} points")
-    parts += [f"the effect of {t} to ±{v:.0%}" for t, v in out["effects"].items()
-              if v is not None]
-    if out["independence"] is not None:
-        parts.append(f"independence effect sizes to ±{out['independence']:.2f}")
-    sub = c.method.get("subsample")  # causal figures from a subsample of a large table
-    rows = f"{c.n_real:,} real rows" + (f" (a random subsample of {sub['real_rows']:,}: the "
-                                        f"intervals are those of {c.n_real:,} rows)" if sub else "")
-    out["text"] = f"with {rows}, this table can confirm " + ", ".join(parts) if parts else ""
-    return out
-
-
-def _file(status: str, text: str, confirmable: str | None, fails: list, unclear: list) -> None:
-    """A quantity's sentence goes to the failures or to the undecided (with what the table
-    could confirm); those within their margins are summarised, not listed."""
-    if status == BEYOND:
-        fails.append(text)
-    elif status == UNCLEAR:
-        unclear.append(text + ": not decidable" + (f", this table confirms {confirmable} at "
-                                                     f"best" if confirmable else ""))
-
-
-def _reasons(verdict, c: CausalComparison, m: Margins, ici, effects, independences, ranking,
-             confirmable, mmm_words: tuple[list, list, list]) -> list[str]:
-    fails, unclear, passes = (list(words) for words in mmm_words)
-    for col in c.lost_columns:
-        fails.append(f"the synthetic table lost {col}: it is constant where the real one varies")
-    for col in c.method.get("absent_by_chance") or []:
-        unclear.append(f"{col} is constant in the synthetic table, its other values so rare in "
-                       f"the real one that a faithful table lacks them by chance: not decidable")
-    for _, r in ici.sort_values("diff", key=abs, ascending=False).iterrows():
-        text = (f"ICI share of {r['node']}: real {r['real_share']:.1f}% vs synthetic "
-                f"{r['synthetic_share']:.1f}% ({r['diff']:+.1f} points, interval "
-                f"[{r['diff_low']:+.1f}; {r['diff_high']:+.1f}]; margin ±{m.ici_points:g})")
-        _file(r["status"], text, f"±{r['confirmable']:.1f}", fails, unclear)
-    if len(ici) and (ici["status"] == WITHIN).all():
-        worst = ici.loc[ici["diff"].abs().idxmax()]
-        passes.append(f"all {len(ici)} ICI shares within ±{m.ici_points:g} points (largest "
-                      f"difference {worst['diff']:+.1f} for {worst['node']})")
-    for _, r in effects.iterrows():
-        text = (f"{_effect_name(r)}: real {_fmt(r['real'])} vs synthetic {_fmt(r['synthetic'])}"
-                f" ({r['rel_diff']:+.0%}, interval [{r['rel_diff_low']:+.0%}; "
-                f"{r['rel_diff_high']:+.0%}]; margin ±{m.effect_rel:.0%})")
-        _file(r["status"], text, f"±{r['confirmable_rel']:.0%}", fails, unclear)
-    judged = effects[effects["status"] != NOT_JUDGED]
-    if len(judged) and judged["status"].isin([WITHIN, COVERED]).all():
-        covered = int((judged["status"] == COVERED).sum())
-        passes.append(f"all {len(judged) - covered} judged treatment effects within "
-                      f"±{m.effect_rel:.0%}" + (f" ({covered} noisier second estimate(s) of "
-                                                f"the same effects consistent but not decisive)"
-                                                if covered else ""))
-    if len(judged) < len(effects):
-        passes.append(f"{len(effects) - len(judged)} per-unit GCM slope(s) of zero-inflated "
-                      f"treatments reported but not judged (not identified at zero spend)")
-    for _, r in independences.iterrows():
-        given = f" | {', '.join(r['given'])}" if len(r["given"]) else ""
-        text = (f"independence {r['x']} ⊥ {r['y']}{given}: effect real "
-                f"{r['real_effect']:.3f} vs synthetic {r['synthetic_effect']:.3f} "
-                f"({r['diff']:+.3f}, interval [{r['diff_low']:+.3f}; {r['diff_high']:+.3f}]; "
-                f"margin ±{m.independence:g})")
-        _file(r["status"], text, None, fails, unclear)
-    tested = independences[independences["status"] != NOT_JUDGED]
-    if len(tested) and (tested["status"] == WITHIN).all():
-        passes.append(f"all {len(tested)} tested implied independences alike on both tables "
-                      f"(effect sizes within ±{m.independence:g})")
-    if len(tested) < len(independences):
-        passes.append(f"{len(independences) - len(tested)} implied independence(s) not tested "
-                      f"at {c.n_real:,} rows: their conditioning sets need more columns than "
-                      f"half the rows")
-    for _, r in ranking[ranking["status"] == BEYOND].iterrows():
-        hi, lo = (r["a"], r["b"]) if r["real_gap"] > 0 else (r["b"], r["a"])
-        fails.append(f"treatment ranking by ICI reversed: the real table clearly has {hi} "
-                     f"above {lo}, the synthetic table clearly the reverse")
-    if not (c.ici["se_real"].fillna(0) > 0).any() and len(c.ici):
-        passes.append("no bootstrap replicates: ICI and GCM effect intervals ignore the "
-                      "tables' sampling noise")
-    n_unclear = len(unclear)
-    head = [f"inconclusive: {n_unclear} difference(s) neither shown within nor shown beyond "
-            f"their margins at {c.n_real:,} real rows"] if verdict == INCONCLUSIVE else []
-    tail = [confirmable["text"]] if confirmable.get("text") else []
-    return head + fails + unclear + passes + tail
 
 
 def verdict_dict(v: Verdict) -> dict[str, Any]:
@@ -495,6 +475,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
     from causalsynth.evaluate.metric import jsonable
 
     return jsonable({
-        "verdict": v.verdict, "reasons": v.reasons, "margins": asdict(v.margins),
-        "n_judged": v.n_judged, "confirmable": v.confirmable,
+        "verdict": v.verdict, "reasons": v.reasons, "details": v.details,
+        "margins": asdict(v.margins), "n_judged": v.n_judged, "confirmable": v.confirmable,
+        "shown": v.shown,
     })
