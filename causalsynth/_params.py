@@ -9,6 +9,12 @@ parameter at once::
 
     The 'epochs' parameter of CTGANAdapter must be an int in the range [1, inf). Got -3 instead.
 
+**The size cap**, one rule for every size argument (:func:`check_size`): a number of rows (or
+draws) times the columns each carries is at most :data:`MAX_CELLS` (100 million cells, 0.8 GB
+as float64); a number of repetitions (bootstrap replicates, permutations) is at most
+:data:`MAX_REPLICATES` (10,000). Beyond, the call is refused before any work, with the cap in
+the message: a typo such as ``n=10**9`` never runs for hours or asks for terabytes.
+
 A constraint is an :class:`Interval`, :class:`Options`, :class:`Pattern`, :class:`SequenceOf`,
 :data:`SEED` or :data:`BOOLEAN`; a type (``dict``) stands for "an instance of it" and ``None``
 for None itself. Booleans are never numbers here: ``True`` is not an int in ``[1, inf)``.
@@ -38,6 +44,8 @@ from causalsynth.errors import InvalidParameterError, excerpt
 
 __all__ = [
     "BOOLEAN",
+    "MAX_CELLS",
+    "MAX_REPLICATES",
     "SEED",
     "Constraint",
     "InstanceOf",
@@ -47,6 +55,7 @@ __all__ = [
     "SequenceOf",
     "check_param",
     "check_params",
+    "check_size",
     "param_problems",
     "raise_problems",
 ]
@@ -323,3 +332,46 @@ in the range (0, 1). Got 1.5 instead.
     problem = _problem(name, value, constraints, owner, hint)
     if problem is not None:
         raise InvalidParameterError(problem)
+
+
+#: most cells (rows x columns) one table made in memory may hold: 0.8 GB as float64
+MAX_CELLS = 100_000_000
+#: most repetitions (bootstrap replicates, permutations, Monte Carlo repeats) of one call
+MAX_REPLICATES = 10_000
+
+
+def check_size(name: str, value: Any, *, owner: str, columns: int = 1,
+               replicates: bool = False, low: int = 1) -> int:
+    """The size cap: ``value`` is an int from ``low`` to the cap, or InvalidParameterError.
+
+    Rows or draws (default): ``value * columns`` at most :data:`MAX_CELLS`. Repetitions
+    (``replicates=True``, bootstrap counts): at most :data:`MAX_REPLICATES`. Returns the value
+    as an int.
+
+    Examples
+    --------
+    >>> check_size("n", 1_000, owner="simulate", columns=6)
+    1000
+    >>> check_size("n", 10**11, owner="simulate", columns=6)
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.InvalidParameterError: The 'n' parameter of simulate must be an int \
+between 1 and 16,666,666 (the size cap: at most 100,000,000 cells, rows x 6 columns, 0.8 GB \
+as float64; draw larger tables in batches with different seeds). Got 100,000,000,000 instead.
+    >>> check_size("n_bootstrap", 10**9, owner="fit_mmm", replicates=True, low=0)
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.InvalidParameterError: The 'n_bootstrap' parameter of fit_mmm must be \
+an int between 0 and 10,000 (the size cap: at most 10,000 replicates). Got 1,000,000,000 \
+instead.
+    """
+    if replicates:
+        cap, hint = MAX_REPLICATES, f"the size cap: at most {MAX_REPLICATES:,} replicates"
+    else:
+        width = max(int(columns), 1)
+        cap = max(low, MAX_CELLS // width)
+        hint = (f"the size cap: at most {MAX_CELLS:,} cells, rows x {width} column"
+                f"{'s' if width != 1 else ''}, {MAX_CELLS * 8 / 1e9:.1f} GB as float64; draw "
+                f"larger tables in batches with different seeds")
+    check_param(name, value, Interval(int, low, cap), owner=owner, hint=hint)
+    return int(value)

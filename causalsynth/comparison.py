@@ -40,7 +40,7 @@ from causalsynth._backend import (
     run_cell,
 )
 from causalsynth._io import json_text, write_text_atomic
-from causalsynth._params import Interval, SequenceOf, check_param
+from causalsynth._params import Interval, SequenceOf, check_param, check_size
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
@@ -412,9 +412,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
             else child_seed(as_generator(seed)))
     as_generator(root)  # validates the seed (>= 0)
     check_data(real, dag, what="the real table")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise CausalSynthError(f"The 'n' parameter of compare must be an int >= 1. Got {n!r} "
-                               f"instead.")
+    if n is not None:
+        check_size("n", n, owner="compare", columns=len(dag.nodes))
     if seeds is not None:
         check_param("seeds", seeds, [SequenceOf(Interval(int, 0, None))], owner="compare")
         seeds = list(dict.fromkeys(int(s) for s in seeds))

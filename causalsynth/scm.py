@@ -33,7 +33,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from causalsynth.errors import DAGError
+from causalsynth.errors import InvalidParameterError as _Invalid
+from causalsynth.errors import excerpt
 
 __all__ = ["Intervention", "Mechanism", "parse_intervention", "parse_interventions", "propagate"]
 
@@ -113,12 +114,22 @@ def _upstream(dag, node: str) -> frozenset:
 def _intervene(node, fn: Intervention, natural: np.ndarray) -> np.ndarray:
     out = np.asarray(fn(natural), dtype=float)
     if out.shape != natural.shape or not np.all(np.isfinite(out)):
-        raise DAGError(f"intervention on {node.name!r} must give one finite number per row "
+        raise _Invalid(f"intervention on {node.name!r} must give one finite number per row "
                        f"({natural.shape[0]} rows); got shape {out.shape}")
-    if node.type == "count" and np.any(out < 0):
-        raise DAGError(f"intervention on {node.name!r} gives negative counts; a count node "
-                       f"takes values >= 0")
+    below = (out < 0) & (natural >= 0)  # a value already negative stays the model's business
+    if _nonnegative(node) and np.any(below):
+        what = "spend" if node.role == "spend" else "counts"
+        raise _Invalid(
+            f"intervention on {node.name!r} gives negative {what} on {int(np.sum(below)):,} "
+            f"of {len(out):,} rows (as low as {float(out[below].min()):,.6g}); "
+            f"{what} cannot go below 0: use a smaller cut "
+            f"(such as '-50%') or set a value >= 0")
     return out
+
+
+def _nonnegative(node) -> bool:
+    """Counts and spend (role ``spend``) cannot go below 0."""
+    return node.is_numeric and (node.type == "count" or node.role == "spend")
 
 
 # ---------------------------------------------------------------------------------------
@@ -151,9 +162,14 @@ def parse_intervention(node, value: Any) -> Intervention:
         return value
     if isinstance(value, str) and (m := _SHIFT.match(value)):
         if not node.is_numeric:
-            raise DAGError(f"intervention {value!r} on {node.name!r}: shifts apply to "
+            raise _Invalid(f"intervention {value!r} on {node.name!r}: shifts apply to "
                            f"continuous and count nodes; set a {node.type} node to a value")
         amount = (1.0 if m.group(1) == "+" else -1.0) * float(m.group(2))
+        if m.group(3) and amount < -100 and _nonnegative(node):
+            raise _Invalid(
+                f"intervention {value!r} on {node.name!r}: a cut beyond -100% makes "
+                f"{'spend' if node.role == 'spend' else 'counts'} negative; give a "
+                f"shift from '-100%' (none at all) upwards")
         if m.group(3):
             return lambda x: x * (1.0 + amount / 100.0)
         return lambda x: x + amount
@@ -162,8 +178,12 @@ def parse_intervention(node, value: Any) -> Intervention:
     if node.type == "categorical":
         code = _category_code(node, value)
         return lambda x: np.full(len(x), code)
+    if _is_number(value) and value < 0 and _nonnegative(node):
+        raise _Invalid(
+            f"intervention on {node.name!r}: {value!r} is negative; a {node.type} "
+            f"{'spend' if node.role == 'spend' else 'node'} takes values >= 0")
     if not _is_number(value) or (node.type == "binary" and value not in (0, 1)):
-        raise DAGError(f"intervention on {node.name!r}: {value!r} is neither a value nor a "
+        raise _Invalid(f"intervention on {node.name!r}: {value!r} is neither a value nor a "
                        f"shift like '+10%' or '+1000'" + ("; binary nodes take 0 or 1"
                                                         if node.type == "binary" else ""))
     return lambda x: np.full(len(x), float(value))
@@ -171,7 +191,7 @@ def parse_intervention(node, value: Any) -> Intervention:
 
 def _category_code(node, value: Any) -> float:
     if str(value) not in node.categories:
-        raise DAGError(f"intervention on {node.name!r}: {value!r} is not one of its "
+        raise _Invalid(f"intervention on {node.name!r}: {value!r} is not one of its "
                        f"categories {list(node.categories)}")
     return float(node.categories.index(str(value)))
 
@@ -180,14 +200,14 @@ def _schedule(node, value) -> Intervention:
     """A whole schedule: one value per row (checked against the rows when applied)."""
     raw = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=object)
     if raw.ndim != 1:
-        raise DAGError(f"intervention on {node.name!r}: a schedule is one value per row; "
+        raise _Invalid(f"intervention on {node.name!r}: a schedule is one value per row; "
                        f"got an array of shape {raw.shape}")
     if node.type == "categorical":
         codes = np.array([_category_code(node, v) for v in raw], dtype=float)
     else:
         bad = [v for v in raw if not _is_number(v) or (node.type == "binary" and v not in (0, 1))]
         if bad:
-            raise DAGError(f"intervention on {node.name!r}: the schedule holds {bad[0]!r}, "
+            raise _Invalid(f"intervention on {node.name!r}: the schedule holds {bad[0]!r}, "
                            f"which is not a finite number" + ("; binary nodes take 0 or 1"
                                                              if node.type == "binary" else ""))
         codes = raw.astype(float)
@@ -197,14 +217,19 @@ def _schedule(node, value) -> Intervention:
 def parse_interventions(dag, interventions: Mapping[str, Any] | None
                         ) -> dict[str, Intervention]:
     """``{node: value}`` checked against the DAG: unknown nodes and bad values raise
-    :class:`~causalsynth.errors.DAGError` before anything is drawn."""
+    :class:`~causalsynth.errors.InvalidParameterError` (naming the intervention) before
+    anything is drawn; spend and counts never go below 0."""
     if not interventions:
         return {}
     if not isinstance(interventions, Mapping):
-        raise DAGError(f"interventions must be a mapping {{node: value or shift}}, such as "
+        raise _Invalid(f"interventions must be a mapping {{node: value or shift}}, such as "
                        f"{{'tv_spend': '+10%'}}; got {type(interventions).__name__}")
     parsed = {}
     for name, value in interventions.items():
-        node = dag.node(str(name))  # unknown node: DAGError listing the nodes
+        if str(name) not in dag.nodes:
+            raise _Invalid(
+                f"intervention on {excerpt(name)}: that node is not in the DAG {dag.name!r}; "
+                f"its nodes: {', '.join(dag.nodes)}")
+        node = dag.node(str(name))
         parsed[node.name] = parse_intervention(node, value)
     return parsed

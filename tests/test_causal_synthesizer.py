@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from causalsynth import load_dag
-from causalsynth.errors import CausalSynthError, DAGError, NotFittedError
+from causalsynth.errors import CausalSynthError, InvalidParameterError, NotFittedError
 from causalsynth.synthesizers import make_synthesizer
 
 
@@ -89,17 +89,17 @@ def test_binary_treatment_effect_on_ad_funnel(ad_funnel):
 ])
 def test_bad_interventions_raise_clear_errors(acquisition, interventions, match):
     _, _, synth = acquisition
-    with pytest.raises(DAGError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         synth.sample(10, seed=0, interventions=interventions)
 
 
 def test_bad_interventions_on_labels(ad_funnel):
     _, _, synth = ad_funnel
-    with pytest.raises(DAGError, match="binary nodes take 0 or 1"):
+    with pytest.raises(InvalidParameterError, match="binary nodes take 0 or 1"):
         synth.sample(10, seed=0, interventions={"exposure": 2})
-    with pytest.raises(DAGError, match="shifts apply to continuous and count"):
+    with pytest.raises(InvalidParameterError, match="shifts apply to continuous and count"):
         synth.sample(10, seed=0, interventions={"device": "+10%"})
-    with pytest.raises(DAGError, match="not one of its categories"):
+    with pytest.raises(InvalidParameterError, match="not one of its categories"):
         synth.sample(10, seed=0, interventions={"device": "watch"})
     done = synth.sample(500, seed=0, interventions={"device": "tablet"})
     assert (done["device"] == "tablet").all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from causalsynth import DAGError, load_dag, make_synthesizer
+from causalsynth import InvalidParameterError, load_dag, make_synthesizer
 from causalsynth.scm import parse_intervention, propagate
 from causalsynth.simulation import declared_mechanisms, draw_noise
 
@@ -84,20 +84,20 @@ def test_memo_reuses_values_of_the_same_draw(engine):
 ])
 def test_bad_interventions_are_refused_before_drawing(engine, node, value, message):
     dag, mechanisms, noise = engine
-    with pytest.raises(DAGError, match=message):
+    with pytest.raises(InvalidParameterError, match=message):
         propagate(dag, mechanisms, noise, {node: value})
 
 
 def test_schedule_of_the_wrong_length_and_negative_counts_are_refused(engine):
     dag, mechanisms, noise = engine
-    with pytest.raises(DAGError, match="one finite number per row"):
+    with pytest.raises(InvalidParameterError, match="one finite number per row"):
         propagate(dag, mechanisms, noise, {"tv_spend": np.ones(3)})
     dag = load_dag({"nodes": [{"name": "visits", "type": "count"},
                               {"name": "y", "type": "continuous", "role": "outcome",
                                "parents": ["visits"]}],
                     "simulation": {"visits": {"distribution": "poisson", "rate": 3},
                                    "y": {"coefficients": {"visits": 1.0}}}})
-    with pytest.raises(DAGError, match="negative counts"):
+    with pytest.raises(InvalidParameterError, match="negative counts"):
         dag.simulate(10, seed=0, interventions={"visits": "-500"})
 
 
@@ -113,7 +113,7 @@ def test_parse_intervention_on_labels(ad_funnel):
     binary = next(ad_funnel.node(n) for n in ad_funnel.nodes
                   if ad_funnel.node(n).type == "binary")
     assert np.all(parse_intervention(binary, 1)(np.zeros(3)) == 1.0)
-    with pytest.raises(DAGError, match="binary nodes take 0 or 1"):
+    with pytest.raises(InvalidParameterError, match="binary nodes take 0 or 1"):
         parse_intervention(binary, 2)
-    with pytest.raises(DAGError, match="shifts apply to continuous and count"):
+    with pytest.raises(InvalidParameterError, match="shifts apply to continuous and count"):
         parse_intervention(binary, "+10%")

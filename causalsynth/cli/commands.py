@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 import causalsynth
+from causalsynth._params import check_size
 from causalsynth.cli.console import Spinner, out, print_check
 from causalsynth.cli.exits import (
     EXIT_COPIES,
@@ -152,6 +153,7 @@ def simulate(
     if graph.simulation is None:
         raise DAGError(f"the DAG {graph.name!r} has no 'simulation' block, so it cannot be "
                        f"simulated; add one or use a built-in DAG such as 'acquisition'")
+    check_size("--rows", rows, owner="simulate", columns=len(graph.nodes) + 2)
     frame = graph.simulate(rows, seed=seed)
     outputs: dict[Path | None, Any] = {out_path: frame}
     if json_path is not None:
@@ -283,6 +285,8 @@ def compare(
                                "for local processes or --scheduler ADDRESS for a Dask cluster")
     judging.check_outputs([real], dag)
     graph = read_dag(dag)
+    if rows is not None:
+        check_size("--rows", rows, owner="compare", columns=len(graph.nodes))
     frame = read_rows(real, "the real table")
     specs = _specs([s.strip() for s in synthesizers.split(",") if s.strip()], epochs)
     grid: dict[str, Any] = {"backend": scheduler if scheduler is not None else workers}

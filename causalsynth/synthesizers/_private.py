@@ -386,12 +386,12 @@ class PrivateNumeric:
         # Gram matrix implies (post-processing), so a row adds at most c^2 to the sum
         n_hat = max(gram[0, 0], 1.0)
         rss = gram[d, d] - 2 * self.coef_ @ gram[:d, d] + self.coef_ @ gram[:d, :d] @ self.coef_
-        clip = float(np.clip(3.0 * math.sqrt(max(rss / n_hat, 0.0)), 0.02, 2.0))
+        clip = float(np.clip(3.0 * math.sqrt(max(rss / n_hat, 0.0)), 0.002, 2.0))
         r2 = np.minimum((y_s - x @ self.coef_) ** 2, clip**2)
         released = budget.gaussian(f"{node.name}: residual variance",
                                    np.array([r2.sum(), len(r2)], float),
                                    math.sqrt(clip**4 + 1.0), _RESIDUAL_SHARE * main_rho)
-        self.sd_ = float(math.sqrt(min(max(released[0] / max(released[1], 1.0), 1e-4), 1.0)))
+        self.sd_ = float(math.sqrt(min(max(released[0] / max(released[1], 1.0), 1e-6), 1.0)))
 
     def evaluate(self, parents: Mapping[str, np.ndarray], noise: np.ndarray) -> np.ndarray:
         n = len(noise)
