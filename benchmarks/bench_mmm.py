@@ -30,7 +30,8 @@ RESULTS = Path(__file__).parent / "results" / "mmm.jsonl"
 
 def oracle_roas(table: pd.DataFrame, dag) -> dict[str, float]:
     """ROAS when the declared adstock and Hill parameters are known (OLS on the rest)."""
-    from causalsynth._time import adstock
+    from causalsynth.media import adstock
+    from causalsynth.media import hill as hill_curve
 
     sim = dag.simulation[dag.outcome]
     channels = list(sim["carryover"])
@@ -39,8 +40,7 @@ def oracle_roas(table: pd.DataFrame, dag) -> dict[str, float]:
 
     def hill(x: np.ndarray, c: str) -> np.ndarray:
         z = adstock(x, sim["carryover"][c]["decay"], sim["carryover"][c]["max_lag"])
-        half, shape = sim["saturation"][c]["half"], sim["saturation"][c]["shape"]
-        return z**shape / (z**shape + half**shape)
+        return hill_curve(z, sim["saturation"][c]["half"], sim["saturation"][c]["shape"])
 
     media = [hill(table[c].to_numpy(float), c) for c in channels]
     coef, *_ = np.linalg.lstsq(np.column_stack(cols + media), table[dag.outcome].to_numpy(),

@@ -4,6 +4,9 @@ The GCM side of the effects (intervening on the fitted model) lives in ``gcm.py`
 gives the second, model-light estimate: ``econml.dml.LinearDML`` with the treatment's parents
 as controls ``W``. With no hidden confounding, a node's parents block every backdoor path
 (Pearl 2009, Thm 3.3.2), and ``backdoor_set`` checks it by d-separation in the backdoor graph.
+On a time DAG the controls also hold the DAG's time features (trend, Fourier terms of the
+period, holidays: :func:`causalsynth.evaluate.time_units.time_basis`), the common causes of
+spend and revenue that ``check_dag``, ``fit_mmm`` and the fitted causal model condition on.
 
 References
 ----------
@@ -25,6 +28,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.errors import DAGError
 from causalsynth.evaluate.resample import Resampler, iid_indices
+from causalsynth.evaluate.time_units import time_basis
 
 __all__ = ["backdoor_set", "dml_effects"]
 
@@ -70,7 +74,7 @@ def _ols_bootstrap_sd(y: np.ndarray, t: np.ndarray, w: np.ndarray | None, n_boot
 
 def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: bool = False,
                 n_reference: int | None = None, n_bootstrap: int = 0,
-                resample: Resampler = iid_indices) -> list[dict]:
+                resample: Resampler = iid_indices, periods: int | None = None) -> list[dict]:
     """Per treatment: effect per unit and for +10%, with 95% intervals, by LinearDML.
 
     ``flexible`` picks gradient boosting for the nuisance models (else linear/logistic).
@@ -80,7 +84,8 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
     the interval is at least as wide as the bootstrap of the same linear estimand gives —
     on a few hundred rows with heavy-tailed spend, a few high-leverage weeks make DML's
     asymptotic interval far too narrow. ``resample`` draws the bootstrap rows (moving blocks
-    for a time-indexed table, whose rows are not independent).
+    for a time-indexed table, whose rows are not independent). ``periods``: rows per series
+    of a geo panel (rows in period order; the time features restart in each series).
     """
     from econml.dml import LinearDML
 
@@ -89,11 +94,14 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
     ancestors = set(dag.ancestors(target))
     y = data[target].to_numpy(float)
     widen = max(1.0, np.sqrt(len(data) / n_reference)) if n_reference else 1.0
+    time = time_basis(data, dag, periods)
     for t in dag.treatments:
         node = dag.node(t)
         if t not in ancestors or node.type == "categorical":
             continue
         w = _design(data, dag, backdoor_set(dag, t, target))
+        if time is not None and time.shape[1]:
+            w = time if w is None else np.hstack([w, time])
         binary = node.type == "binary"
         reg = (HistGradientBoostingRegressor(max_iter=100, random_state=child_seed(rng))
                if flexible else LinearRegression())

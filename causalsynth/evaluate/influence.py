@@ -2,7 +2,10 @@
 
 ``intrinsic_influence`` is the public entry point; ``table_estimates`` computes shares and
 GCM effects for one table (point estimate plus bootstrap), so that the real/synthetic
-comparison can run both tables on the same random numbers.
+comparison can run both tables on the same random numbers. On a time DAG the model is fitted
+with the DAG's time features (trend, season, holidays) partialled out of every numeric node
+(:mod:`causalsynth.evaluate.time_units`): time is a common cause of spend and revenue, so a
+table with dates only gives the shares and effects of one with trend and season columns.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
 from causalsynth.evaluate.resample import Resampler, iid_indices, resampler
+from causalsynth.evaluate.time_units import without_time
 
 __all__ = ["ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates"]
 
@@ -126,9 +130,12 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     table from claiming more certainty than the real table behind it supports. ``resample``
     draws each replicate's rows (moving blocks for a time-indexed table:
     :func:`causalsynth.evaluate.resample.resampler`); ``periods``: rows per series of a geo
-    panel (carryover stays within a geo).
+    panel (carryover stays within a geo). A time DAG's table (rows in period order) is
+    fitted with its time features partialled out
+    (:func:`causalsynth.evaluate.time_units.without_time`).
     """
     rng = as_generator(seed)
+    data = without_time(data, dag, periods)
     uniforms_a, uniforms_b, effect_uniforms = uniforms
     treatments = dag.treatments
     # time-indexed tables: decays of spend estimated once on the whole series (not per

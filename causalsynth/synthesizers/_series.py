@@ -3,9 +3,11 @@
 A table of a DAG with ``time`` is one weekly series, or a geo panel (one series per geo). The
 ``causal`` synthesizer then learns, besides each node's mechanism, what makes the rows a series:
 
-* **time inputs of the roots**: a root (a spend plan, demand, a control) is modelled given the
-  position in its series, a linear trend and three harmonics of the declared period, so trend
-  and season follow the real ones and continue when more periods are sampled;
+* **time inputs**: every node (a spend plan, demand, a control, revenue) is modelled given the
+  DAG's time features (:func:`causalsynth.media.row_features`: a linear trend, Fourier terms
+  of the declared period, holidays of a declared country; the ones ``check_dag`` and
+  ``fit_mmm`` condition on), so trend and season follow the real ones, also where the table
+  has dates only, and continue when more periods are sampled;
 * **carryover**: each spend -> child edge acts through the adstocked spend, with the decay
   estimated on the table (:func:`causalsynth.carryover.estimate_carryover`), and a saturating
   basis ``a / (a + h)`` of it (``h`` the median positive adstock) beside the linear one, so a
@@ -172,7 +174,7 @@ class SeriesModel:
         outcome = values.get(dag.outcome) if dag.outcome else None
         times = _time_values(dag, layout, self.periods, layout.n_series, outcome)
         #: the time features every node's model reads (the DAG's, as check_dag's)
-        self.time_inputs_ = tuple(times)
+        self.times_, self.time_inputs_ = times, tuple(times)
         self.harmonics_ = sum(name.startswith("~sin") for name in times) or None
         self.models_, q, zero_rho, self.geo_inputs_ = {}, {}, {}, {}
         for name in dag.nodes:
