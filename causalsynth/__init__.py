@@ -18,6 +18,7 @@ from causalsynth.errors import (
     NotFittedError,
     SynthesizerError,
 )
+from causalsynth.evaluate.discovery import DiscoveredGraph, discover
 from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
 from causalsynth.evaluate.mmm import MMMFit, fit_mmm
@@ -40,6 +41,7 @@ __all__ = [
     "DAGCheck",
     "DAGError",
     "DataError",
+    "DiscoveredGraph",
     "GroundTruth",
     "ICIResult",
     "InvalidParameterError",
@@ -54,6 +56,7 @@ __all__ = [
     "available_synthesizers",
     "check_dag",
     "compare",
+    "discover",
     "fit_mmm",
     "intrinsic_influence",
     "judge",

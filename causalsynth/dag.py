@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import yaml
 
+from causalsynth._discovery_block import DiscoveryBlock, parse_discovery
 from causalsynth._simulation_block import check_simulation
 from causalsynth._time import TimeAxis, parse_time
 from causalsynth._yaml import read_dag_source
@@ -57,7 +58,7 @@ __all__ = ["DAG", "NODE_TYPES", "ROLES", "Node", "builtin_dags", "load_dag"]
 NODE_TYPES = ("continuous", "count", "binary", "categorical")
 ROLES = ("spend", "treatment", "outcome", "mediator", "context")
 TREATMENT_ROLES = ("spend", "treatment")
-_TOP_KEYS = {"name", "description", "nodes", "simulation", "time"}
+_TOP_KEYS = {"name", "description", "nodes", "simulation", "time", "discovery"}
 _NODE_KEYS = {"name", "type", "role", "parents", "categories", "description", "unit", "range"}
 
 
@@ -117,6 +118,8 @@ class DAG:
     #: rows as consecutive periods (``time: {index, period}``, see causalsynth._time); None
     #: when the rows are independent
     time: TimeAxis | None = None
+    #: edges forbidden or required in causal discovery (``discovery:`` block); None if absent
+    discovery: DiscoveryBlock | None = None
 
     # ---- graph views -------------------------------------------------------------
     @property
@@ -187,6 +190,8 @@ class DAG:
         out["nodes"] = [n.to_dict() for n in self.node_specs]
         if self.simulation is not None:
             out["simulation"] = copy.deepcopy(dict(self.simulation))
+        if self.discovery is not None:
+            out["discovery"] = self.discovery.to_dict()
         return out
 
     def to_yaml(self, path: str | Path | None = None) -> str:
@@ -320,6 +325,8 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
     nodes = _parse_nodes(spec.get("nodes"), problems)
     _check_graph(nodes, problems)
     time = parse_time(spec.get("time"), {n.name for n in nodes}, problems)
+    discovery = parse_discovery(spec.get("discovery"), {n.name: n.parents for n in nodes},
+                                problems)
 
     simulation = spec.get("simulation")
     if simulation is not None and not isinstance(simulation, Mapping):
@@ -330,7 +337,7 @@ def _from_spec(spec: Any, origin: str | None) -> DAG:
 
     dag = DAG(name=name, description=description.strip(), node_specs=tuple(nodes),
               simulation=copy.deepcopy(dict(simulation)) if simulation is not None else None,
-              time=time)
+              time=time, discovery=discovery)
     sim_problems = check_simulation(dag) if simulation is not None else []
     if sim_problems:
         raise DAGError(sim_problems, source=origin)

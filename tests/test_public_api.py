@@ -15,6 +15,7 @@ PUBLIC = {
     "SynthesizerError", "__version__", "available_synthesizers", "check_dag", "compare",
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",
     "InvalidParameterError", "judge", "load_example", "read_report", "MMMFit", "fit_mmm",
+    "DiscoveredGraph", "discover",
 }
 
 
