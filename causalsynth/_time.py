@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -281,11 +282,15 @@ def _parse_index(col: pd.Series, name: str) -> tuple[pd.Series | None, list[str]
     if not all(isinstance(v, (str, _dt.date, np.datetime64)) for v in values):
         odd = [v for v in values if not isinstance(v, (str, _dt.date, np.datetime64))]
         return None, [f"{fix}; it holds {_some(map(_fmt, odd), sep=', ')}"]
+    raw = pd.Series([_ZONE.sub("", v) if isinstance(v, str) else v for v in values],
+                    dtype=object)  # a time zone is dropped: each row keeps its local date
+    form = _date_form_problem(raw, where)
+    if form:
+        return None, [form]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            raw = pd.Series(values, dtype=object)
-            ts = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+            ts = pd.to_datetime(raw, errors="coerce", format=_slashed_format(raw) or "ISO8601")
             if ts.isna().any():
                 ts = ts.fillna(pd.to_datetime(raw[ts.isna()], errors="coerce", format="mixed"))
     except (ValueError, TypeError, OverflowError, Warning) as exc:
@@ -296,6 +301,64 @@ def _parse_index(col: pd.Series, name: str) -> tuple[pd.Series | None, list[str]
         return None, [f"{fix}; it holds {_some(map(_fmt, bad), len(bad), ', ')}, which are neither"]
     ts = pd.to_datetime(ts)
     return (ts.dt.tz_localize(None) if ts.dt.tz is not None else ts), []
+
+
+#: a time zone written after a date and time: Z, +01:00, -0500
+_ZONE = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}:?\d{2})$")
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?$")
+_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+
+
+def _date_form_problem(raw: pd.Series, where: str) -> str | None:
+    """Dates written in several forms, or day and month that cannot be told apart."""
+    texts = [str(v).strip() for v in raw if isinstance(v, str)]
+    iso = [t for t in texts if _ISO.match(t)]
+    slashed = [m for m in (_SLASHED.match(t) for t in texts) if m]
+    if iso and len(iso) < len(texts):
+        other = next(t for t in texts if not _ISO.match(t))
+        return (f"{where} holds dates written in several forms (such as {iso[0]!r} and "
+                f"{other!r}); write every date in one form, YYYY-MM-DD (2021-01-04)")
+    if slashed and len(slashed) == len(texts):
+        first, second = (max(int(m.group(k)) for m in slashed) for k in (1, 2))
+        if first <= 12 and second <= 12:
+            return (f"{where} holds dates such as {slashed[0].group(0)!r} whose day and month "
+                    f"cannot be told apart (day/month or month/day); write them as "
+                    f"YYYY-MM-DD (2021-01-04)")
+    return None
+
+
+def _slashed_format(raw: pd.Series) -> str | None:
+    """The one reading of dates such as 13/01/2021 (day first) or 01/13/2021 (month first)
+    that fits every row, when they are all written so (ambiguous ones are refused before)."""
+    found = [_SLASHED.match(str(v).strip()) for v in raw]
+    if not found or not all(found):
+        return None
+    sep = found[0].group(0)[len(found[0].group(1))]
+    year = "%Y" if len(found[0].group(3)) == 4 else "%y"
+    day_first = max(int(m.group(1)) for m in found) > 12
+    return sep.join(["%d", "%m", year] if day_first else ["%m", "%d", year])
+
+
+def _unit_problem(index: pd.Series, step: int | None, period: int, where: str) -> str | None:
+    """Dates spaced otherwise than the unit the declared period implies (52: weeks)."""
+    if step is None or not pd.api.types.is_datetime64_any_dtype(index.dtype):
+        return None
+    days = step / _DAY
+    unit = next((u for u, periods in _PERIOD_UNITS.items() if period in periods), None)
+    if unit is None or _UNIT_DAYS[unit][0] <= days <= _UNIT_DAYS[unit][1]:
+        return None
+    spaced = next((u for u, (lo, hi) in _UNIT_DAYS.items() if lo <= days <= hi), None)
+    fix = (f"declare period: {_PERIOD_OF[spaced]} for {_LY[spaced]} rows" if spaced
+           else "give one row per period")
+    return (f"{where} is spaced {days:g} day(s) apart, but the DAG declares period: {period}, "
+            f"which is for {_LY[unit]} rows; {fix}, or aggregate the rows to {unit}s")
+
+
+#: declared periods and the unit they imply; the unit's spacing in days
+_PERIOD_UNITS = {"day": (7, 365, 366), "week": (52, 53), "month": (12,), "quarter": (4,)}
+_UNIT_DAYS = {"day": (1, 1), "week": (7, 7), "month": (28, 31), "quarter": (89, 92)}
+_PERIOD_OF = {"day": 7, "week": 52, "month": 12, "quarter": 4}
+_LY = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
 
 
 def _ordinals(index: pd.Series) -> tuple[np.ndarray, int | None, str, Any]:
@@ -377,6 +440,11 @@ def check_time_columns(data: pd.DataFrame, axis: TimeAxis, min_periods: int = MI
         return order, None, problems + problems_index
     ords, step, words, show = _ordinals(index)
     where = f"time index column {excerpt(axis.index)}"
+    unit = _unit_problem(index, _mode_step([index.dt.as_unit("ns").astype("int64").to_numpy()])
+                         if pd.api.types.is_datetime64_any_dtype(index.dtype) else None,
+                         axis.period, where)
+    if unit:
+        return order, None, [*problems, unit]
     problems += _order_problems(ords, index, groups, name, where, axis)
     uniq = [np.unique(ords[rows]) for rows in groups]
     if step is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "check_data",
     "code_matrix",
     "from_codes",
+    "index_notes",
     "label_codes",
     "sdmetrics_metadata",
     "sdv_metadata",
@@ -158,6 +159,33 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     if order is not None and (np.diff(order) != 1).any():
         frame = frame.iloc[order].reset_index(drop=True)
     return frame
+
+
+def index_notes(real: pd.DataFrame, synthetic: pd.DataFrame, dag: DAG) -> list[str]:
+    """Sentences for a report when a synthetic table's time index differs from the real one's:
+    missing, or dates where the real table numbers its periods (or the reverse). The tables
+    are then compared row by row without their index; the report must say so.
+
+    >>> from causalsynth import load_dag
+    >>> dag = load_dag("weekly_mmm")
+    >>> real = dag.simulate(60, seed=0)
+    >>> index_notes(real, real.drop(columns="week"), dag)  # doctest: +ELLIPSIS
+    ["the synthetic table has no time index column 'week'; ..."]
+    """
+    if dag.time is None or dag.time.index not in real.columns:
+        return []
+    name = dag.time.index
+    if name not in synthetic.columns:
+        return [f"the synthetic table has no time index column {name!r}; its rows were taken "
+                f"as consecutive periods in table order"]
+    kinds = [("dates" if pd.api.types.is_datetime64_any_dtype(t[name])
+              or pd.api.types.is_object_dtype(t[name]) else "period numbers")
+             for t in (real, synthetic)]
+    if kinds[0] != kinds[1]:
+        return [f"the time index column {name!r} holds {kinds[1]} in the synthetic table but "
+                f"{kinds[0]} in the real one; the tables were compared period by period in "
+                f"row order"]
+    return []
 
 
 def series_layout(data: pd.DataFrame, dag: DAG, *, min_periods: int = MIN_PERIODS

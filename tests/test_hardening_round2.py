@@ -270,3 +270,81 @@ def test_item15_same_seed_still_same_table_and_interventions_use_common_noise(ad
     synth = cs.make_synthesizer("causal").fit(real, ad_funnel)
     a, b = synth.sample(200, seed=5), synth.sample(200, seed=5)
     pd.testing.assert_frame_equal(a, b)
+
+
+# ---- item 11: time tables ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def weeks():
+    dag = cs.load_dag("weekly_mmm")
+    return dag, dag.simulate(104, seed=0)
+
+
+def _with_index(weeks, values):
+    dag, real = weeks
+    table = real.copy()
+    table[dag.time.index] = values
+    return dag, table
+
+
+def test_item11_daily_dates_on_a_weekly_dag_are_refused(weeks):
+    from causalsynth.data import check_data
+
+    dag, table = _with_index(weeks, pd.date_range("2021-01-04", periods=104, freq="D"))
+    with pytest.raises(DataError) as info:
+        check_data(table, dag)
+    assert _one_line(info.value) == (
+        "invalid data: time index column 'week' is spaced 1 day(s) apart, but the DAG declares "
+        "period: 52, which is for weekly rows; declare period: 7 for daily rows, or aggregate "
+        "the rows to weeks")
+
+
+@pytest.mark.parametrize("form", ["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%y"])
+def test_item11_day_first_or_month_first_dates_are_read_when_one_reading_fits(weeks, form):
+    from causalsynth.data import check_data
+
+    dates = pd.date_range("2021-01-04", periods=104, freq="W-MON")
+    dag, table = _with_index(weeks, dates.strftime(form))
+    assert len(check_data(table, dag)) == 104
+
+
+def test_item11_ambiguous_and_mixed_date_forms_are_one_clear_error(weeks):
+    from causalsynth.data import check_data
+
+    months = pd.date_range("2021-01-01", periods=12, freq="MS")
+    dag, real = weeks
+    short = real.iloc[:12].copy()
+    short[dag.time.index] = months.strftime("%d/%m/%Y")
+    with pytest.raises(DataError, match=r"whose day and month cannot be told apart .*"
+                                        r"YYYY-MM-DD"):
+        check_data(short, dag)
+    dates = pd.date_range("2021-01-04", periods=104, freq="W-MON")
+    mixed = dates[:3].strftime("%d/%m/%Y").tolist() + dates[3:].strftime("%Y-%m-%d").tolist()
+    _, table = _with_index(weeks, mixed)
+    with pytest.raises(DataError) as info:
+        check_data(table, dag)
+    assert "holds dates written in several forms (such as '2021-01-25' and '04/01/2021')" \
+        in _one_line(info.value)
+
+
+def test_item11_time_zones_are_dropped_without_a_pandas_warning(weeks):
+    from causalsynth.data import check_data
+
+    dates = pd.date_range("2021-01-04", periods=104, freq="W-MON")
+    zoned = [d.strftime("%Y-%m-%dT00:00:00") + ("+01:00" if d.month in (1, 2, 3, 11, 12)
+                                                 else "+02:00") for d in dates]
+    dag, table = _with_index(weeks, zoned)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(check_data(table, dag)) == 104
+
+
+def test_item11_a_synthetic_index_that_differs_is_noted(weeks):
+    from causalsynth.data import index_notes
+
+    dag, real = weeks
+    assert index_notes(real, real, dag) == []
+    assert "has no time index column 'week'" in index_notes(real, real.drop(columns="week"),
+                                                             dag)[0]
+    dated = real.assign(week=pd.date_range("2021-01-04", periods=104, freq="W-MON"))
+    assert "holds dates in the synthetic table but period numbers in the real one" in \
+        index_notes(real, dated, dag)[0]
