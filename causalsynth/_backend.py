@@ -15,10 +15,14 @@ Backends (see :func:`resolve_backend` for what ``compare(..., backend=...)`` acc
   process dies (out of memory, a crash in native code), the unfinished cells are run again one
   at a time, so that only the cell that kills its process ends as an error;
 * :class:`DaskBackend`: a Dask distributed cluster, from a ``distributed.Client`` or a scheduler
-  address (``pip install "causalsynth[dask]"``). An address that does not answer within
-  ``timeout`` seconds is one clear error. Dask reruns a cell whose worker died on another worker
-  (up to the scheduler's ``distributed.scheduler.allowed-failures``, 3 by default) and then
-  reports it as lost.
+  address (``pip install "causalsynth[dask]"``). An address that cannot be valid is refused
+  before any connection (:func:`check_address`); then one deadline of ``timeout`` seconds
+  (default :data:`CONNECT_TIMEOUT`) bounds every wait: the connection, Dask's handshake (a
+  port where something else listens, an HTTP server or garbage, never hangs), and at least
+  one worker to run the first cell. Any failure is one :class:`CausalSynthError` line, and a
+  client that failed to start is closed quietly. Dask reruns a cell whose worker died on
+  another worker (up to the scheduler's ``distributed.scheduler.allowed-failures``, 3 by
+  default) and then reports it as lost.
 
 Examples
 --------
