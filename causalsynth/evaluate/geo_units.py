@@ -11,16 +11,8 @@ not one line (so a flexible model is chosen and the ICI runs by Monte Carlo), an
 the geo baselines lands in the noise terms, whose variance then swings with the geos a
 bootstrap draws. An MMM analyst fits a panel within geos and per head instead (Meridian scales
 each geo by its population; a fixed-effects regression absorbs the baselines). This module puts
-a panel into those units, the same way for the real and the synthetic table:
-
-* **size** of a geo: its mean outcome divided by the mean outcome of all rows (so sizes average
-  1, and per-head values stay on the scale of an average geo);
-* **per head**: a numeric node whose geo means grow with size (the slope of log geo mean on log
-  size is above 1/2, read on the real table; e.g. spend and revenue, not demand) is divided by
-  its geo's size;
-* **within geo**: every numeric node has its geo's mean removed and the mean of all rows added
-  back (geo fixed effects partialled out; levels stay those of the panel as a whole). Labels
-  (binary, categorical) are kept as they are.
+a panel into those units (sizes from the outcome, nodes per head, geo means removed: the
+rule of :mod:`causalsynth.media.geo`), the same way for the real and the synthetic table.
 
 On a panel, every numeric mechanism of the GCM is linear in these units
 (:func:`panel_families`): a fixed-effects regression per head, whose slopes are the
@@ -35,15 +27,8 @@ says so.
 Examples
 --------
 >>> from causalsynth import load_dag
->>> from causalsynth.data import check_data
->>> dag = load_dag("geo_mmm")
->>> table = check_data(dag.simulate(40 * 30, seed=0), dag)
->>> units = panel_units(table, dag, periods=30)
->>> units.scaled
-('tv_spend', 'search_spend', 'social_spend', 'display_spend', 'revenue')
->>> per_head = units.apply(table)
->>> bool(per_head["revenue"].to_numpy().reshape(40, 30).mean(axis=1).std() < 1e-6)
-True
+>>> panel_families({"revenue": "additive"}, load_dag("geo_mmm"))
+{'revenue': 'linear'}
 """
 
 from __future__ import annotations

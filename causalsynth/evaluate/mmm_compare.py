@@ -12,7 +12,9 @@ against the budget margin; mROAS is reported, not judged: the budget split is wh
 A channel whose optimal budget sits at the optimiser's bound (no spend, or the largest
 multiple of today's) on either table is flagged ``at_bound``: the bootstrap of a constrained
 optimum is not a reliable measure of its noise (it collapses on the bound), so that share is
-reported, not judged.
+reported, not judged. Likewise every row of a channel whose fitted curve sits at the edge of
+its range on either table (decay at the top of the grid, half-saturation or shape at an end:
+``MMMFit.channels["at_bound"]``): its ROAS rests on a curve the data did not settle.
 
 Examples
 --------
@@ -54,16 +56,28 @@ def has_mmm(dag) -> bool:
 
 
 def _points(fit) -> pd.DataFrame:
-    point = fit.channels.set_index("channel")[["roas", "mroas", "contribution_share"]]
+    """Point estimates per channel; ``at_bound``: the budget split at a bound, and
+    ``curve_at_bound``: the channel's decay, half-saturation or shape at its range's edge."""
+    channels = fit.channels.set_index("channel")
+    point = channels[["roas", "mroas", "contribution_share"]]
     budget = fit.budget.set_index("channel")
     bound = (budget["multiplier"] <= 1e-3) | (budget["multiplier"] >= MAX_MULTIPLIER - 1e-3)
-    return point.join(budget["optimal_share"]).assign(at_bound=bound & (budget["spend"] > 0))
+    return point.join(budget["optimal_share"]).assign(
+        at_bound=bound & (budget["spend"] > 0), curve_at_bound=channels["at_bound"] != "")
 
 
 def _summary(fit) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Point, standard error and 95 % percentile bounds per (channel, quantity)."""
     boot = fit.bootstrap.groupby("channel", sort=False)[list(MMM_QUANTITIES)]
     return boot.std(ddof=1), boot.quantile(0.025), boot.quantile(0.975)
+
+
+def _at_bound(quantity: str, real: pd.Series, synthetic: pd.Series) -> bool:
+    """Whether a row's estimate on either table is constrained: the budget share at a bound
+    of the split, any quantity of a channel whose curve sits at the edge of its range."""
+    if quantity == "optimal_share" and (real["at_bound"] or synthetic["at_bound"]):
+        return True
+    return bool(real["curve_at_bound"] or synthetic["curve_at_bound"])
 
 
 def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
@@ -100,8 +114,7 @@ def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                          "synthetic_high": hi_s.loc[channel, q],
                          "se_real": se_r.loc[channel, q], "se_synthetic": se_s.loc[channel, q],
                          "df": float(n_bootstrap - 1),
-                         "at_bound": q == "optimal_share" and bool(
-                             point_r.loc[channel, "at_bound"] or point_s.loc[channel, "at_bound"])})
+                         "at_bound": _at_bound(q, point_r.loc[channel], point_s.loc[channel])})
     curves = pd.concat([fit_r.response_curves.assign(table="real"),
                         fit_s.response_curves.assign(table="synthetic")], ignore_index=True)
     frame = pd.DataFrame(rows, columns=MMM_COLUMNS)
