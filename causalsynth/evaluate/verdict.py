@@ -32,8 +32,11 @@ real one?* It is answered by the difference ``d`` (synthetic minus real) of each
 
 Each quantity also states what this real table can **confirm**: the margin a faithful
 synthesizer (one whose table is another sample of the real table's population, at this
-synthetic size) is shown within in 95 % of draws, ``t * se_within + z_0.975 * se_diff``.
-Where the user's margins exceed it, a faithful synthesizer is "preserved".
+synthetic size) is shown within in 90 % of draws, ``t * se_within + z_0.95 * se_diff``.
+Where the user's margins exceed it, a faithful synthesizer is "preserved" 9 times in 10 or
+more. (The rule before this one stated ``t * sqrt(2) * se_real``, the margin such a synthesizer
+reaches only when its difference is exactly zero: at the margins it stated, the verdict was a
+coin flip.)
 
 Standard errors from ``B`` bootstrap replicates use Student's t with ``B - 1`` degrees of
 freedom. A synthetic column that is constant where the real one varies is a lost variable:
@@ -77,8 +80,8 @@ VERDICTS = (PRESERVED, NOT_PRESERVED, INCONCLUSIVE)
 WITHIN, BEYOND, UNCLEAR, NOT_JUDGED = "within", "beyond", "unclear", "not judged"
 COVERED = "covered"
 #: probability with which a faithful synthesizer is shown within its confirmable margin
-CONFIRM_PROBABILITY = 0.95
-_Z_CONFIRM = float(stats.norm.ppf((1 + CONFIRM_PROBABILITY) / 2))  # |d| below it: 95 %
+CONFIRM_PROBABILITY = 0.90
+_Z_CONFIRM = float(stats.norm.ppf((1 + CONFIRM_PROBABILITY) / 2))  # |d| below it: 90 %
 
 
 @dataclass(frozen=True)

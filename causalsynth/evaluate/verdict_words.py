@@ -80,14 +80,14 @@ def _summary(c: CausalComparison, q: pd.DataFrame, col: str) -> dict[str, Any]:
 def _precision_words(s: dict[str, Any]) -> str:
     parts = []
     if s.get("ici_points") is not None:
-        parts.append(f"ICI shares to ±{s['ici_points']:.1f} points")
-    parts += [f"the effect of {t} to ±{v:.0%}" for t, v in s["effects"].items() if v is not None]
-    parts += [f"{c}'s ROAS to ±{v:.0%}" for c, v in (s.get("roas") or {}).items()
+        parts.append(f"ICI shares ±{s['ici_points']:.1f} points")
+    parts += [f"the effect of {t} ±{v:.0%}" for t, v in s["effects"].items() if v is not None]
+    parts += [f"{c}'s ROAS ±{v:.0%}" for c, v in (s.get("roas") or {}).items()
               if v is not None]
     if s.get("budget_points") is not None:
-        parts.append(f"budget shares to ±{s['budget_points']:.1f} points")
+        parts.append(f"budget shares ±{s['budget_points']:.1f} points")
     if s.get("independence") is not None:
-        parts.append(f"independence effect sizes to ±{s['independence']:.2f}")
+        parts.append(f"independence effect sizes ±{s['independence']:.2f}")
     return ", ".join(parts)
 
 
@@ -102,11 +102,11 @@ def _rows_words(c: CausalComparison) -> str:
 
 def confirmable_summary(c: CausalComparison, q: pd.DataFrame) -> dict[str, Any]:
     """The margins this real table (at this synthetic size) can confirm: a faithful
-    synthesizer is shown within them in 95 % of draws."""
+    synthesizer is shown within them in 90 % of draws."""
     out = _summary(c, q, "confirmable")
     words = _precision_words(out)
-    out["text"] = (f"with {_rows_words(c)}, this table can confirm {words} (a faithful "
-                   f"synthesizer is shown within these margins in 95% of draws)" if words else "")
+    out["text"] = (f"with {_rows_words(c)}, this table can confirm: {words} (a faithful "
+                   f"synthesizer is shown within these margins in 9 of 10 draws)" if words else "")
     return out
 
 
@@ -243,7 +243,7 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
         unclear = _ranked(q, UNCLEAR)
         families = set(unclear["family"])
         head = ["inconclusive: no difference beyond the real table's own uncertainty; "
-                + (f"agreement shown to {shown['text']} — what {rows} can tell; "
+                + (f"agreement shown within {shown['text']} — what {rows} can tell; "
                    if shown["text"] else "")
                 + f"{len(unclear)} figure(s) not shown within your margins "
                   f"({_margin_words(m, families)})"]
@@ -252,8 +252,8 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
                              else "") for _, r in unclear.iterrows()]
     else:
         head = [f"preserved: every judged figure shown within its margin of the real table's "
-                f"({shown['text']}; margins ±{m.ici_points:g} points / ±{m.effect_rel:.0%} / "
-                f"±{m.independence:g})"]
+                f"(within {shown['text']}; margins ±{m.ici_points:g} points / "
+                f"±{m.effect_rel:.0%} / ±{m.independence:g})"]
         found = [line for lines in details.values() for line in lines]
     tail = [confirmable["text"]] if confirmable.get("text") and verdict != NOT_PRESERVED else []
     room = MAX_REASONS - len(head) - len(tail)

@@ -94,9 +94,15 @@ def _verdict(d: Mapping[str, Any]) -> str:
     rtext = (f"split-half reference (two halves of the real table, {fmt(ref['n_rows'][0])} "
              f"and {fmt(ref['n_rows'][1])} rows, judged the same way): "
              f"<b>{esc(ref['verdict'])}</b>" if ref.get("verdict") else "")
+    # every judged figure, collapsed by family below the (at most five) reasons
+    details = "".join(
+        f"<details><summary>{esc(family)} ({len(lines)})</summary><ul>"
+        + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul></details>"
+        for family, lines in (causal.get("details") or {}).items() if lines)
     return (f'<div class="verdict {cls}" id="verdict">'
             f'<div class="head">{esc(head)}</div>' + _gate(gate)
             + (f"<ul>{items}</ul>" if items else "")
+            + (f'<div class="details" id="verdict-details">{details}</div>' if details else "")
             + (f'<div class="note">{rtext}</div>' if rtext else "")
             + (f'<div class="note">margins: {mtext}</div>' if mtext else "")
             + "</div>")

@@ -40,8 +40,6 @@ def verdict_text(verdict: str | None, short: bool = False) -> str:
     return f"[bold red]{verdict}[/]"
 
 
-#: undecided differences listed on the terminal (the reports list all)
-_UNDECIDED_SHOWN = 3
 #: per-quantity status -> row style
 _STATUS_STYLE = {"beyond": "red", "unclear": "yellow"}
 
@@ -62,16 +60,12 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     if gate.get("flagged"):
         console.print(f"PRIVACY GATE: {escape(gate['reason'])}", style="bold red",
                       highlight=False)
-    undecided = 0
-    for reason in causal.get("reasons") or []:
-        if ": not decidable" in reason:  # long lists on small tables: the first few suffice
-            undecided += 1
-            if undecided > _UNDECIDED_SHOWN:
-                continue
+    for reason in causal.get("reasons") or []:  # at most five, most important first
         console.print(f"  • {reason}", markup=False, highlight=False)
-    if undecided > _UNDECIDED_SHOWN:
-        console.print(f"  … and {undecided - _UNDECIDED_SHOWN} more undecided differences "
-                      f"(all in the JSON and HTML reports)", markup=False, highlight=False)
+    n_details = sum(len(v) for v in (causal.get("details") or {}).values())
+    if n_details:
+        console.print(f"  ({n_details} lines on every judged figure, by family, in the JSON "
+                      f"and HTML reports)", markup=False, highlight=False)
     guarantee = (report.get("meta") or {}).get("guarantee")
     if isinstance(guarantee, Mapping):  # privacy: the guarantee before the empirical figures
         console.print(f"  {guarantee_text(guarantee)}", style="bold", markup=False,

@@ -1,0 +1,209 @@
+"""Does the verdict decide where the data allow, without new false alarms? (issue: a decision
+at the sizes analysts have)
+
+Parts (each appends one JSON line per comparison to benchmarks/results/decision.jsonl):
+  fresh     a fresh draw of the true model against the real table, the synthetic side drawn
+            as ``compare`` draws it (10x the real rows for exchangeable rows, at most 100,000);
+            acquisition, saturation, ad_funnel at 200 / 1,000 / 4,000 / 20,000 rows
+  causal    the ``causal`` synthesizer fitted on the real table, sampled as ``compare`` does
+  halves    split halves of the shipped real tables (robyn_weekly, meridian_national,
+            online_shop), each half judged against the other
+  power     shuffled treatment, cut edge, halved effect (as in bench_verdict_calibration.py)
+  reversed  the Robyn table against a copy whose revenue has one channel's effect reversed
+            (revenue minus twice that channel's contribution, every other column kept), for
+            each channel whose real effect is sure
+Every line records the verdict, the confirmable margins (a faithful synthesizer is shown
+within them in 95 % of draws), the precision shown, and today's confirmable margins from the
+same comparison (``t_(1-alpha) * sqrt(2) * se_real``, effects at alpha / 2: the rule before
+this change), so both stand side by side from one run.
+
+    python benchmarks/bench_decision.py --part fresh --sizes 200,1000,4000 --reps 20
+    python benchmarks/bench_decision.py --summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import causalsynth as cs
+from causalsynth.comparison import default_synthetic_rows
+from causalsynth.datasets import load_example
+from causalsynth.evaluate.causal import measure_causal, split_half
+from causalsynth.evaluate.verdict import judge_causal
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_verdict_calibration import broken_table
+from run_info import git_state, machine_load
+
+RESULTS = Path(__file__).parent / "results" / "decision.jsonl"
+SIMULATED = ("acquisition", "saturation", "ad_funnel")
+REAL_TABLES = ("robyn_weekly", "meridian_national", "online_shop")
+
+
+def today_confirmable(c) -> dict:
+    """The confirmable margins of the rule before this change, from the same measurements."""
+    z1, z2 = stats.norm.ppf(0.95), stats.norm.ppf(0.975)
+    out = {"ici_points": float(z1 * np.sqrt(2) * c.ici["se_real"].max()) if len(c.ici) else None}
+    eff = c.effects
+    if len(eff):
+        rel = z2 * np.sqrt(2) * eff["se_real"].astype(float) / eff["real"].astype(float).abs()
+        per = rel.groupby([eff["treatment"], eff["kind"]]).min().groupby(level=0).max()
+        out["effects"] = {t: float(v) for t, v in per.items()}
+    if len(c.mmm):
+        roas = c.mmm[c.mmm["quantity"] == "roas"]
+        out["roas"] = {ch: float(z1 * np.sqrt(2) * se / abs(r)) for ch, se, r in
+                       zip(roas["channel"], roas["se_real"], roas["real"], strict=True)}
+    return out
+
+
+def record(row: dict) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(row, default=float) + "\n")
+    print(json.dumps({k: row[k] for k in ("part", "dag", "n", "rep", "case", "verdict",
+                                           "seconds")}), flush=True)
+
+
+def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = "") -> dict:
+    start = time.perf_counter()
+    c = measure_causal(real, other, dag, seed=rep)
+    v = judge_causal(c)
+    row = {"part": part, "dag": name, "n": n, "n_synthetic": len(other), "rep": rep,
+           "case": case, "verdict": v.verdict, "seconds": round(time.perf_counter() - start, 2),
+           "confirmable": {k: v.confirmable.get(k) for k in
+                           ("ici_points", "effects", "independence", "roas")},
+           "shown": {k: v.shown.get(k) for k in ("ici_points", "effects", "independence",
+                                                  "roas")},
+           "today": today_confirmable(c), "reasons": v.reasons,
+           "commit": git_state(), "load": machine_load()}
+    record(row)
+    return row
+
+
+def fresh(reps: int, sizes: list[int], dags: list[str]) -> None:
+    for name in dags:
+        dag = cs.load_dag(name)
+        for n in sizes:
+            m = default_synthetic_rows(n, dag)
+            for rep in range(reps):
+                judge("fresh", name, n, rep, dag.simulate(n, seed=1000 + rep),
+                      dag.simulate(m, seed=2000 + rep), dag)
+
+
+def causal(reps: int, sizes: list[int], dags: list[str]) -> None:
+    for name in dags:
+        dag = cs.load_dag(name)
+        for n in sizes:
+            for rep in range(reps):
+                real = dag.simulate(n, seed=1000 + rep)
+                synth = cs.make_synthesizer("causal", random_state=rep).fit(real, dag)
+                judge("causal", name, n, rep, real,
+                      synth.sample(default_synthetic_rows(n, dag), seed=3000 + rep), dag)
+
+
+def halves(reps: int, tables: list[str]) -> None:
+    for name in tables:
+        dag, table = cs.load_dag(name), load_example(name)
+        for rep in range(reps):
+            a, b = split_half(table, dag, seed=rep)
+            judge("halves", name, len(table), rep, a, b, dag)
+
+
+def power(reps: int, plan: list[tuple[str, int, str]]) -> None:
+    for name, n, case in plan:
+        dag = cs.load_dag(name)
+        m = default_synthetic_rows(n, dag)
+        for rep in range(reps):
+            judge("power", name, n, rep, dag.simulate(n, seed=1000 + rep),
+                  broken_table(dag, case, m, 2000 + rep), dag, case)
+
+
+def reversed_copies(reps: int) -> None:
+    """Robyn with one channel's contribution reversed; the channel's weekly contribution is
+    its fitted mean contribution spread over the weeks in proportion to its adstocked spend
+    (the fitted decay; the response taken as linear around the current spend)."""
+    from causalsynth.media.adstock import adstock
+
+    dag, table = cs.load_dag("robyn_weekly"), load_example("robyn_weekly")
+    fit = cs.fit_mmm(table, dag, n_bootstrap=50, seed=0)
+    ch = fit.channels.set_index("channel")
+    for channel, r in ch.iterrows():
+        sure = "roas_low" in ch.columns and (r["roas_low"] > 0 or r["roas_high"] < 0)
+        x = table[channel].to_numpy(float)
+        carried = adstock(x, float(r["decay"]), max_lag=13)
+        weekly = float(r["contribution"]) * carried / max(carried.mean(), 1e-12)
+        copy = table.copy()
+        copy[dag.outcome] = copy[dag.outcome] - 2 * weekly
+        for rep in range(reps):
+            judge("reversed", "robyn_weekly", len(table), rep, table, copy, dag,
+                  f"{channel}{' (sure)' if sure else ''}")
+
+
+def summary() -> None:
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+    rows = list({(r["part"], r["dag"], r["n"], r["case"], r["rep"]): r for r in rows}.values())
+    frame = pd.DataFrame(rows)
+    print(f"{'part':9s} {'dag':18s} {'case':22s} {'rows':>6s} {'runs':>4s} {'not':>4s} "
+          f"{'inc':>4s} {'pres':>4s}  {'ICI conf (today)':>17s}  {'worst effect conf (today)':>26s}"
+          f"  {'median s':>8s}")
+    for key, g in frame.groupby(["part", "dag", "case", "n"], sort=True):
+        counts = g["verdict"].value_counts()
+
+        def med(col: str, field: str, worst: bool = False, g: pd.DataFrame = g) -> float:
+            vals = []
+            for d in g[col]:
+                v = (d or {}).get(field)
+                if worst and isinstance(v, dict):
+                    v = max([x for x in v.values() if x is not None], default=None)
+                if v is not None:
+                    vals.append(v)
+            return float(np.median(vals)) if vals else float("nan")
+        ici = f"{med('confirmable', 'ici_points'):.1f} ({med('today', 'ici_points'):.1f})"
+        eff = (f"{med('confirmable', 'effects', True):.0%} "
+               f"({med('today', 'effects', True):.0%})")
+        print(f"{key[0]:9s} {key[1]:18s} {key[2]:22s} {key[3]:6d} {len(g):4d} "
+              f"{counts.get('not preserved', 0):4d} {counts.get('inconclusive', 0):4d} "
+              f"{counts.get('preserved', 0):4d}  {ici:>17s}  {eff:>26s}  "
+              f"{g['seconds'].median():8.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["fresh", "causal", "halves", "power", "reversed"])
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--sizes", default="200,1000,4000,20000")
+    ap.add_argument("--dags", default=",".join(SIMULATED))
+    ap.add_argument("--tables", default=",".join(REAL_TABLES))
+    ap.add_argument("--cases", default="shuffled,cut,halved")
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args()
+    if not args.summary:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        dags = args.dags.split(",")
+        if args.part == "fresh":
+            fresh(args.reps, sizes, dags)
+        elif args.part == "causal":
+            causal(args.reps, sizes, dags)
+        elif args.part == "halves":
+            halves(args.reps, args.tables.split(","))
+        elif args.part == "power":
+            plan = [(d, n, c) for d in dags for n in sizes for c in args.cases.split(",")]
+            power(args.reps, plan)
+        elif args.part == "reversed":
+            reversed_copies(args.reps)
+    summary()
+
+
+if __name__ == "__main__":
+    main()
