@@ -1,4 +1,4 @@
-"""The commands: simulate, synthesize, validate, compare, check-dag, demo.
+"""The commands: simulate, synthesize, validate, compare, check-dag, discover, demo.
 
 Each parses its options, checks its outputs before any work, calls the Python API, writes its
 outputs as one set and prints a short summary; its exit code says the verdict (see
@@ -319,12 +319,17 @@ def check_dag(
     max_claims: Annotated[int | None, typer.Option(
         "--max-claims", min=0, help="Test at most this many implied independences, the most "
         "informative first; the rest are reported as untested (default 200; 0: all).")] = None,
+    suggest: Annotated[bool, typer.Option(
+        "--suggest", help="When the data contradict the DAG, rank the edges to add (or "
+        "remove) that resolve the failed independences, with their evidence.")] = False,
 ) -> None:
     """Do the data contradict the DAG's conditional independences? Exit 0 if not, 1 if so."""
     check_outputs([data], json_path=json_path, dag=dag)
     graph = read_dag(dag)
     frame = read_rows(data, "the table")
     budget = {} if max_claims is None else {"max_claims": max_claims or None}
+    if suggest:
+        budget["suggest"] = True
     with Spinner("testing the DAG's implied independences…"):
         result = causalsynth.check_dag(frame, graph, seed=seed, **budget)
     d = result.to_dict() if hasattr(result, "to_dict") else dict(result)
@@ -332,6 +337,40 @@ def check_dag(
     passed = bool(getattr(result, "passed", d.get("passed")))
     print_check(d, passed, result)
     raise typer.Exit(EXIT_OK if passed else EXIT_NOT_PRESERVED)
+
+
+@app.command()
+@guard
+def discover(
+    data: Annotated[Path, typer.Argument(help="Table (.csv or .parquet).")],
+    dag: Annotated[str | None, typer.Option(
+        "--dag", "-d", help="DAG (YAML file or built-in name): node types, roles and time "
+                            "as background knowledge; its edges are only compared with."
+    )] = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="pc, ges or lingam.")] = "pc",
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", "-b", min=0, help="Resamples for edge stability (0: none).")] = 20,
+    json_path: JsonOpt = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML page with the "
+                                                             "graph here.")] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """What structure do the data show? Causal discovery with causal-learn (exit 0)."""
+    from causalsynth.render.discovery_plot import render_discovery
+
+    check_outputs([data], html=html, json_path=json_path, dag=dag)
+    graph = read_dag(dag) if dag is not None else None
+    frame = read_rows(data, "the table")
+    with Spinner(f"discovering ({method}, {bootstrap} resamples)…"):
+        result = causalsynth.discover(frame, graph, method=method, seed=seed,
+                                      n_bootstrap=bootstrap)
+    d = result.to_dict()
+    commit({json_path: json_output(d) if json_path is not None else None,
+            html: render_discovery(d) if html is not None else None})
+    out().print(result.summary(), markup=False)
+    for path, kind in ((html, "HTML"), (json_path, "JSON")):
+        if path is not None:
+            out().print(f"{kind} discovery: {path}")
 
 
 @app.command()
