@@ -20,7 +20,7 @@ from joblib import Parallel, delayed
 from causalsynth._random import as_generator, child_seed
 from causalsynth.carryover import Carryover, carryover_edges, estimate_carryover
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import check_data
+from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
@@ -231,12 +231,15 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
     dag = load_dag(dag)
     target = check_target(dag, target)
     clean = check_data(data, dag)
+    periods = None  # a geo panel: carryover and time features restart in each geo
+    if dag.time is not None and dag.time.geo is not None and dag.time.geo in data.columns:
+        periods = series_layout(data, dag).periods
     rng = as_generator(seed)
     families = choose_families(clean, dag, child_seed(rng))
     uniforms = common_uniforms(dag, mc_rows, 2, rng)
     est = table_estimates(clean, dag, target=target, families=families, uniforms=uniforms,
                           n_bootstrap=n_bootstrap, n_resample=None, seed=child_seed(rng),
-                          n_jobs=n_jobs, resample=resampler(dag))
+                          n_jobs=n_jobs, resample=resampler(dag, periods), periods=periods)
     low, high = percentile_interval(est.boot_shares, est.shares)
     return ICIResult(target=target, nodes=est.players, share=est.shares, low=low, high=high,
                      mc_se=est.mc_se, method=est.method, n_bootstrap=n_bootstrap,
