@@ -120,3 +120,10 @@ def test_plot_is_a_pure_function_of_the_dict():
     assert graph_svg(d) == graph_svg(again)
     page = render_discovery(again)
     assert "Discovered structure (GES)" in page and "stability" in page
+
+
+def test_discover_is_listed_and_takes_debug():
+    assert "discover" in run("--help").output
+    res = run("discover", "--help")
+    for option in ("--dag", "--method", "--bootstrap", "--json", "--html", "--seed", "--debug"):
+        assert option in res.output, option
