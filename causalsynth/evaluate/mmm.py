@@ -65,7 +65,7 @@ import pandas as pd
 from scipy import optimize
 
 from causalsynth._mmm import CURVE_MULTIPLIERS
-from causalsynth._params import Interval, check_param
+from causalsynth._params import MAX_REPLICATES, Interval, check_param, check_size
 from causalsynth.dag import load_dag
 from causalsynth.evaluate.mmm_design import Design, build_design, prior, within
 from causalsynth.evaluate.resample import block_length, resampler
@@ -82,9 +82,8 @@ HALVES = HALF_GRID
 SHAPES = SHAPE_GRID
 #: the budget split moves each channel between no spend and this multiple of today's
 MAX_MULTIPLIER = 3.0
-#: most bootstrap refits (a refit of 156 weeks takes ~0.05 s, of a 40-geo panel ~1 s; 2,000
-#: percentile intervals are steady to well under their own width)
-MAX_BOOTSTRAP = 2000
+#: most bootstrap refits: the package's size cap on replicates
+MAX_BOOTSTRAP = MAX_REPLICATES
 #: the range the refinement keeps the shape in (the grid's ends widened)
 SHAPE_BOUNDS = (0.8, 3.5)
 
@@ -341,7 +340,7 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     >>> {"roas_low", "roas_high"} <= set(fit.channels.columns)
     True
     """
-    check_param("n_bootstrap", n_bootstrap, Interval(int, 0, MAX_BOOTSTRAP), owner="fit_mmm")
+    check_size("n_bootstrap", n_bootstrap, owner="fit_mmm", replicates=True, low=0)
     check_param("block", block, [Interval(int, 1, None), None], owner="fit_mmm")
     check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
