@@ -10,7 +10,6 @@ import hashlib
 import json
 import pickle
 import random
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -288,20 +287,20 @@ def laughs(depth: int, width: int = 9) -> str:
 
 
 @pytest.mark.parametrize("depth", [8, 9])
-def test_billion_laughs_is_refused_fast_and_small(tmp_path, depth):
+def test_billion_laughs_is_refused_small(tmp_path, depth):
+    """Refused before expansion: peak memory stays under 20 MB (its speed:
+    benchmarks/bench_input_speed.py)."""
     path = tmp_path / "bomb.yaml"
     path.write_text(laughs(depth))
     assert path.stat().st_size < 700
     before = file_sum(path)
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(DAGError) as info:
             load_dag(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 2
     assert peak < 20_000_000
     msg = str(info.value)
     # a5 = 9**6 values is the first anchor over the budget: line 6 of the file
@@ -325,10 +324,8 @@ def test_recursive_alias_is_refused():
 
 @pytest.mark.parametrize("depth", [60, 3000])
 def test_deep_nesting_is_refused(depth):
-    start = time.perf_counter()
     with pytest.raises(DAGError, match="more than 50 levels deep"):
         load_dag("nodes: " + "[" * depth + "]" * depth + "\n")
-    assert time.perf_counter() - start < 5
 
 
 def test_messages_quote_bounded_excerpts():
@@ -347,13 +344,14 @@ nodes:
     assert len(str(info.value)) < 4000
 
 
-def test_excerpt_is_cheap_on_shared_structures():
+def test_excerpt_is_short_on_shared_structures():
+    """9**30 items if expanded: the excerpt visits a few (it returns at all; its speed:
+    benchmarks/bench_input_speed.py)."""
     x: list = ["lol"] * 9
-    for _ in range(30):  # 9**30 items if expanded
+    for _ in range(30):
         x = [x] * 9
-    start = time.perf_counter()
     text = excerpt(x)
-    assert time.perf_counter() - start < 0.1 and len(text) <= 80
+    assert len(text) <= 80 and text.startswith("[[[") and text.endswith("…")
 
 
 def test_long_cell_values_are_cut_in_data_messages(acq, acquisition):
@@ -427,9 +425,7 @@ def test_claim_budget_tests_the_most_informative_and_states_the_rest(capsys):
     data = dag.simulate(400, seed=1)
     before = checksum(data)
     claims = implied_independences(dag)
-    start = time.perf_counter()
     check = check_dag(data, dag, seed=0, max_claims=30, progress=False)
-    assert time.perf_counter() - start < 30
     assert list(check.independences.columns[:8]) == COLUMNS
     assert len(check.independences) == 30 and len(check.untested) == len(claims) - 30
     tested = {(r.x, r.y) for r in check.independences.itertuples()}

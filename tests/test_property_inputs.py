@@ -4,14 +4,14 @@ For every generated input the package either raises one ``CausalSynthError`` who
 names the column, node, key or line at fault, or returns a result with no NaN or infinity
 and no value outside the declared type. Any other exception type fails the test, and so do
 warnings (the pytest configuration turns them into errors). Examples are derandomized and
-few, so CI runs the same ones in a few seconds each.
+few, so CI runs the same ones in a few seconds each. No deadline: how long an example takes is
+measured by benchmarks/bench_input_speed.py, not asserted here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from causalsynth.data import MAX_ABS_VALUE, MAX_COUNT, check_data
 from causalsynth.errors import CausalSynthError, DAGError, DataError, excerpt
 from causalsynth.evaluate.independence import independence_tests
 
-SETTINGS = dict(derandomize=True, database=None, deadline=10_000,
+SETTINGS = dict(derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 MINI = load_dag({"name": "mini", "nodes": [
@@ -159,7 +159,6 @@ def _assert_typed(out: pd.DataFrame, max_abs: float = MAX_ABS_VALUE) -> None:
 @given(tables())
 def test_tables_get_one_named_error_or_a_clean_typed_result(df):
     before = df.copy(deep=True)
-    start = time.perf_counter()
     try:
         out = check_data(df, MINI)
     except CausalSynthError as exc:
@@ -174,7 +173,6 @@ def test_tables_get_one_named_error_or_a_clean_typed_result(df):
         tests = independence_tests(out, MINI, seed=0, progress=False)
         assert np.isfinite(tests[["effect", "residual_corr", "p_value"]].to_numpy()).all()
     pd.testing.assert_frame_equal(df, before)
-    assert time.perf_counter() - start < 5
 
 
 @settings(max_examples=30, **SETTINGS)
@@ -238,7 +236,6 @@ def dag_texts(draw) -> tuple[str, dict]:
 @given(dag_texts())
 def test_dag_texts_get_one_named_error_or_labels_as_written(case):
     text, expect = case
-    start = time.perf_counter()
     try:
         dag = load_dag(text)
     except CausalSynthError as exc:
@@ -260,7 +257,6 @@ def test_dag_texts_get_one_named_error_or_labels_as_written(case):
         if expect["reuse"]:
             assert dag.node("segment").categories == expect["cats"]
         assert all(isinstance(n, str) for n in dag.nodes)
-    assert time.perf_counter() - start < 3
 
 
 @settings(max_examples=60, **SETTINGS)
