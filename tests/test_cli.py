@@ -24,7 +24,7 @@ from causalsynth.render.terminal import print_summary
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["demo", "simulate", "synthesize", "validate", "compare", "check-dag"]
+COMMANDS = ["demo", "simulate", "synthesize", "validate", "compare", "check-dag", "discover"]
 
 
 def run(*args: str):

@@ -1,4 +1,5 @@
-"""The ``causalsynth`` command line: demo, simulate, synthesize, validate, compare, check-dag.
+"""The ``causalsynth`` command line: demo, simulate, synthesize, validate, compare, check-dag,
+discover.
 
 Thin by design: parse, call the Python API, print a short coloured summary, write outputs.
 Tables are read and written as CSV or Parquet (by suffix). Every command that computes takes

@@ -14,7 +14,7 @@ import pandas as pd
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import check_data
+from causalsynth.data import check_data, index_notes
 from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
 from causalsynth.evaluate.causal import (
@@ -197,6 +197,9 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         **({"n_synthetic_metrics": len(syn_like)} if len(syn_like) < len(syn_c) else {}),
         "n_holdout": None if hold_c is None else len(hold_c),
         **({} if guarantee is None else {"guarantee": dict(guarantee)}),
+        # a synthetic table whose time index is missing or of another kind: compared row by
+        # row without it, and the report says so
+        **({"notes": notes} if (notes := index_notes(real, synthetic, dag)) else {}),
         "versions": _versions(),
         "timings": timings,
         "peak_memory_mb": _peak_memory_mb(),

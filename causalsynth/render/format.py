@@ -141,6 +141,9 @@ def guarantee_text(guarantee: Mapping[str, Any], details: bool = False) -> str:
     bounds = guarantee.get("bounds") or {}
     how = [f"{words} {', '.join(str(n) for n, s in bounds.items() if s == source)}"
            for source, words in (("declared", "declared for"),
-                                 ("private", "estimated privately for"))
+                                 ("private", "estimated privately for"),
+                                 ("fallback", "fell back to a default range for"))
            if source in bounds.values()]
-    return text + ("; bounds " + ", ".join(how) if how else "")
+    notes = [str(n) for n in guarantee.get("notes") or []]
+    return text + ("; bounds " + ", ".join(how) if how else "") + "".join(
+        f"; {n}" for n in notes)

@@ -86,7 +86,8 @@ def _verdict(d: Mapping[str, Any]) -> str:
     cls, head = _VERDICT_STYLE.get(verdict, ("bad", f"Verdict: {verdict}"))
     if gate.get("flagged"):
         cls = "bad"
-    items = "".join(f"<li>{esc(r)}</li>" for r in causal.get("reasons") or [])
+    notes = (d.get("meta") or {}).get("notes") or []  # e.g. a synthetic table without index
+    items = "".join(f"<li>{esc(r)}</li>" for r in [*(causal.get("reasons") or []), *notes])
     margins = causal.get("margins") or {}
     mtext = ", ".join(f"{esc(k)} = {fmt(v)}" for k, v in margins.items()
                       if not isinstance(v, (dict, list)))

@@ -60,7 +60,8 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
     if gate.get("flagged"):
         console.print(f"PRIVACY GATE: {escape(gate['reason'])}", style="bold red",
                       highlight=False)
-    for reason in causal.get("reasons") or []:  # at most five, most important first
+    notes = (report.get("meta") or {}).get("notes") or []
+    for reason in [*(causal.get("reasons") or []), *notes]:  # at most five, then notes
         console.print(f"  • {reason}", markup=False, highlight=False)
     n_details = sum(len(v) for v in (causal.get("details") or {}).values())
     if n_details:
