@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,18 @@ def test_example_runs_quick(script, tmp_path):
     assert htmls, res.stdout
     for page in htmls:
         assert page.read_text().startswith("<!DOCTYPE html>")
+    for written in [*htmls, *(tmp_path / "out").glob("*.json")]:
+        assert_no_nan_shown(written)
+
+
+def assert_no_nan_shown(path):
+    """No NaN in front of a person: not in a page's text (scripts and styles aside), not as a
+    figure in a JSON report (the JSON writes null for a missing figure)."""
+    text = path.read_text()
+    if path.suffix == ".html":
+        text = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S | re.I)
+    hits = re.findall(r".{0,60}(?<![A-Za-z])nan(?![A-Za-z]).{0,20}", text, flags=re.I)
+    assert not hits, f"{path.name}: {hits[:3]}"
 
 
 @pytest.mark.slow
@@ -72,3 +85,5 @@ def test_weekly_mmm_runs_on_the_other_time_tables(table, tmp_path):
     assert "Do the data contradict the DAG? no" in res.stdout
     assert "The budget decision" in res.stdout and "real:" in res.stdout
     assert "What if" in res.stdout and "went dark in weeks 10-19" in res.stdout
+    for written in [*(tmp_path / "out").glob("*.html"), *(tmp_path / "out").glob("*.json")]:
+        assert_no_nan_shown(written)

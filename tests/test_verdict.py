@@ -221,6 +221,11 @@ def test_a_rare_label_missing_by_chance_is_inconclusive_not_lost():
     out = compare_causal(train, twin, dag, seed=0)
     assert out["verdict"] == "inconclusive" and not out["lost_columns"]
     assert any("events is constant in the synthetic table" in r for r in out["reasons"])
+    # the figures the synthetic side could not give are named once, never shown as NaN
+    words = out["reasons"] + [x for part in out["details"].values() for x in part]
+    assert not any("nan" in w.lower().replace("nancial", "") for w in words), words
+    assert any("not measured on both tables: the synthetic table lacks events" in w
+               for w in words)
 
 
 def _effects_and_independences(real_effect: float, synthetic_effect: float, se: float,

@@ -60,7 +60,7 @@ data." JRSS A 181(3), 2018.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -471,14 +471,3 @@ def _back(table: pd.DataFrame, q: pd.DataFrame) -> pd.DataFrame:
         out["confirmable"] = out["confirmable"].to_numpy(float) / scale
         out["shown"] = out["shown"].to_numpy(float) / scale
     return out
-
-
-def verdict_dict(v: Verdict) -> dict[str, Any]:
-    """The judged part of a report's causal section."""
-    from causalsynth.evaluate.metric import jsonable
-
-    return jsonable({
-        "verdict": v.verdict, "reasons": v.reasons, "details": v.details,
-        "margins": asdict(v.margins), "n_judged": v.n_judged, "confirmable": v.confirmable,
-        "shown": v.shown,
-    })

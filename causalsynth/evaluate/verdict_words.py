@@ -188,10 +188,28 @@ def _ranked(q: pd.DataFrame, status: str) -> pd.DataFrame:
     return part.sort_values(["reversed", "decision", "_order"], ascending=False)
 
 
+def _unmeasured(q: pd.DataFrame) -> pd.Series:
+    """Judged quantities with no figure on one of the tables (a table the comparison could
+    not fit, e.g. a synthetic table that lacks a rare label): named once, never as NaN."""
+    return (q["status"] != NOT_JUDGED) & ~(np.isfinite(q["real"].astype(float))
+                                           & np.isfinite(q["synthetic"].astype(float)))
+
+
+def _unmeasured_words(c: CausalComparison, n: int, title: str) -> str:
+    missing = [*c.lost_columns, *(c.method.get("absent_by_chance") or [])]
+    why = (f": the synthetic table lacks {', '.join(missing)}, so its model could not be "
+           f"fitted" if missing else "")
+    return f"{n} {title} not measured on both tables{why} (not decidable)"
+
+
 def _details(c: CausalComparison, m: Margins, q: pd.DataFrame) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
+    unmeasured = _unmeasured(q)
     for fam, title in _FAMILY_TITLE.items():
-        part = q[q["family"] == fam]
+        if (unmeasured & (q["family"] == fam)).any():
+            out[title] = [_unmeasured_words(c, int((unmeasured & (q["family"] == fam)).sum()),
+                                            title)]
+        part = q[(q["family"] == fam) & ~unmeasured]
         if not len(part):
             continue
         lines = [_sentence(r, m, c) + ": shown beyond its margin"
@@ -206,7 +224,7 @@ def _details(c: CausalComparison, m: Margins, q: pd.DataFrame) -> dict[str, list
             lines.append(f"{n_in} of {len(part)} {title} shown within their margins")
         if counts.get(NOT_JUDGED, 0):
             lines.append(_not_judged(fam, int(counts[NOT_JUDGED]), c))
-        out[title] = lines
+        out[title] = out.get(title, []) + lines
     return out
 
 
@@ -233,6 +251,7 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
     chance = [f"{col} is constant in the synthetic table, its other values so rare in the real "
               f"one that a faithful table lacks them by chance: not decidable"
               for col in c.method.get("absent_by_chance") or []]
+    q = q[~_unmeasured(q)]  # named once in the details, never as NaN
     if verdict == NOT_PRESERVED:
         beyond = _ranked(q, BEYOND)
         n = len(beyond) + len(lost)
