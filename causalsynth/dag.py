@@ -73,8 +73,9 @@ class Node:
     categories: tuple[str, ...] | None = None
     description: str = ""
     unit: str = ""
-    #: declared bounds of a numeric node's values (lowest, highest), e.g. for the clipping
-    #: that differential privacy needs; None when not declared
+    #: declared bounds of a numeric node's values (lowest, highest), used by differentially
+    #: private fits only (``causal`` with ``epsilon=``): they clip into it and report the share
+    #: of rows outside; non-private fits and ``simulate`` ignore it. None when not declared
     range: tuple[float, float] | None = None
 
     @property
