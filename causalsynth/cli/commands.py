@@ -258,7 +258,8 @@ def compare(
     synthesizers: Annotated[str, typer.Option(
         "--synthesizers", help="Comma-separated synthesizer names.")] = "gaussian_copula,causal",
     rows: Annotated[int | None, typer.Option(
-        "--rows", "-n", min=1, help="Synthetic rows each (default: as many as training rows).")
+        "--rows", "-n", min=1, help="Synthetic rows each (default: 10x the training rows, "
+                                    "at most 100,000; series: as long as the real ones).")
     ] = None,
     epochs: EpochsOpt = None,
     seeds: Annotated[str | None, typer.Option(
