@@ -75,7 +75,7 @@ from scipy import special
 
 from causalsynth._ici import shapley_variance_shares
 from causalsynth._mmm import channel_truth
-from causalsynth._params import Interval, check_param
+from causalsynth._params import Interval, check_param, check_size
 from causalsynth._random import as_generator
 from causalsynth._simulation_block import LINKS, PANEL_KEY, Panel, check_simulation, panel_effects
 from causalsynth._time import period_positions
@@ -279,8 +279,7 @@ def simulate(dag, n: int, seed=None, interventions: Mapping[str, Any] | None = N
     >>> load_dag("weekly_mmm").simulate(3, seed=0)["week"].tolist()
     [0, 1, 2]
     """
-    check_param("n", n, Interval(int, 1, None), owner="simulate")
-    n = int(n)
+    n = check_size("n", n, owner="simulate", columns=len(dag.nodes) + 2)
     panel = panel_of(dag) if dag.simulation is not None else None
     if panel is not None and n % panel.geos:
         weeks = max(n // panel.geos, 1)
@@ -365,6 +364,7 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
     if dag.time is not None:
         periods = int(n_periods or 3 * dag.time.period)
         check_param("n_periods", periods, Interval(int, 1, None), owner="ground_truth")
+    check_size("n_samples", n_samples, owner="ground_truth", columns=len(dag.nodes) + 2)
     key = (dag.to_yaml(), target, int(n_samples), seed, periods)
     if key not in _TRUTHS:
         if len(_TRUTHS) >= 32:  # a small cache: the Monte Carlo truth takes seconds

@@ -348,3 +348,11 @@ def test_item11_a_synthetic_index_that_differs_is_noted(weeks):
     dated = real.assign(week=pd.date_range("2021-01-04", periods=104, freq="W-MON"))
     assert "holds dates in the synthetic table but period numbers in the real one" in \
         index_notes(real, dated, dag)[0]
+
+
+def test_item4_simulate_and_the_truth_refuse_sizes_beyond_the_cap():
+    dag = cs.load_dag("acquisition")
+    with pytest.raises(InvalidParameterError, match=r"'n' parameter of simulate .* size cap"):
+        dag.simulate(10**11)
+    with pytest.raises(InvalidParameterError, match=r"'n_samples' parameter of ground_truth"):
+        dag.ground_truth(n_samples=10**12)
