@@ -111,10 +111,11 @@ def _untyped(table: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return columns, np.column_stack(codes) if codes else np.empty((len(table), 0))
 
 
-def prepare(table: pd.DataFrame, dag, max_rows: int, rng, time_aware: bool = True
-            ) -> Prepared:
+def prepare(table: pd.DataFrame, dag, max_rows: int, rng, time_aware: bool = True,
+            allow_constant: bool = False) -> Prepared:
     """The table typed (against ``dag`` when given), in time order for a time-indexed DAG
-    (``time_aware``), at most ``max_rows`` rows (seeded by ``rng``)."""
+    (``time_aware``), at most ``max_rows`` rows (seeded by ``rng``); constant columns refused
+    unless ``allow_constant`` (a synthetic table's)."""
     if not isinstance(table, pd.DataFrame):
         raise DataError(f"discover expects a pandas DataFrame; got {type(table).__name__}")
     rng = as_generator(rng)
@@ -125,7 +126,7 @@ def prepare(table: pd.DataFrame, dag, max_rows: int, rng, time_aware: bool = Tru
     else:
         if time_aware and dag.time is not None:
             table, layout = time_rows(table, dag)
-        clean = check_data(table, dag)
+        clean = check_data(table, dag, allow_constant=allow_constant)
         nodes = tuple(dag.nodes)
         columns = {n: clean[n].astype(str).to_numpy() if dag.node_type(n) == "categorical"
                    else clean[n].to_numpy(dtype=float) for n in nodes}

@@ -24,7 +24,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["compare_to_dag", "edges_from_matrix", "pair_counts", "stability_rows"]
+__all__ = ["compare_graphs", "compare_to_dag", "edges_from_matrix", "pair_counts",
+           "stability_rows"]
 
 Edge = tuple[str, str, str]
 
@@ -133,3 +134,33 @@ def compare_to_dag(edges: list[Edge], nodes: Sequence[str],
         "reversed": [list(e) for e in wrong],
         "unoriented": [list(e) for e in hits if found[frozenset(e)][2] != "->"],
     }
+
+
+def _mark(edge: Edge) -> tuple[str, str, str]:
+    """An edge in one spelling: ``a -> b`` as is, an unoriented or conflicting one sorted."""
+    a, b, kind = edge
+    return (a, b, kind) if kind == "->" else (*sorted((a, b)), kind)
+
+
+def compare_graphs(first: list[Edge], second: list[Edge], nodes: Sequence[str]) -> dict:
+    """How ``second`` differs from ``first`` (two discovered graphs on the same nodes).
+
+    ``lost``: adjacencies of ``first`` that ``second`` lacks; ``gained``: the reverse;
+    ``reoriented``: pairs adjacent in both with other marks (``[a, b, kind in first, kind
+    in second]`` as ``first`` spells the pair); ``shd``: causal-learn's structural Hamming
+    distance, node pairs whose endpoints differ (the three lists' lengths summed).
+
+    >>> d = compare_graphs([("a", "b", "->"), ("b", "c", "--")],
+    ...                    [("b", "a", "->"), ("a", "c", "->")], ("a", "b", "c"))
+    >>> d["shd"], d["lost"], d["gained"], d["reoriented"]
+    (3, [['b', 'c', '--']], [['a', 'c', '->']], [['a', 'b', '->', 'b -> a']])
+    """
+    from causallearn.graph.SHD import SHD
+
+    one = {frozenset(e[:2]): _mark(e) for e in first}
+    two = {frozenset(e[:2]): _mark(e) for e in second}
+    flip = [[*one[p], f"{two[p][0]} {two[p][2]} {two[p][1]}"] for p in one
+            if p in two and one[p] != two[p]]
+    shd = SHD(_general_graph(nodes, first), _general_graph(nodes, second)).get_shd()
+    return {"shd": int(shd), "lost": [list(e) for p, e in one.items() if p not in two],
+            "gained": [list(e) for p, e in two.items() if p not in one], "reoriented": flip}

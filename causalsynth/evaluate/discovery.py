@@ -235,9 +235,7 @@ def discover(table: pd.DataFrame, dag=None, method: str = "pc", seed=None,
     >>> c["skeleton_precision"], c["skeleton_recall"], c["orientation_accuracy"]
     (1.0, 0.75, 1.0)
     """
-    from causalsynth.evaluate._discovery_data import prepare
-    from causalsynth.evaluate._discovery_knowledge import Knowledge, knowledge_from_dag
-    from causalsynth.evaluate._discovery_run import METHODS, run
+    from causalsynth.evaluate._discovery_run import METHODS
 
     check_param("method", method, Options(set(METHODS)), owner="discover")
     check_param("n_bootstrap", n_bootstrap, Interval(int, 0, None), owner="discover")
@@ -247,10 +245,27 @@ def discover(table: pd.DataFrame, dag=None, method: str = "pc", seed=None,
     check_param("max_depth", max_depth, [Interval(int, 0, None), None], owner="discover")
     check_param("knowledge", knowledge, bool, owner="discover")
     check_param("time_aware", time_aware, [bool, None], owner="discover")
+    return run_discovery(table, dag, method, seed, n_bootstrap, alpha=alpha,
+                         threshold=threshold, knowledge=knowledge, max_rows=max_rows,
+                         max_depth=max_depth, time_aware=time_aware)
+
+
+def run_discovery(table: pd.DataFrame, dag, method: str, seed, n_bootstrap: int, *,
+                  alpha: float = 0.01, threshold: float = DISCOVERY_THRESHOLD,
+                  knowledge: bool = True, max_rows: int = MAX_ROWS,
+                  max_depth: int | None = None, time_aware: bool | None = None,
+                  allow_constant: bool = False) -> DiscoveredGraph:
+    """:func:`discover` on checked parameters. ``allow_constant``: a constant column is a
+    finding, not bad input (on a synthetic table: that node is found isolated)."""
+    from causalsynth.evaluate._discovery_data import prepare
+    from causalsynth.evaluate._discovery_knowledge import Knowledge, knowledge_from_dag
+    from causalsynth.evaluate._discovery_run import run
+
     start = time.perf_counter()
     dag = None if dag is None else load_dag(dag)
     rng = as_generator(seed, owner="discover")
-    prep = prepare(table, dag, max_rows, rng, time_aware=time_aware is not False)
+    prep = prepare(table, dag, max_rows, rng, time_aware=time_aware is not False,
+                   allow_constant=allow_constant)
     need = min_rows(method, len(prep.nodes))
     if len(prep) < need:
         raise DataError(f"discover(method={method!r}) needs at least {need} rows for "

@@ -49,6 +49,10 @@ class Report:
     privacy_gate : dict
         Does the synthetic table copy real rows? ``flagged``, ``assessed``, ``reason`` (see
         :mod:`causalsynth.evaluate.gate`); shown beside the verdict, exit code 4 when flagged.
+    structure : dict
+        The graphs discovered on the real and the synthetic table, compared, beside a
+        split-half reference (:mod:`causalsynth.evaluate.structure`); informational, not part
+        of the verdict. Empty in reports made before it existed.
     """
 
     verdict: str
@@ -58,6 +62,7 @@ class Report:
     privacy: dict[str, MetricResult] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     privacy_gate: dict[str, Any] = field(default_factory=dict)
+    structure: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reasons(self) -> list[str]:
@@ -115,10 +120,12 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
         return cls(verdict=d["verdict"], causal=dict(d["causal"]),
                    fidelity=section("fidelity"), utility=section("utility"),
                    privacy=section("privacy"), meta=dict(d.get("meta") or {}),
-                   privacy_gate=dict(d.get("privacy_gate") or {}))
+                   privacy_gate=dict(d.get("privacy_gate") or {}),
+                   structure=dict(d.get("structure") or {}))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: verdict, privacy_gate, causal, fidelity, privacy, utility, meta."""
+        """JSON-ready dict: verdict, privacy_gate, causal, fidelity, privacy, utility, meta,
+        and structure when the report has one."""
         section = lambda d: {k: v.to_dict() for k, v in d.items()}  # noqa: E731
         return jsonable({
             "verdict": self.verdict,
@@ -128,6 +135,7 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
             "privacy": section(self.privacy),
             "utility": section(self.utility),
             "meta": self.meta,
+            **({"structure": self.structure} if self.structure else {}),
         })
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -165,7 +173,7 @@ def read_report(path: str | Path) -> Report:
 
 
 #: sections of a report that are mappings (None allowed), and the figures of its causal tables
-_MAPPINGS = ("fidelity", "privacy", "utility", "meta", "privacy_gate")
+_MAPPINGS = ("fidelity", "privacy", "utility", "meta", "privacy_gate", "structure")
 _FIGURES = {"ici": ("real_share", "synthetic_share"), "effects": ("real", "synthetic")}
 _TABLES = ("ici", "effects", "independences")
 _FIX = "write reports with Report.to_json and do not edit them"
@@ -287,4 +295,5 @@ def judge(report: Report | dict[str, Any] | str | Path,
     gate = privacy_gate(None if copies is None else copies.to_dict())
     return Report(verdict=causal["verdict"], causal=causal, fidelity=dict(report.fidelity),
                   utility=dict(report.utility), privacy=dict(report.privacy),
-                  meta=dict(report.meta), privacy_gate=gate)
+                  meta=dict(report.meta), privacy_gate=gate,
+                  structure=dict(report.structure))

@@ -81,7 +81,9 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     Runs the causal comparison (ICI, treatment effects, implied independences, with a verdict)
     next to fidelity (SDMetrics quality, two-sample tests), utility (train on synthetic, test on
     real) and privacy (distance to closest record, copies, membership inference, anonymeter-style
-    risks; figures for the ``holdout`` beside them when one is given).
+    risks; figures for the ``holdout`` beside them when one is given), and the structure
+    discovered on both tables beyond the declared DAG (``report.structure``; informational,
+    not part of the verdict).
 
     Parameters
     ----------
@@ -132,6 +134,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     """
     from causalsynth.evaluate.fidelity import evaluate_fidelity
     from causalsynth.evaluate.privacy import evaluate_privacy, exact_copies
+    from causalsynth.evaluate.structure import structure_section
     from causalsynth.evaluate.utility import evaluate_utility
 
     dag = load_dag(dag)
@@ -154,7 +157,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
                None if holdout is None else panel_periods(holdout, dag))
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
-                                          "reference")}
+                                          "reference", "structure")}
     # checked once: the metrics share these tables and what they compute from them. A
     # synthetic table drawn larger than the real one sharpens the causal comparison; the
     # fidelity, utility and privacy metrics compare like with like, on as many synthetic rows
@@ -162,7 +165,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     syn_like = like_sized(syn_c, len(real_c), dag, seeds["fidelity"])
     tables = Tables(dag, real_c, syn_like, hold_c, periods=periods)
     timings: dict[str, float] = {}
-    bar = _section_bar(5 if reference else 4)  # on a terminal: which section is running
+    bar = _section_bar(6 if reference else 5)  # on a terminal: which section is running
 
     def timed(name, fn, *args, **kwargs):
         start = time.perf_counter()
@@ -185,6 +188,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     fidelity = timed("fidelity", evaluate_fidelity, tables, seed=seeds["fidelity"])
     utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
     privacy = timed("privacy", evaluate_privacy, tables, seed=seeds["privacy"])
+    structure = timed("structure", structure_section, tables, seed=seeds["structure"])
     if len(syn_like) < len(syn_c):
         privacy["exact_copies"] = exact_copies(real_c, syn_c, dag, holdout=hold_c)
     bar.close()
@@ -209,4 +213,4 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     gate = privacy_gate(None if copies is None else copies.to_dict())
     return Report(verdict=causal["verdict"], causal=causal, privacy_gate=gate,
                   fidelity=fidelity, utility=utility,
-                  privacy=privacy, meta=meta)
+                  privacy=privacy, meta=meta, structure=structure)

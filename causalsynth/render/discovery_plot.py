@@ -12,6 +12,9 @@ Examples
 ...                 "stability": None}], "knowledge": {"tiers": None}, "summary": "a -> b"}
 >>> graph_svg(d).startswith("<svg"), "a -&gt; b" in render_discovery(d)
 (True, True)
+
+:func:`structure_body` draws a report's discovered-structure section (the graph of the real
+table against the synthetic one's) the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from causalsynth.render.format import esc, fmt
 from causalsynth.render.markup import note, page, plot, table
 from causalsynth.render.plots import REAL_COLOR, SYNTH_COLOR, figure, to_svg
 
-__all__ = ["discovery_body", "graph_svg", "render_discovery"]
+__all__ = ["discovery_body", "graph_svg", "render_discovery", "structure_body"]
 
 _TIER_NAMES = ("context", "spend", "mediator", "outcome")
 _MISSING = "#9a9a9a"
@@ -132,3 +135,57 @@ def discovery_body(d: Mapping[str, Any], key: str = "discovered") -> str:
 def render_discovery(d: Mapping[str, Any]) -> str:
     """A whole HTML page for a ``DiscoveredGraph.to_dict()``."""
     return page(discovery_body(d), f"causalsynth discovery: {d.get('method', '')}")
+
+
+def structure_body(section: Mapping[str, Any] | None, key: str = "structure") -> str:
+    """The HTML of a report's ``structure`` section ("" when the report has none).
+
+    >>> html = structure_body({"judged": False, "skipped": "too few rows"})
+    >>> "not part of the verdict" in html, "too few rows" in html
+    (True, True)
+    """
+    if not section:
+        return ""
+    out = ["<h2 id='structure'>Discovered structure (informational)</h2>", note(
+        f"The graph {esc(str(section.get('method') or '').upper())} discovers on the real "
+        "table against the one it discovers on the synthetic table, with the DAG's roles as "
+        "knowledge: edges the synthetic table lost, gained or reoriented, each with its "
+        "stability (share of half tables whose graph keeps it). The split-half reference "
+        "shows what sampling noise alone does. This section is not part of the verdict.")]
+    if section.get("error"):
+        return "".join(out) + (f"<p class='err'>structure discovery failed: "
+                               f"{esc(section['error'])}</p>")
+    if section.get("skipped"):
+        return "".join(out) + note(f"skipped: {esc(section['skipped'])}")
+    ref = section.get("reference") or {}
+    rows_n = section.get("rows") or {}
+    lines = [["real vs synthetic graph", f"{fmt(rows_n.get('real'))} / "
+              f"{fmt(rows_n.get('synthetic'))}", fmt(section.get("shd")),
+              *(fmt(len(section.get(k) or [])) for k in ("lost", "gained", "reoriented"))]]
+    halves = f"{fmt(ref.get('rows'))} / {fmt(ref.get('rows'))}"
+    for what, k in (("real half vs real half", "shd"), ("synthetic half vs synthetic half",
+                    "synthetic_shd"), ("real half vs synthetic half", "cross_shd")):
+        if ref.get(k):
+            lines.append([f"{what} ({fmt(len(ref[k]))} pairs)", halves,
+                          f"{fmt(min(ref[k]))} to {fmt(max(ref[k]))}", "", "", ""])
+    out.append(table(["comparison", "rows", "SHD", "lost", "gained", "reoriented"], lines))
+    within = section.get("within_reference")
+    out.append(note(f"split-half reference skipped: {esc(ref['skipped'])}" if ref.get("skipped")
+                    else "within the split-half reference (real vs synthetic SHD at most the "
+                    "largest between two halves of either table): "
+                    + ("yes" if within else "no")))
+    graph = {"nodes": section.get("nodes") or [], "knowledge": {"tiers": section.get("tiers")},
+             "dag": {"edges": [[e["source"], e["target"]]
+                               for e in section.get("real_edges") or []]},
+             "edges": [{**e, "found": True} for e in section.get("synthetic_edges") or []]}
+    out.append(plot(graph_svg, graph, key=key))
+    out.append(note("Blue: found on both tables; orange: found on the synthetic table only; "
+                    "dashed grey: found on the real table only. Numbers: stability on the "
+                    "synthetic table."))
+    diffs = [[esc(kind), esc(e.get("real") or "–"), esc(e.get("synthetic") or "–"),
+              fmt(e.get("real_stability"), pct=True), fmt(e.get("synthetic_stability"), pct=True)]
+             for kind in ("lost", "gained", "reoriented") for e in section.get(kind) or []]
+    if diffs:
+        out.append(table(["change", "real table", "synthetic table", "stability (real)",
+                          "stability (synthetic)"], diffs, left=3))
+    return "".join(out)

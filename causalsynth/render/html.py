@@ -21,6 +21,7 @@ from typing import Any
 from causalsynth.evaluate.metric import metric_label
 from causalsynth.evaluate.verdict import INCONCLUSIVE, NOT_PRESERVED, PRESERVED
 from causalsynth.render import plots, time_plots
+from causalsynth.render.discovery_plot import structure_body
 from causalsynth.render.format import effect_kind, esc, fmt, guarantee_text
 from causalsynth.render.markup import (
     breakdown,
@@ -458,8 +459,10 @@ def report_body(report: Mapping[str, Any], fold: bool = False, prefix: str = "")
     def wrap(title: str, body: str) -> str:
         return f"<details><summary><b>{title}</b></summary>{body}</details>" if fold else body
 
+    structure = structure_body(report.get("structure"), key=f"{prefix}structure")
     return "".join([
         _header(report), _verdict(report), _causal(report, prefix),
+        wrap("Discovered structure", structure) if structure else "",
         wrap("Fidelity", _fidelity(report, prefix)), wrap("Utility", _utility(report)),
         wrap("Privacy", _privacy(report, prefix)), wrap("Run details", _meta(report)),
     ])
