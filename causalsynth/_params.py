@@ -129,7 +129,8 @@ class Interval(Constraint):
     def _range(self) -> str:
         if self.left is None and self.right is None:
             return ""
-        if self.kind is int and self.closed == "both" and None not in (self.left, self.right):
+        if self.kind is int and self.closed == "both" and self.left is not None \
+                and self.right is not None:
             return f"between {_number(self.left)} and {_number(self.right)}"
         left = "(" if self.left is None or self.closed in ("right", "neither") else "["
         right = ")" if self.right is None or self.closed in ("left", "neither") else "]"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from causalsynth.errors import InvalidParameterError, excerpt
 
+#: what a ``seed`` or ``random_state`` parameter accepts (for type hints)
+SeedLike = int | np.integer[Any] | np.random.Generator | np.random.SeedSequence | None
 
-def as_generator(seed=None, *, name: str = "seed", owner: str | None = None
+
+def as_generator(seed: object = None, *, name: str = "seed", owner: str | None = None
                  ) -> np.random.Generator:
     """A numpy Generator from an int >= 0, a SeedSequence, a Generator (returned as is) or None.
 
@@ -26,8 +31,10 @@ CausalSynthesizer must be an int >= 0, a numpy Generator or None. Got 'abc' (str
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    is_int = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
-    if seed is None or isinstance(seed, np.random.SeedSequence) or (is_int and seed >= 0):
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) \
+            and seed >= 0:
         return np.random.default_rng(seed)
     of = f" of {owner}" if owner else ""
     raise InvalidParameterError(

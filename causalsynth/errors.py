@@ -50,7 +50,7 @@ _REPR.maxdict = 4
 _REPR.maxlevel = 3
 
 
-def excerpt(value, limit: int = EXCERPT_CHARS) -> str:
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """``repr(value)``, bounded: at most ``limit`` characters, ending in '…' when cut.
 
     Messages quote values from users' files and tables; a value can be huge (a YAML alias

@@ -101,6 +101,7 @@ def cluster():
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", scheduler_port=0,  # a free port
                                      dashboard_address=None) as lc, \
             distributed.Client(lc) as client:
         yield lc, client

@@ -137,7 +137,7 @@ def test_garbage_or_silence_is_one_clear_error_within_the_deadline(odd_server):
 
 
 def test_a_scheduler_without_workers_is_one_clear_error_within_the_deadline():
-    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", scheduler_port=0,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         address = cluster.scheduler_address
         err, took = _connect_in_thread(address)

@@ -11,10 +11,10 @@ from importlib import import_module
 from typing import Any
 
 from causalsynth.errors import InvalidParameterError, MissingDependencyError
-from causalsynth.synthesizers.base import Synthesizer
+from causalsynth.synthesizers.base import Synthesizer, check_is_fitted
 
-__all__ = ["REGISTRY", "Synthesizer", "available_synthesizers", "make_synthesizer",
-           "synthesizer_class"]
+__all__ = ["REGISTRY", "Synthesizer", "available_synthesizers", "check_is_fitted",
+           "make_synthesizer", "synthesizer_class"]
 
 #: name -> "module:Class"; modules load lazily.
 REGISTRY: dict[str, str] = {

@@ -19,20 +19,56 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from causalsynth._params import Interval, check_param, param_problems, raise_problems
-from causalsynth._random import as_generator
+from causalsynth._random import SeedLike, as_generator
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import MAX_COUNT, check_data, series_layout
 from causalsynth.errors import InvalidParameterError, NotFittedError, SynthesizerError, excerpt
 
-__all__ = ["Synthesizer"]
+__all__ = ["Synthesizer", "check_is_fitted"]
 
 _INT64_EDGE = float(np.nextafter(2.0**63, 0))  # the largest float below 2**63: no int64 wrap
+
+
+def check_is_fitted(model: object, attributes: str | Sequence[str] | None = None,
+                    action: str = "sample") -> None:
+    """Raise :class:`~causalsynth.errors.NotFittedError` unless ``model`` has been fitted.
+
+    scikit-learn's ``check_is_fitted``: a model is fitted when it holds the learned
+    ``attributes`` (default: any attribute with a trailing underscore, the contract's mark of
+    learned state), which ``fit`` sets and the constructor never does.
+
+    Parameters
+    ----------
+    model : object
+        A synthesizer (or any model that follows the trailing-underscore convention).
+    attributes : str or sequence of str, optional
+        Learned attributes that must all be present.
+    action : str
+        What the caller was about to do, for the message.
+
+    Examples
+    --------
+    >>> from causalsynth import make_synthesizer
+    >>> check_is_fitted(make_synthesizer("causal"))
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.NotFittedError: this CausalSynthesizer is not fitted yet; call fit(...
+    """
+    names = [attributes] if isinstance(attributes, str) else attributes
+    if names is not None:
+        fitted = all(hasattr(model, name) for name in names)
+    else:
+        fitted = any(k.endswith("_") and not k.startswith("__") for k in vars(model))
+    if not fitted:
+        raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call "
+                             f"fit(data, dag) before {action}")
 
 
 class Synthesizer:
@@ -90,7 +126,7 @@ class Synthesizer:
         return f"{type(self).__name__}({params})"
 
     # ---- the public template ----------------------------------------------------------
-    def fit(self, data: pd.DataFrame, dag: DAG | str | dict) -> Synthesizer:
+    def fit(self, data: pd.DataFrame, dag: DAG | str | dict[str, Any]) -> Synthesizer:
         """Learn from ``data`` (a DataFrame whose columns are the DAG's nodes); returns self."""
         self._validate_params()
         dag = load_dag(dag)
@@ -106,7 +142,8 @@ class Synthesizer:
         self._fit(clean, dag)
         return self
 
-    def sample(self, n: int, seed=None, interventions: dict | None = None,
+    def sample(self, n: int, seed: SeedLike = None,
+               interventions: dict[str, Any] | None = None,
                geos: int | None = None) -> pd.DataFrame:
         """Draw ``n`` synthetic rows; the same ``seed`` gives the same table.
 
@@ -114,10 +151,7 @@ class Synthesizer:
         whole series: ``n`` rows are ``geos`` series of ``n / geos`` periods (``geos``: as
         many as the training table had), with the index (and geo) columns first.
         """
-        if not hasattr(self, "dag_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(data, dag) before sample"
-            )
+        check_is_fitted(self, "dag_")
         self._check_n(n)
         rng = as_generator(seed, owner=f"{type(self).__name__}.sample")
         kwargs: dict[str, Any] = {}
@@ -141,7 +175,7 @@ class Synthesizer:
             kwargs["interventions"] = interventions
         return self._restore_dtypes(self._sample(int(n), rng, **kwargs))
 
-    def _check_n(self, n) -> None:
+    def _check_n(self, n: object) -> None:
         """``n`` is an int from 1 to the most rows ``max_sample_cells`` allows for this table."""
         cells, width = self.max_sample_cells, len(self.columns_)
         check_param("n", n, Interval(int, 1, max(1, cells // max(1, width))),
@@ -154,7 +188,7 @@ class Synthesizer:
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _sample(self, n: int, rng: np.random.Generator, **kwargs) -> pd.DataFrame:
+    def _sample(self, n: int, rng: np.random.Generator, **kwargs: Any) -> pd.DataFrame:
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
