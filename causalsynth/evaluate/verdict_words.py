@@ -77,13 +77,23 @@ def _summary(c: CausalComparison, q: pd.DataFrame, col: str) -> dict[str, Any]:
     return out
 
 
+def _per_name(what: str, values: dict[str, float | None]) -> list[str]:
+    """One channel's figure by name; three or more as the range from the best to the worst
+    (each channel's figure is in the summary's dict and the details)."""
+    known = {k: v for k, v in values.items() if v is not None}
+    if len(known) <= 2:
+        return [f"{what.format(k)} ±{v:.0%}" for k, v in known.items()]
+    best, worst = min(known, key=known.get), max(known, key=known.get)
+    return [f"{what.format('each channel')} ±{known[best]:.0%} ({best}) to "
+            f"±{known[worst]:.0%} ({worst})"]
+
+
 def _precision_words(s: dict[str, Any]) -> str:
     parts = []
     if s.get("ici_points") is not None:
         parts.append(f"ICI shares ±{s['ici_points']:.1f} points")
-    parts += [f"the effect of {t} ±{v:.0%}" for t, v in s["effects"].items() if v is not None]
-    parts += [f"{c}'s ROAS ±{v:.0%}" for c, v in (s.get("roas") or {}).items()
-              if v is not None]
+    parts += _per_name("the effect of {}", s["effects"])
+    parts += _per_name("the ROAS of {}", s.get("roas") or {})
     if s.get("budget_points") is not None:
         parts.append(f"budget shares ±{s['budget_points']:.1f} points")
     if s.get("independence") is not None:
