@@ -1,4 +1,4 @@
-"""Every synthesizer on every built-in DAG, side by side in one run (the README's table).
+"""Every synthesizer on every built-in DAG, side by side in one run (benchmarks/README.md's table).
 
 Run by hand:  python benchmarks/bench_synthesizers.py [--epochs 100] [--only causal,gaussian_copula]
               [--dags acquisition,saturation,ad_funnel,robyn_weekly] [--out DIR]
