@@ -52,6 +52,7 @@ from causalsynth.evaluate.verdict import Margins
 from causalsynth.leaderboard import (
     FRONTIER_COLUMNS,
     LEADERBOARD_COLUMNS,
+    REFERENCE,
     frontier_records,
     leaderboard_row,
 )
@@ -201,10 +202,6 @@ def _run_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=N
 
     return validate(real, synthetic, dag, holdout=holdout, seed=seed, margins=margins,
                     guarantee=guarantee)
-
-
-#: the leaderboard label of the split-half reference row
-REFERENCE = "split-half (real)"
 
 
 def _labelled(key: str, value: Any) -> tuple[str | None, Any, Any]:

@@ -1,5 +1,6 @@
-"""The leaderboard of a comparison: its columns, one row per report, and the privacy–attribution
-frontier, all read from report dicts (never recomputed), so a saved comparison gives the same.
+"""The leaderboard of a comparison: its columns (declared once, for every renderer), one row
+per report, and the privacy–attribution frontier, all read from report dicts (never
+recomputed), so a saved comparison gives the same.
 
 Examples
 --------
@@ -8,6 +9,8 @@ Examples
 >>> row = leaderboard_row("causal ε=3", report)
 >>> row["max_ici_diff"], row["epsilon"], row["verdict"]
 (1.5, 3.0, 'preserved')
+>>> list(row) == LEADERBOARD_COLUMNS
+True
 >>> [r["epsilon"] for r in frontier_records([row, leaderboard_row("gaussian_copula", None)])]
 [3.0]
 """
@@ -16,15 +19,59 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "frontier_records", "leaderboard_row"]
+__all__ = ["COLUMNS", "FRONTIER_COLUMNS", "LEADERBOARD_COLUMNS", "REFERENCE", "Column",
+           "frontier_records", "leaderboard_row"]
 
-LEADERBOARD_COLUMNS = [
-    "synthesizer", "fit_s", "sample_s", "quality", "shapes", "pair_trends", "max_ici_diff",
-    "max_effect_diff", "independences_broken", "epsilon", "dcr_share", "membership_auc",
-    "copies_real_rows", "verdict", "error",
-]
+#: the leaderboard label of the split-half reference row (real vs real, a yardstick)
+REFERENCE = "split-half (real)"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column, declared once for the table, the HTML page and the terminal.
+
+    Attributes
+    ----------
+    key : str
+        The row's key (a column of :attr:`causalsynth.Comparison.leaderboard`).
+    header : str or None
+        The HTML page's header; None: not a column of the page's table.
+    short : str or None
+        The terminal's header (the table fits 80 columns); None: left out there.
+    kind : str
+        What the figure is, for its format: ``"name"``, ``"seconds"``, ``"share"`` (a
+        fraction shown as a percentage), ``"points"`` (percentage points), ``"count"``,
+        ``"epsilon"``, ``"auc"``, ``"flag"``, ``"verdict"`` or ``"text"``.
+    """
+
+    key: str
+    header: str | None
+    short: str | None
+    kind: str
+
+
+#: the leaderboard's columns, in order
+COLUMNS: tuple[Column, ...] = (
+    Column("synthesizer", "synthesizer", "synthesizer", "name"),
+    Column("fit_s", "fit s", "fit s", "seconds"),
+    Column("sample_s", "sample s", None, "seconds"),
+    Column("quality", "quality", "quality", "share"),
+    Column("shapes", "shapes", None, "share"),
+    Column("pair_trends", "pair trends", None, "share"),
+    Column("max_ici_diff", "max ICI diff (points)", "ICI Δ", "points"),
+    Column("max_effect_diff", "max effect diff", "effect Δ", "share"),
+    Column("independences_broken", "independences broken", "CI", "count"),
+    Column("epsilon", "ε (DP guarantee)", "ε", "epsilon"),
+    Column("dcr_share", "DCR closer to train", "DCR", "share"),
+    Column("membership_auc", "membership AUC", "MIA", "auc"),
+    Column("copies_real_rows", "copies real rows", "copy", "flag"),
+    Column("verdict", "verdict", "verdict", "verdict"),
+    Column("error", None, None, "text"),
+)
+LEADERBOARD_COLUMNS = [c.key for c in COLUMNS]
 #: the privacy–attribution frontier's columns (see :meth:`causalsynth.Comparison.frontier`)
 FRONTIER_COLUMNS = ["synthesizer", "family", "epsilon", "max_ici_diff", "max_effect_diff",
                     "verdict"]

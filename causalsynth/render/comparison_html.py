@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from causalsynth.comparison import REFERENCE
 from causalsynth.evaluate.verdict import INCONCLUSIVE, PRESERVED
-from causalsynth.leaderboard import frontier_records
+from causalsynth.leaderboard import COLUMNS, REFERENCE, Column, frontier_records
 from causalsynth.render import plots
 from causalsynth.render.format import esc, fmt, number
 from causalsynth.render.html import report_body
@@ -29,16 +28,8 @@ from causalsynth.render.markup import note, page, plot, table
 
 __all__ = ["render_comparison"]
 
-#: leaderboard columns: (key, header, kind)
-_BOARD = [("synthesizer", "synthesizer", None), ("fit_s", "fit s", None),
-          ("sample_s", "sample s", None), ("quality", "quality", "pct"),
-          ("shapes", "shapes", "pct"), ("pair_trends", "pair trends", "pct"),
-          ("max_ici_diff", "max ICI diff (points)", None),
-          ("max_effect_diff", "max effect diff", "pct"),
-          ("independences_broken", "independences broken", "int"),
-          ("epsilon", "ε (DP guarantee)", "eps"), ("dcr_share", "DCR closer to train", "pct"),
-          ("membership_auc", "membership AUC", None),
-          ("copies_real_rows", "copies real rows", "flag"), ("verdict", "verdict", None)]
+#: the page's leaderboard columns (declared in causalsynth.leaderboard)
+_BOARD = [c for c in COLUMNS if c.header is not None]
 #: verdict -> CSS class of its cell (any other verdict: "no")
 _VERDICT_CLASS = {PRESERVED: "yes", INCONCLUSIVE: "maybe"}
 
@@ -47,30 +38,30 @@ def _anchor(name: Any) -> str:
     return "s-" + "".join(ch if ch.isalnum() else "-" for ch in str(name))
 
 
-def _cell(r: Mapping[str, Any], key: str, kind: str | None) -> str:
+def _cell(r: Mapping[str, Any], key: str, kind: str) -> str:
     v = r.get(key)
-    if key == "synthesizer":
+    if kind == "name":
         return f"<a href='#{esc(_anchor(v))}'>{esc(v)}</a>"
-    if key == "verdict":
+    if kind == "verdict":
         if r.get("error"):
             return '<span class="no">failed</span>'
-        return f'<span class="{_VERDICT_CLASS.get(v, "no")}">{esc(v)}</span>'
+        return f'<span class="{_VERDICT_CLASS.get(str(v), "no")}">{esc(v)}</span>'
     if kind == "flag":
         return "–" if v is None else '<span class="no">YES</span>' if v else "no"
     value = number(v)
-    if kind == "int" and value is not None:
+    if kind == "count" and value is not None:
         return f"{int(value)}"
-    if kind == "eps" and value is not None:
+    if kind == "epsilon" and value is not None:
         return f"{value:g}"
-    return fmt(value, pct=kind == "pct")
+    return fmt(value, pct=kind == "share")
 
 
 def _board_table(records: Sequence[Mapping[str, Any]]) -> str:
     """The leaderboard; its epsilon column only when some synthesizer has a guarantee."""
     private = any(number(r.get("epsilon")) is not None for r in records)
-    cols = [c for c in _BOARD if c[0] != "epsilon" or private]
-    rows = [[_cell(r, key, kind) for key, _, kind in cols] for r in records]
-    return table([label for _, label, _ in cols], rows,
+    cols: list[Column] = [c for c in _BOARD if c.key != "epsilon" or private]
+    rows = [[_cell(r, c.key, c.kind) for c in cols] for r in records]
+    return table([str(c.header) for c in cols], rows,
                  row_classes=["bad" if r.get("error") else "" for r in records])
 
 
@@ -79,10 +70,10 @@ def _frontier(comparison: Mapping[str, Any]) -> str:
     records = frontier_records(comparison.get("leaderboard") or [], comparison.get("meta"))
     if len(records) < 2:
         return ""
-    margins = next((m for rep in (comparison.get("reports") or {}).values()
+    margins: Mapping[str, Any] = next((m for rep in (comparison.get("reports") or {}).values()
                     if (m := (rep.get("causal") or {}).get("margins"))), {})
     rows = [[esc(r["synthesizer"]), f"{r['epsilon']:g}", fmt(number(r["max_ici_diff"])),
-             fmt(number(r["max_effect_diff"]), pct=True), _cell(r, "verdict", None)]
+             fmt(number(r["max_effect_diff"]), pct=True), _cell(r, "verdict", "verdict")]
             for r in records]
     return "".join([
         "<h2 id='dp-frontier'>Privacy–attribution frontier</h2>",

@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from causalsynth.evaluate.verdict import INCONCLUSIVE, PRESERVED
+from causalsynth.leaderboard import COLUMNS
 from causalsynth.render.format import effect_kind, fmt, guarantee_text, points
 
 __all__ = ["print_leaderboard", "print_summary", "progress_bar", "verdict_text"]
@@ -125,13 +126,8 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None,
                       style="yellow", markup=False)
 
 
-_LEADER_COLUMNS = [
-    ("synthesizer", "synthesizer", None), ("fit_s", "fit s", "s"),
-    ("quality", "quality", "pct"), ("max_ici_diff", "ICI Δ", "pts"),
-    ("max_effect_diff", "effect Δ", "pct"), ("independences_broken", "CI", "int"),
-    ("epsilon", "ε", "eps"), ("dcr_share", "DCR", "pct"), ("membership_auc", "MIA", "auc"),
-    ("copies_real_rows", "copy", "flag"), ("verdict", "verdict", None),
-]
+#: the terminal's leaderboard columns (declared in causalsynth.leaderboard)
+_LEADER_COLUMNS = [c for c in COLUMNS if c.short is not None]
 _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest relative effect "
            "difference; CI: conditional independences differing beyond the margin; DCR: "
            "synthetic rows closer to training than holdout rows are; MIA: membership-inference "
@@ -139,22 +135,22 @@ _LEGEND = ("ICI Δ: largest ICI share difference (points); effect Δ: largest re
 _LEGEND_EPSILON = "; ε: the synthesizer's differential-privacy guarantee (– none)"
 
 
-def _cell(value: Any, kind: str | None) -> str:
+def _cell(value: Any, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if kind == "flag":
         return "[bold red]YES[/]" if value else "no"
     if isinstance(value, bool):
         return str(value)
-    if kind == "int":
+    if kind == "count":
         return f"{int(value):,}"
-    if kind in ("s", "pts"):
+    if kind in ("seconds", "points"):
         return f"{value:,.1f}"
     if kind == "auc":
         return f"{value:.3f}"
-    if kind == "eps":
+    if kind == "epsilon":
         return f"{value:g}"
-    return fmt(value, pct=kind == "pct")
+    return fmt(value, pct=kind == "share")
 
 
 def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
@@ -170,21 +166,21 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None,
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0),
               show_edge=False)
     private = "epsilon" in board.columns and bool(board["epsilon"].notna().any())
-    cols = [c for c in _LEADER_COLUMNS if c[0] in board.columns
-            and (c[0] != "epsilon" or private)]  # ε only when some synthesizer has one
-    for key, label, _ in cols:  # a long label wraps, so that every figure stays whole
-        t.add_column(label, justify="left" if key in ("synthesizer", "verdict") else "right",
-                     no_wrap=key != "synthesizer", overflow="fold")
+    cols = [c for c in _LEADER_COLUMNS if c.key in board.columns
+            and (c.key != "epsilon" or private)]  # ε only when some synthesizer has one
+    for c in cols:  # a long label wraps, so that every figure stays whole
+        t.add_column(str(c.short), justify="left" if c.kind in ("name", "verdict") else "right",
+                     no_wrap=c.kind != "name", overflow="fold")
     for rec in board.to_dict("records"):
         cells = []
-        for key, _, kind in cols:
-            if key == "verdict":
+        for c in cols:
+            if c.kind == "verdict":
                 cells.append("[bold red]failed[/]" if rec.get("error")
-                             else verdict_text(rec.get("verdict"), short=True))
-            elif key == "synthesizer":
-                cells.append(escape(str(rec.get(key))))
+                             else verdict_text(rec.get(c.key), short=True))
+            elif c.kind == "name":
+                cells.append(escape(str(rec.get(c.key))))
             else:
-                cells.append(_cell(rec.get(key), kind))
+                cells.append(_cell(rec.get(c.key), c.kind))
         t.add_row(*cells)
     console.print(t)
     console.print(_LEGEND + (_LEGEND_EPSILON if private else ""), style="dim", highlight=False)
