@@ -2,6 +2,7 @@
 PC and GES at their defaults?
 
 Run by hand:  python benchmarks/bench_discovery.py [--rows 1000 20000] [--seeds 10]
+              [--first-seed 0]
               [--dags acquisition ...] [--methods pc ges lingam cl_pc cl_ges]
               python benchmarks/bench_discovery.py --real      # the shipped real tables
 
@@ -79,7 +80,7 @@ def bench(args) -> None:
     for name in args.dags or simulated_dags():
         dag = cs.load_dag(name)
         for n in args.rows:
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 table = dag.simulate(n, seed=seed)
                 for method in args.methods:
                     r = one_run(dag, table, method, seed)
@@ -131,13 +132,19 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, nargs="+", default=[1000])
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed, ... (resume)")
     p.add_argument("--dags", nargs="+")
     p.add_argument("--methods", nargs="+", default=[*OURS, *PEERS])
     p.add_argument("--real", action="store_true")
+    p.add_argument("--summary", action="store_true", help="the table of means from the results")
     p.add_argument("--bootstrap", type=int, default=20)
     args = p.parse_args()
     RESULTS.parent.mkdir(exist_ok=True)
-    real(args) if args.real else bench(args)
+    if args.summary:
+        rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+        _table(rows)
+    else:
+        real(args) if args.real else bench(args)
 
 
 if __name__ == "__main__":

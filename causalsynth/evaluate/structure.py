@@ -12,16 +12,16 @@ the edges *lost* (found on the real table, not on the synthetic one), *gained* a
 The **split-half reference** is what sampling noise alone does: the real table is split in two
 halves ``n_splits`` times (rows at random; for a time table whole geos of a panel, or
 alternating quarters of one series from a random start), each half discovered and the two
-graphs compared the same way. The synthetic table is split the same way, and an edge's
-**stability** on a table is the share of its ``2 n_splits`` halves whose graph keeps the pair
-adjacent (the half-sample stability of
-Meinshausen and Bühlmann's stability selection). A synthetic table is *within the reference*
-when its distance to the real graph is at most the largest split-half distance of either table
-(a faithful table is another sample of the same population, so its halves show sampling noise
-as the real table's do: with the real table's halves alone, a fresh draw of ``acquisition`` at
-20,000 rows was beyond in 2 of 20 seeds, with both in none). The real and synthetic graphs see
-twice the rows of a half (at most 20,000 and 10,000 rows: larger tables are subsampled), so the
-reference is wider than the noise of the real-vs-synthetic comparison.
+graphs compared the same way. The synthetic table is split the same way (a faithful table is
+another sample of the same population: its halves show sampling noise as the real table's
+do). An edge's **stability** on a table is the share of its ``2 n_splits`` halves whose graph
+keeps the pair adjacent (the half-sample stability of Meinshausen and Bühlmann's stability
+selection). A difference is *seen between halves* when the same node pair also differs between
+the two halves of one split, of either table: noise alone moves it. The synthetic table is
+**within the reference** when every difference is seen between halves; a pair on which all
+the halves of each table agree, but the two tables disagree, is a difference noise does not
+explain. The real and synthetic graphs see twice the rows of a half (at most 20,000 and
+10,000 rows: larger tables are subsampled), so their own noise is smaller than the halves'.
 
 The section is informational: it does not join the verdict (its false-alarm rate on fresh
 draws is measured in ``benchmarks/bench_structure.py``, not guaranteed). It holds node names,
@@ -86,11 +86,13 @@ def structure_section(tables, seed, method: str = STRUCTURE_METHOD,
     dict
         ``shd``, ``lost``, ``gained``, ``reoriented`` (rows with the pair's ``source`` and
         ``target``, the edge as ``real`` and ``synthetic`` spell it, such as ``"a -> b"``
-        (None where absent), ``real_stability`` and ``synthetic_stability``), the two graphs'
+        (None where absent), ``real_stability``, ``synthetic_stability`` and
+        ``between_halves``), the two graphs'
         ``real_edges`` and ``synthetic_edges`` (with their stability), ``reference``
         (``shd`` of the real table's splits, ``synthetic_shd`` of the synthetic table's,
-        ``max_shd`` of both, ``cross_shd`` of each real half against a synthetic half),
-        ``within_reference``, ``summary``, ``judged``
+        ``max_shd`` of both, ``cross_shd`` of each real half against a synthetic half,
+        ``noisy_pairs``: the pairs seen between halves), ``within_reference``, ``summary``,
+        ``judged``
         (always False), ``note``, ``seconds``; or ``error`` / ``skipped`` with the reason.
     """
     start = time.perf_counter()
@@ -129,30 +131,34 @@ def _section(tables, seed, method: str, n_splits: int) -> dict[str, Any]:
         cross = [compare_graphs(r["graphs"][i], s["graphs"][i], graphs[0].nodes)["shd"]
                  for r, s in zip(*halves, strict=True) for i in (0, 1)]
         syn_shd = [h["shd"] for h in halves[1]]
+        noisy = set().union(*(h["pairs"] for side in halves for h in side))
         ref = {"n_splits": n_splits, "rows": halves[0][0]["rows"], "shd": shd,
                "synthetic_shd": syn_shd, "max_shd": max(shd + syn_shd), "cross_shd": cross,
-               "differing": [h["differing"] for h in halves[0]]}
+               "noisy_pairs": sorted(" - ".join(sorted(p)) for p in noisy)}
     out = {"nodes": graphs[0].nodes, "tiers": graphs[0].knowledge.get("tiers"),
            "time_context": graphs[0].time_context,
            "rows": {"real": graphs[0].rows, "synthetic": graphs[1].rows},
            "real_edges": _edges(graphs[0], None if stab is None else stab[0]),
            "synthetic_edges": _edges(graphs[1], None if stab is None else stab[1]),
            "shd": diff["shd"],
-           **{key: [_row(e, key, stab) for e in diff[key]]
+           **{key: [_row(e, key, stab, None if stab is None else noisy) for e in diff[key]]
               for key in ("lost", "gained", "reoriented")},
-           "reference": ref,
-           "within_reference": None if stab is None else diff["shd"] <= ref["max_shd"]}
+           "reference": ref}
+    rows = out["lost"] + out["gained"] + out["reoriented"]
+    out["within_reference"] = None if stab is None else all(r["between_halves"] for r in rows)
     out["summary"] = _summary(out)
     return out
 
 
-def _row(edge: list, key: str, stab: list[dict[frozenset, float]] | None) -> dict[str, Any]:
+def _row(edge: list, key: str, stab: list[dict[frozenset, float]] | None,
+         noisy: set[frozenset] | None) -> dict[str, Any]:
     a, b, kind, *other = edge
     pair, spelled = frozenset((a, b)), f"{a} {kind} {b}"
     return {"source": a, "target": b, "real": None if key == "gained" else spelled,
             "synthetic": spelled if key == "gained" else other[0] if other else None,
             "real_stability": None if stab is None else stab[0].get(pair, 0.0),
-            "synthetic_stability": None if stab is None else stab[1].get(pair, 0.0)}
+            "synthetic_stability": None if stab is None else stab[1].get(pair, 0.0),
+            "between_halves": None if noisy is None else pair in noisy}
 
 
 def _edges(graph: DiscoveredGraph, stab: dict[frozenset, float] | None
@@ -174,7 +180,8 @@ def _stability(splits: list[dict[str, Any]]) -> dict[frozenset, float]:
 
 def _split(table: pd.DataFrame, dag: DAG, periods: int | None, method: str, rng,
            n_splits: int) -> list[dict[str, Any]]:
-    """Each split of ``table`` into halves: both halves' edges, their distance, the rows."""
+    """Each split of ``table`` into halves: both halves' edges, their distance, the pairs
+    where they differ, the rows."""
     out = []
     for _ in range(n_splits):
         a, b = _halves(table, dag, periods, child_seed(rng))
@@ -183,8 +190,8 @@ def _split(table: pd.DataFrame, dag: DAG, periods: int | None, method: str, rng,
         d = compare_graphs(ga.found, gb.found, ga.nodes)
         out.append({"shd": d["shd"], "rows": min(ga.rows, gb.rows),
                     "graphs": (ga.found, gb.found),
-                    "differing": sorted(f"{e[0]} {e[2]} {e[1]}"
-                                        for e in d["lost"] + d["gained"] + d["reoriented"])})
+                    "pairs": {frozenset(e[:2])
+                              for e in d["lost"] + d["gained"] + d["reoriented"]}})
     return out
 
 
@@ -233,13 +240,25 @@ def _summary(s: dict[str, Any]) -> str:
              f"{ref['rows']:,} rows): SHD {min(ref['shd'])} to {max(ref['shd'])} between real "
              f"halves, {min(ref['synthetic_shd'])} to {max(ref['synthetic_shd'])} between "
              f"synthetic halves; "
-             + ("within it" if s["within_reference"] else "beyond it")]
+             + _verdict_words(s)]
     for key in ("lost", "gained", "reoriented"):
         for e in s[key]:
             lines.append(f"  {key}: {e['real'] or e['synthetic']}"
                          + (f" (synthetic: {e['synthetic']})" if key == "reoriented" else "")
                          + ("" if e["real_stability"] is None else
                             f" (kept in {e['real_stability']:.0%} of real halves, "
-                            f"{e['synthetic_stability']:.0%} of synthetic halves)"))
+                            f"{e['synthetic_stability']:.0%} of synthetic halves; "
+                            + ("differs between halves too)" if e["between_halves"] else
+                               "never between halves)")))
     lines.append(NOTE)
     return "\n".join(lines)
+
+
+def _verdict_words(s: dict[str, Any]) -> str:
+    rows = s["lost"] + s["gained"] + s["reoriented"]
+    alone = sum(not r["between_halves"] for r in rows)
+    if not rows:
+        return "no difference"
+    return ("within it: every difference also appears between two halves of one table"
+            if not alone else f"beyond it: {alone} of {len(rows)} differences never appear "
+                              f"between two halves of one table")

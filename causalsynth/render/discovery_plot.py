@@ -171,9 +171,9 @@ def structure_body(section: Mapping[str, Any] | None, key: str = "structure") ->
     out.append(table(["comparison", "rows", "SHD", "lost", "gained", "reoriented"], lines))
     within = section.get("within_reference")
     out.append(note(f"split-half reference skipped: {esc(ref['skipped'])}" if ref.get("skipped")
-                    else "within the split-half reference (real vs synthetic SHD at most the "
-                    "largest between two halves of either table): "
-                    + ("yes" if within else "no")))
+                    else "within the split-half reference (every difference also appears "
+                    "between the two halves of one split, of either table: noise alone moves "
+                    "it): " + ("yes" if within else "no")))
     graph = {"nodes": section.get("nodes") or [], "knowledge": {"tiers": section.get("tiers")},
              "dag": {"edges": [[e["source"], e["target"]]
                                for e in section.get("real_edges") or []]},
@@ -182,10 +182,17 @@ def structure_body(section: Mapping[str, Any] | None, key: str = "structure") ->
     out.append(note("Blue: found on both tables; orange: found on the synthetic table only; "
                     "dashed grey: found on the real table only. Numbers: stability on the "
                     "synthetic table."))
-    diffs = [[esc(kind), esc(e.get("real") or "–"), esc(e.get("synthetic") or "–"),
-              fmt(e.get("real_stability"), pct=True), fmt(e.get("synthetic_stability"), pct=True)]
-             for kind in ("lost", "gained", "reoriented") for e in section.get(kind) or []]
+    diffs, classes = [], []
+    for kind in ("lost", "gained", "reoriented"):
+        for e in section.get(kind) or []:
+            seen = e.get("between_halves")
+            diffs.append([esc(kind), esc(e.get("real") or "–"), esc(e.get("synthetic") or "–"),
+                          fmt(e.get("real_stability"), pct=True),
+                          fmt(e.get("synthetic_stability"), pct=True),
+                          "–" if seen is None else "yes" if seen else "no"])
+            classes.append("bad" if seen is False else "")
     if diffs:
         out.append(table(["change", "real table", "synthetic table", "stability (real)",
-                          "stability (synthetic)"], diffs, left=3))
+                          "stability (synthetic)", "also between halves"], diffs, left=3,
+                         row_classes=classes))
     return "".join(out)
