@@ -56,9 +56,9 @@ from scipy import special
 
 from causalsynth.dag import DAG, Node
 
-__all__ = ["ACCOUNTANT", "FALLBACK_BOUNDS", "Budget", "PrivateClass", "PrivateNumeric",
-           "PrivateRoot", "clipped_share", "epsilon_for", "even_knots", "node_weight",
-           "private_range", "quantile_knots", "rho_for"]
+__all__ = ["ACCOUNTANT", "CLIP_SHARE", "FALLBACK_BOUNDS", "Budget", "PrivateClass",
+           "PrivateNumeric", "PrivateRoot", "clipped_share", "epsilon_for", "even_knots",
+           "node_weight", "private_range", "quantile_knots", "rho_for"]
 
 ACCOUNTANT = "zCDP (Bun & Steinke 2016), Gaussian mechanism, add/remove-one-row neighbours"
 _BINS = 64          # equal-width bins of a numeric root's histogram
@@ -67,7 +67,8 @@ _COUNT_SHARE = 0.1  # share of a node's budget for its zero / structural-zero co
 _GATE_SHARE = 0.01  # a gate is kept when the noisy share of non-zeros with the parent off is below
 _RESIDUAL_SHARE = 0.2  # share of a numeric child's main budget for its residual variance
 _EPS = 1e-9
-_CLIP_SHARE = 0.02  # share of a node's budget for the noisy count of rows outside its range
+#: share of a node's budget for the noisy count of rows outside its declared range
+CLIP_SHARE = 0.02
 # fixed geometric grid for private bounds: 0 and +-10^k, k = -2 ... 12 in quarter decades
 _PER_DECADE = 4
 _GRID_POS = 10.0 ** np.arange(-2.0, 12.001, 1 / _PER_DECADE)

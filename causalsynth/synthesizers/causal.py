@@ -72,8 +72,8 @@ from causalsynth.synthesizers._node_models import (
     root_copula,
 )
 from causalsynth.synthesizers._private import (
-    _CLIP_SHARE,
     ACCOUNTANT,
+    CLIP_SHARE,
     Budget,
     PrivateClass,
     PrivateNumeric,
@@ -264,9 +264,9 @@ class CausalSynthesizer(Synthesizer):
             per_node = node_rho = main_rho * weights[name] / total
             if node.is_numeric and node.range is not None:
                 ranges[name], sources[name] = node.range, "declared"
-                node_rho -= _CLIP_SHARE * per_node
+                node_rho -= CLIP_SHARE * per_node
                 clipped[name], visible = clipped_share(values[name], node.range, budget,
-                                                       _CLIP_SHARE * per_node, name)
+                                                       CLIP_SHARE * per_node, name)
                 if visible:
                     notes.append(f"the declared range {list(node.range)} of {name!r} excludes "
                                  f"about {clipped[name]:.0%} of the real rows (a noisy count); "
@@ -307,7 +307,7 @@ class CausalSynthesizer(Synthesizer):
             "split": f"{self.bounds_share:.0%} of the budget of the numeric nodes without a "
                      "declared range for their bounds, in equal parts; the rest across nodes in "
                      "proportion to the squared norm bound of their statistics (1 for a "
-                     f"root); within a node with a declared range, {_CLIP_SHARE:.0%} for the "
+                     f"root); within a node with a declared range, {CLIP_SHARE:.0%} for the "
                      "count of rows outside it",
             "bounds": sources,
             # noisy share of real rows outside each declared range (post-processing)
