@@ -68,6 +68,7 @@ from causalsynth._mmm import CURVE_MULTIPLIERS
 from causalsynth._params import MAX_REPLICATES, Interval, check_param, check_size
 from causalsynth.dag import load_dag
 from causalsynth.evaluate.mmm_design import Design, build_design, prior, within
+from causalsynth.evaluate.mmm_lift import Calibration
 from causalsynth.evaluate.resample import block_length, resampler
 from causalsynth.media import DECAY_GRID, HALF_GRID, SHAPE_GRID
 
@@ -112,6 +113,10 @@ class MMMFit:
     warnings : named problems of the inputs ("sparse_channel: ...", "outlier: ...",
         "nonpositive_outcome: ...") and of the estimates ("at_bound: ...").
     time_features : names of the time features the model conditioned on.
+    lift_tests : the lift tests the fit was calibrated by (None without): the given columns,
+        then ``test`` (a label), ``predicted`` and ``predicted_uncalibrated`` (the model's lift
+        of each test with and without the tests) and ``z`` (``(predicted - lift) / se``).
+        ``channels`` then has ``roas_uncalibrated`` beside ``roas``.
     """
 
     outcome: str
@@ -128,6 +133,7 @@ class MMMFit:
     bootstrap: pd.DataFrame | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
     time_features: tuple[str, ...] = ()
+    lift_tests: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
@@ -135,6 +141,8 @@ class MMMFit:
                 "n_bootstrap": self.n_bootstrap, "block": self.block,
                 "seconds": self.seconds, "controls": dict(self.controls),
                 "warnings": list(self.warnings), "time_features": list(self.time_features),
+                "lift_tests": (None if self.lift_tests is None else
+                               self.lift_tests.astype(object).to_dict(orient="records")),
                 "channels": self.channels.to_dict(orient="records"),
                 "budget": self.budget.to_dict(orient="records"),
                 "budget_gain": self.budget_gain,
@@ -157,10 +165,33 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return coef, float(resid @ resid)
 
 
-def _cd(design: Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> list[int]:
-    """Grid index per channel by coordinate descent on the profile residual sum of squares."""
+def _stack(design: Design, y: np.ndarray, ctrl: np.ndarray, cols: list[np.ndarray],
+           cal: Calibration | None, params) -> tuple[np.ndarray, np.ndarray]:
+    """The regression ``(x, y)`` of the weekly rows, with one row per lift test below them
+    when calibrating: its weighted measurement against its channel's weighted unit lift at
+    ``params``."""
+    if cal is None:
+        return np.column_stack([ctrl, *cols]), y
+    m = len(cal.tests)
+    unit = np.array([design.unit_lift(j, params[t.k]) for j, t in enumerate(cal.tests)])
+    extra = [cal.rows(k, unit)[:, None] for k in range(len(cols))]
+    x = np.vstack([np.column_stack([ctrl, *cols]),
+                   np.column_stack([np.zeros((m, ctrl.shape[1])), *extra])])
+    return x, np.concatenate([y, cal.target()])
+
+
+def _cd(design: Design, rows: np.ndarray, start: list[int], rounds: int = 6,
+        cal: Calibration | None = None) -> list[int]:
+    """Grid index per channel by coordinate descent on the profile residual sum of squares
+    (lift tests, when given, as weighted rows below the weeks)."""
     y, ctrl = design.search[0][rows], design.search[1][rows]
     banks = [b[rows] for b in design.bank]
+    weeks = len(y)  # the residual variance is the weeks' (a test's row weighs sigma / se)
+    if cal is not None:
+        m = len(cal.tests)
+        y = np.concatenate([y, cal.target()])
+        ctrl = np.vstack([ctrl, np.zeros((m, ctrl.shape[1]))])
+        banks = [np.vstack([b, cal.rows(k, design.lift_bank)]) for k, b in enumerate(banks)]
     choice = list(start)
     for _ in range(rounds):
         moved = False
@@ -171,7 +202,7 @@ def _cd(design: Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> 
             z = banks[k] - q @ (q.T @ banks[k])
             zz, zr = np.einsum("ij,ij->j", z, z), z.T @ r
             gain = np.where((zr > 0) & (zz > 1e-10), zr**2 / np.maximum(zz, 1e-300), -np.inf)
-            gain = gain - 2.0 * float(r @ r) / max(len(y) - q.shape[1] - 1, 1) * design.penalty
+            gain = gain - 2.0 * float(r @ r) / max(weeks - q.shape[1] - 1, 1) * design.penalty
             best = int(np.argmax(gain))
             if np.isfinite(gain[best]) and best != choice[k]:
                 choice[k], moved = best, True
@@ -180,8 +211,8 @@ def _cd(design: Design, rows: np.ndarray, start: list[int], rounds: int = 6) -> 
     return choice
 
 
-def _refine(design: Design, rows: np.ndarray, params: list[tuple[float, float, float]]
-            ) -> list[tuple[float, float, float]]:
+def _refine(design: Design, rows: np.ndarray, params: list[tuple[float, float, float]],
+            cal: Calibration | None = None) -> list[tuple[float, float, float]]:
     """Joint bounded refinement of the grid point (decay, log half, shape per channel)."""
     y, ctrl = design.search[0][rows], design.search[1][rows]
     k = len(params)
@@ -193,12 +224,13 @@ def _refine(design: Design, rows: np.ndarray, params: list[tuple[float, float, f
         return [(v[3 * i], math.exp(v[3 * i + 1]), v[3 * i + 2]) for i in range(k)]
 
     def rss(v: np.ndarray) -> float:
-        cols = [column(i, p) for i, p in enumerate(unpack(v))]
-        value = _ols(np.column_stack([ctrl, *cols]), y)[1]
-        return value + 2.0 * sigma2 * sum(prior(h, s) for _, h, s in unpack(v))
+        ps = unpack(v)
+        value = _ols(*_stack(design, y, ctrl, [column(i, p) for i, p in enumerate(ps)], cal,
+                             ps))[1]
+        return value + 2.0 * sigma2 * sum(prior(h, s) for _, h, s in ps)
 
-    x0 = np.column_stack([ctrl, *[column(i, p) for i, p in enumerate(params)]])
-    sigma2 = _ols(x0, y)[1] / max(len(y) - x0.shape[1], 1)
+    x0, y0 = _stack(design, y, ctrl, [column(i, p) for i, p in enumerate(params)], cal, params)
+    sigma2 = _ols(x0, y0)[1] / max(len(y) - x0.shape[1], 1)
     v0 = np.array([x for d, h, s in params for x in (d, math.log(h), s)])
     bounds = [b for _ in range(k) for b in ((0.0, 0.95), (math.log(HALVES[0]),
                                                           math.log(HALVES[-1])), SHAPE_BOUNDS)]
@@ -208,20 +240,20 @@ def _refine(design: Design, rows: np.ndarray, params: list[tuple[float, float, f
     if not res.fun < f0:
         return params
     new = unpack(res.x)
-    cols = [column(i, p) for i, p in enumerate(new)]
-    coef, _ = _ols(np.column_stack([ctrl, *cols]), y)
+    coef, _ = _ols(*_stack(design, y, ctrl, [column(i, p) for i, p in enumerate(new)], cal,
+                           new))
     return new if np.all(coef[-k:] >= 0) else params
 
 
-def _estimate(design: Design, rows: np.ndarray, start: list[int], refine: bool = True
+def _estimate(design: Design, rows: np.ndarray, start: list[int], refine: bool = True,
+              cal: Calibration | None = None
               ) -> tuple[list[tuple[float, float, float]], np.ndarray]:
-    choice = _cd(design, rows, start)
+    choice = _cd(design, rows, start, cal=cal)
     params = [design.grid[i] for i in choice]
     if refine:
-        params = _refine(design, rows, params)
-    cols = [design.column(i, p) for i, p in enumerate(params)]
-    coef, _ = _ols(np.column_stack([design.controls[rows], *[c[rows] for c in cols]]),
-                   design.y[rows])
+        params = _refine(design, rows, params, cal)
+    cols = [design.column(i, p)[rows] for i, p in enumerate(params)]
+    coef, _ = _ols(*_stack(design, design.y[rows], design.controls[rows], cols, cal, params))
     return params, coef
 
 
@@ -304,9 +336,49 @@ def _at_bound(params: tuple[float, float, float], refine: bool) -> str:
     return ", ".join(hits)
 
 
+def _calibration(design: Design, params, coef: np.ndarray) -> Calibration:
+    """The lift tests weighted against the weeks: ``sigma / se``, ``sigma`` the residual
+    standard deviation of the uncalibrated fit (degrees of freedom: the controls and four per
+    channel, its coefficient and three curve parameters)."""
+    x = np.column_stack([design.controls, *[design.column(k, q) for k, q in enumerate(params)]])
+    resid = design.y - x @ coef  # on a panel in units of each geo's size, as regressed
+    df = max(len(resid) - design.controls.shape[1] - 4 * len(params), 1)
+    sigma = math.sqrt(float(resid @ resid) / df)
+    se = np.array([t.se for t in design.tests])
+    return Calibration(design.tests, np.array([t.lift for t in design.tests]), sigma / se)
+
+
+def _lift_record(design: Design, frame: pd.DataFrame, params, media: np.ndarray,
+                 uncalibrated) -> tuple[pd.DataFrame, list[str]]:
+    """The lift tests used, with the model's ``predicted`` lift of each with and without
+    them; and the notes: a window without spend, a measurement the fit cannot meet."""
+    p = design.controls.shape[1]
+    rows, notes = [], []
+    for j, t in enumerate(design.tests):
+        pred = float(media[t.k]) * design.unit_lift(j, params[t.k])
+        pred_u = float(uncalibrated[1][p + t.k]) * design.unit_lift(j, uncalibrated[0][t.k])
+        rows.append({"test": t.label, "channel": t.channel, "lift": t.lift, "se": t.se,
+                     "predicted": pred, "predicted_uncalibrated": pred_u,
+                     "z": (pred - t.lift) / t.se})
+        if not np.any(design.spend[t.k][t.mask] > 0):
+            notes.append(f"lift_test: {t.label} has no {t.channel} spend in its window; it "
+                         f"cannot inform the channel's curve (check the window)")
+        elif abs(pred - t.lift) > 3 * t.se:
+            notes.append(f"lift_test: {t.label} measured {t.lift:.4g} +/- {t.se:.3g} but the "
+                         f"calibrated model predicts {pred:.4g} ({(pred - t.lift) / t.se:+.1f} "
+                         f"se): the weeks and the experiment disagree (window, units or a "
+                         f"confounded channel?)")
+    record = frame.reset_index(drop=True).copy()
+    out = pd.DataFrame(rows)
+    record[["test", "predicted", "predicted_uncalibrated", "z"]] = out[
+        ["test", "predicted", "predicted_uncalibrated", "z"]]
+    return record, notes
+
+
 def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
             block: int | None = None, refine: bool = True,
-            n_resample: int | None = None, periods: int | None = None) -> MMMFit:
+            n_resample: int | None = None, periods: int | None = None,
+            lift_tests: pd.DataFrame | None = None) -> MMMFit:
     """Fit a marketing mix model to the weekly ``table`` of the time-indexed ``dag``.
 
     Parameters
@@ -325,6 +397,13 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     n_resample : periods per bootstrap replicate (default: the series' length); a synthetic
         series is resampled at the real series' length, so it claims no more certainty than
         the real table behind it.
+    lift_tests : experiments that calibrate the fit (see :mod:`causalsynth.evaluate.mmm_lift`):
+        one row per test with ``channel``, ``start``, ``end`` (the window, in the table's time
+        index), the measured incremental revenue ``lift`` and its standard error ``se``
+        (``geo`` optional on a panel). Each adds the residual ``(predicted - lift) / se`` to
+        the weeks' residuals divided by their standard deviation; the bootstrap redraws each
+        measurement within its ``se``. ``channels`` then gains ``roas_uncalibrated`` (the fit
+        without them) and ``MMMFit.lift_tests`` the measured and predicted lifts.
 
     Returns
     -------
@@ -345,20 +424,32 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
     check_param("n_resample", n_resample, [Interval(int, 1, None), None], owner="fit_mmm")
     start_time = _clock.perf_counter()
     dag = load_dag(dag)
-    design = build_design(table, dag, periods)
+    design = build_design(table, dag, periods, lift_tests)
     n = len(design.y)
     everything = np.arange(n)
     start = [design.grid.index((0.5, 1.0, 1.5))] * len(design.channels)
     params, coef = _estimate(design, everything, start, refine)
     p = design.controls.shape[1]
+    cal, uncalibrated = None, None
+    if design.tests:
+        uncalibrated = (params, coef)
+        cal = _calibration(design, params, coef)
+        params, coef = _estimate(design, everything, start, refine, cal)
     media = coef[p:]
     channels = _metrics(design, params, media)
+    if uncalibrated is not None:
+        channels.insert(channels.columns.get_loc("roas") + 1, "roas_uncalibrated",
+                        _metrics(design, uncalibrated[0], uncalibrated[1][p:])["roas"])
     channels.insert(channels.columns.get_loc("coef"), "at_bound",
                     [_at_bound(q, refine) for q in params])
     notes = list(design.warnings) + [
         f"at_bound: {c}'s {b} at the edge of its range; its ROAS rests on a curve the data did "
         f"not settle (check for an unmodelled trend, season or event)"
         for c, b in zip(channels["channel"], channels["at_bound"], strict=True) if b]
+    tests = None
+    if cal is not None:
+        tests, lift_notes = _lift_record(design, lift_tests, params, media, uncalibrated)
+        notes += lift_notes
     fitted = np.column_stack([design.controls, *[design.column(k, q) for k, q in
                                                  enumerate(params)]]) @ coef
     r2 = 1.0 - float(np.sum((design.y - fitted) ** 2)) / float(
@@ -375,7 +466,8 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
         draws = []
         for b in range(n_bootstrap):
             rows = draw(n, n_resample or n, rng)
-            bp, bc = _estimate(design, rows, grid_start, refine=False)
+            bp, bc = _estimate(design, rows, grid_start, refine=False,
+                               cal=cal.redraw(rng) if cal is not None else None)
             m = _metrics(design, bp, bc[p:])
             m["optimal_share"] = _budget(design, bp, bc[p:])[0]["optimal_share"].to_numpy()
             m["draw"] = b
@@ -392,4 +484,4 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
                   n_weeks=design.n_weeks, n_bootstrap=n_bootstrap,
                   block=block if n_bootstrap and not design.periods else None,
                   seconds=_clock.perf_counter() - start_time, bootstrap=boot, warnings=notes,
-                  time_features=design.time_names)
+                  time_features=design.time_names, lift_tests=tests)

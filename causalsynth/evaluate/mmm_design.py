@@ -17,6 +17,7 @@ from causalsynth._mmm import media_channels
 from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError, DataError
 from causalsynth.evaluate.mmm_inputs import input_warnings, prune_collinear
+from causalsynth.evaluate.mmm_lift import LiftTest, lift_windows
 from causalsynth.media import (
     DECAY_GRID,
     DEFAULT_MAX_LAG,
@@ -51,6 +52,9 @@ class Design:
     search: tuple[np.ndarray, np.ndarray] | None = None
     time_names: tuple[str, ...] = ()   # the time features among the controls
     warnings: list[str] = field(default_factory=list)
+    tests: list[LiftTest] = field(default_factory=list)  # lift tests (mmm_lift)
+    # per test, the lift of a unit coefficient at every grid point (tests x grid)
+    lift_bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def n_weeks(self) -> int:
@@ -60,11 +64,18 @@ class Design:
         """Channel ``k``'s spend over the whole table, in the data's units."""
         return mult * float(np.sum(self.spend[k] * self.weights))
 
-    def column(self, k: int, params: tuple[float, float, float], mult: float = 1.0
+    def column(self, k: int, params: tuple[float, float, float], mult: float | np.ndarray = 1.0
                ) -> np.ndarray:
         decay, half, shape = params
         return hill(adstock(self.spend[k] * mult, decay, self.max_lag[k], self.periods,
                              self.peak[k]), half * self.scale[k], shape)
+
+    def unit_lift(self, j: int, params: tuple[float, float, float]) -> float:
+        """Lift test ``j``'s prediction for a unit coefficient of its channel: the revenue
+        lost over the table with the channel's spend at 0 in the test's window."""
+        test = self.tests[j]
+        off = self.column(test.k, params, 1.0 - test.mask)
+        return float(np.sum((self.column(test.k, params) - off) * self.weights))
 
 
 PRIOR = {"half_sd": math.log(2.0), "shape": 1.5, "shape_sd": 0.75}
@@ -78,7 +89,8 @@ def prior(half: float, shape: float) -> float:
             + 0.5 * ((shape - PRIOR["shape"]) / PRIOR["shape_sd"]) ** 2)
 
 
-def build_design(table: pd.DataFrame, dag, periods: int | None = None) -> Design:
+def build_design(table: pd.DataFrame, dag, periods: int | None = None,
+                 lift_tests: pd.DataFrame | None = None) -> Design:
     if dag.time is None:
         raise DAGError(f"DAG {dag.name!r} has no 'time' block; fit_mmm needs rows that are "
                        f"consecutive periods: declare time: {{index: week, period: 52}}")
@@ -87,7 +99,9 @@ def build_design(table: pd.DataFrame, dag, periods: int | None = None) -> Design
     if not channels:
         raise DAGError(f"DAG {dag.name!r} has no numeric spend node among the ancestors of "
                        f"{outcome!r}; a media mix model needs at least one channel")
-    dates = None
+    dates, layout = None, None
+    if lift_tests is not None:  # the windows are read in the table's own periods
+        layout = series_layout(table, dag, min_periods=2)
     if isinstance(table, pd.DataFrame) and dag.time.index in table.columns:
         table = table.sort_values(dag.time.index, kind="stable")
         if dag.time.country:  # holidays need each row's date
@@ -145,14 +159,24 @@ def build_design(table: pd.DataFrame, dag, periods: int | None = None) -> Design
                      periods=periods if n_series > 1 else None, weights=weights,
                      time_names=tuple(n for n in time.names if n in names), warnings=notes)
     design.penalty = np.array([prior(h, s_) for _, h, s_ in grid])
+    if layout is not None:
+        design.tests = lift_windows(lift_tests, channels, layout.index, layout.periods,
+                                    layout.n_series, layout.geos)
+        design.lift_bank = np.zeros((len(design.tests), len(grid)))
     for k in range(len(channels)):
         bank = np.empty((len(data), len(grid)))
+        own = [(j, t) for j, t in enumerate(design.tests) if t.k == k]
         i = 0
         for d in DECAY_GRID:
             z = adstock(spend[k], d, design.max_lag[k], design.periods, design.peak[k])
+            offs = [adstock(spend[k] * (1.0 - t.mask), d, design.max_lag[k], design.periods,
+                            design.peak[k]) for _, t in own]
             for h in HALF_GRID:
                 for s in SHAPE_GRID:
                     bank[:, i] = hill(z, h * design.scale[k], s)
+                    for (j, _), off in zip(own, offs, strict=True):  # = design.unit_lift
+                        design.lift_bank[j, i] = float(np.sum(
+                            (bank[:, i] - hill(off, h * design.scale[k], s)) * weights))
                     i += 1
         design.bank.append(within(bank, design.periods))
     design.search = ((design.y, design.controls) if not design.periods else
