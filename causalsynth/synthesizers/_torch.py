@@ -196,6 +196,11 @@ class TorchSynthesizer(Synthesizer):
         Show a tqdm progress bar while training.
     """
 
+    # the shared parameters (each subclass's constructor stores them)
+    n_threads: int | None
+    device: str | None
+    random_state: int | None
+    progress: bool
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "max_seconds": [Interval(float, 0, None, closed="neither"), None],
         "n_threads": [Interval(int, 1, None), None],

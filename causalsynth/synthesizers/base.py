@@ -28,7 +28,7 @@ import pandas as pd
 from causalsynth._params import Interval, check_param, param_problems, raise_problems
 from causalsynth._random import SeedLike, as_generator
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import MAX_COUNT, check_data, series_layout
+from causalsynth.data import MAX_COUNT, SeriesLayout, check_data, series_layout
 from causalsynth.errors import InvalidParameterError, NotFittedError, SynthesizerError, excerpt
 
 __all__ = ["Synthesizer", "check_is_fitted"]
@@ -104,11 +104,6 @@ class Synthesizer:
         """The constructor's parameters and their values."""
         return {p: getattr(self, p) for p in self.param_names()}
 
-    def _store_params(self, values: dict[str, Any]) -> None:
-        """Store the constructor's arguments as attributes: ``self._store_params(locals())``."""
-        for name in self.param_names():
-            setattr(self, name, values[name])
-
     def _validate_params(self) -> None:
         """Check every parameter against ``_parameter_constraints``, then the relations
         between them (:meth:`_more_param_problems`); raise one error listing all problems."""
@@ -174,6 +169,14 @@ class Synthesizer:
                 )
             kwargs["interventions"] = interventions
         return self._restore_dtypes(self._sample(int(n), rng, **kwargs))
+
+    def _series_layout(self) -> SeriesLayout:
+        """How the training rows split into series: fitted on a time-indexed DAG only."""
+        check_is_fitted(self, "layout_", action="drawing series")
+        if self.layout_ is None:
+            raise SynthesizerError(f"{self.name!r} was fitted on DAG {self.dag_.name!r}, which "
+                                   f"declares no time index, so it has no series to draw")
+        return self.layout_
 
     def _check_n(self, n: object) -> None:
         """``n`` is an int from 1 to the most rows ``max_sample_cells`` allows for this table."""

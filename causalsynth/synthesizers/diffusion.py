@@ -29,6 +29,7 @@ from causalsynth.synthesizers._torch import Monitor, TorchSynthesizer, require_t
 torch = require_torch()
 nn = torch.nn
 F = torch.nn.functional
+_Module: Any = nn.Module  # torch's base class, typed Any (torch is imported at run time)
 
 __all__ = ["DiffusionSynthesizer"]
 
@@ -51,7 +52,7 @@ def timestep_embedding(t: Any, dim: int) -> Any:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
-class Denoiser(nn.Module):
+class Denoiser(_Module):
     """TabDDPM's MLP: project the noisy row, add the timestep embedding, then an MLP."""
 
     def __init__(self, d_in: int, d_out: int, hidden: int, n_layers: int, dim_t: int = 128):
@@ -254,7 +255,22 @@ class DiffusionSynthesizer(TorchSynthesizer):
                  validation_share: float = 0.1, ema_decay: float = 0.995,
                  n_threads: int | None = None, device: str | None = None,
                  random_state: int | None = 0, progress: bool = False):
-        self._store_params(locals())
+        self.epochs = epochs
+        self.n_steps = n_steps
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_updates = max_updates
+        self.max_seconds = max_seconds
+        self.patience = patience
+        self.validation_share = validation_share
+        self.ema_decay = ema_decay
+        self.n_threads = n_threads
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
 
     # ---- settings ---------------------------------------------------------------------
     def _plan(self, n_train: int, gpu: bool = False) -> tuple[int, int, int]:

@@ -104,7 +104,7 @@ def _never_missing(model: Any) -> None:
     """
     par = getattr(model, "_model", None)
     net, data_map = getattr(par, "_model", None), getattr(par, "_data_map", None)
-    if not hasattr(net, "up") or not isinstance(data_map, dict):  # pragma: no cover - upgrade
+    if net is None or not hasattr(net, "up") or not isinstance(data_map, dict):  # pragma: no cover
         raise SynthesizerError("cannot reach the fitted network of SDV's PARSynthesizer (SDV or "
                                "deepecho changed); pin sdv<3 and deepecho<0.9 or report this")
     flags = [props["indices"][2] for key, props in data_map.items()
@@ -158,7 +158,12 @@ class PARAdapter(TorchSynthesizer):
     def __init__(self, epochs: int = 128, sample_size: int = 1, n_threads: int | None = None,
                  device: str | None = None, random_state: int | None = 0,
                  progress: bool = False):
-        self._store_params(locals())
+        self.epochs = epochs
+        self.sample_size = sample_size
+        self.n_threads = n_threads
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
 
     def fit(self, data: pd.DataFrame, dag: DAG | str | dict) -> PARAdapter:
         """Learn the series of ``data`` (a table of a time-indexed DAG); returns self."""
@@ -170,7 +175,8 @@ class PARAdapter(TorchSynthesizer):
                 f"DAG {dag.name!r} declares no 'time' block, so its rows are independent. "
                 f"Declare time: {{index: week, period: 52}} (and geo: for a panel) in the DAG "
                 f"if the rows are periods in order, or use a row-wise synthesizer: {_ROW_WISE}")
-        return super().fit(data, dag)
+        super().fit(data, dag)
+        return self
 
     # ---- the template's steps ----------------------------------------------------------
     def _call(self, step: str, seed: int, fn: Callable[[], Any]) -> Any:
@@ -192,7 +198,7 @@ class PARAdapter(TorchSynthesizer):
         from sdv.metadata import Metadata
         from sdv.sequential import PARSynthesizer
 
-        layout, (key, pos) = self.layout_, _internal_names(dag)
+        layout, (key, pos) = self._series_layout(), _internal_names(dag)
         self.device_ = resolve_device(self.device)
         metadata = sdv_metadata(dag, _TABLE)
         table = metadata["tables"][_TABLE]
@@ -220,7 +226,7 @@ class PARAdapter(TorchSynthesizer):
 
     def _sample(self, n: int, rng: np.random.Generator, geos: int | None = None,
                 **kwargs: Any) -> pd.DataFrame:
-        dag, layout = self.dag_, self.layout_
+        dag, layout = self.dag_, self._series_layout()
         n_series, periods = series_shape(n, geos, layout, "par")
         drawn = self._call("sampling from", child_seed(rng),
                            lambda: self.model_.sample_sequences(n_series, periods))

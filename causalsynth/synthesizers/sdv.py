@@ -147,9 +147,10 @@ def _copula_bounds(model, data: pd.DataFrame, dag: DAG) -> dict[str, tuple[float
 
     copula = getattr(model, "_model", None)
     normalizer = getattr(model, "_gaussian_normalizer_hyper_transformer", None)
-    if isinstance(model, GaussianCopulaSynthesizer) and hasattr(copula, "univariates"):
+    if isinstance(model, GaussianCopulaSynthesizer) and copula is not None \
+            and hasattr(copula, "univariates"):
         fitted = dict(zip(copula.columns, copula.univariates, strict=True))
-    elif hasattr(normalizer, "field_transformers"):
+    elif normalizer is not None and hasattr(normalizer, "field_transformers"):
         fitted = {col: t._univariate for col, t in normalizer.field_transformers.items()
                   if hasattr(t, "_univariate")}
     else:  # pragma: no cover - guards an SDV upgrade
@@ -198,6 +199,10 @@ class SDVAdapter(Synthesizer):
     (3, 6)
     """
 
+    # parameters every adapter takes (each constructor stores them)
+    random_state: int | None
+    progress: bool
+    sdv_params: dict[str, Any] | None
     _sdv_class: ClassVar[str] = ""
     _has_verbose: ClassVar[bool] = True
     _flush_denormal_in_fit: ClassVar[bool] = False
@@ -342,7 +347,11 @@ class GaussianCopulaAdapter(SDVAdapter):
                  numerical_distributions: dict[str, str] | None = None,
                  random_state: int | None = 0, progress: bool = False,
                  sdv_params: dict[str, Any] | None = None):
-        self._store_params(locals())
+        self.default_distribution = default_distribution
+        self.numerical_distributions = numerical_distributions
+        self.random_state = random_state
+        self.progress = progress
+        self.sdv_params = sdv_params
 
 
 class CTGANAdapter(SDVAdapter):
@@ -383,7 +392,18 @@ class CTGANAdapter(SDVAdapter):
                  discriminator_steps: int = 1, pac: int = 10,
                  random_state: int | None = 0, progress: bool = False,
                  sdv_params: dict[str, Any] | None = None):
-        self._store_params(locals())
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.generator_dim = generator_dim
+        self.discriminator_dim = discriminator_dim
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.discriminator_steps = discriminator_steps
+        self.pac = pac
+        self.random_state = random_state
+        self.progress = progress
+        self.sdv_params = sdv_params
 
     def _more_param_problems(self) -> list[str]:
         problems = super()._more_param_problems()
@@ -416,7 +436,10 @@ class CopulaGANAdapter(CTGANAdapter):
                  discriminator_steps: int = 1, pac: int = 10, default_distribution: str = "beta",
                  random_state: int | None = 0, progress: bool = False,
                  sdv_params: dict[str, Any] | None = None):
-        self._store_params(locals())
+        super().__init__(epochs, batch_size, embedding_dim, generator_dim, discriminator_dim,
+                         generator_lr, discriminator_lr, discriminator_steps, pac,
+                         random_state, progress, sdv_params)
+        self.default_distribution = default_distribution
 
 
 class TVAEAdapter(SDVAdapter):
@@ -455,4 +478,13 @@ class TVAEAdapter(SDVAdapter):
                  l2scale: float = 1e-5, loss_factor: float = 2.0,
                  random_state: int | None = 0, progress: bool = False,
                  sdv_params: dict[str, Any] | None = None):
-        self._store_params(locals())
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.compress_dims = compress_dims
+        self.decompress_dims = decompress_dims
+        self.l2scale = l2scale
+        self.loss_factor = loss_factor
+        self.random_state = random_state
+        self.progress = progress
+        self.sdv_params = sdv_params

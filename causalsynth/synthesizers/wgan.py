@@ -38,6 +38,7 @@ from causalsynth.synthesizers._torch import Monitor, TorchSynthesizer, require_t
 torch = require_torch()
 nn = torch.nn
 F = torch.nn.functional
+_Module: Any = nn.Module  # torch's base class, typed Any (torch is imported at run time)
 
 __all__ = ["ModeCollapseWarning", "WGANSynthesizer"]
 
@@ -59,7 +60,7 @@ def _mlp(d_in: int, d_out: int, hidden: int, n_layers: int, dropout: float = 0.0
     return nn.Sequential(*layers)
 
 
-class Generator(nn.Module):
+class Generator(_Module):
     """Noise -> numeric block (linear) and one logit vector per categorical block."""
 
     def __init__(self, noise_dim: int, n_num: int, cat_sizes: list[int], hidden: int,
@@ -159,7 +160,25 @@ class WGANSynthesizer(TorchSynthesizer):
                  max_seconds: float | None = None, n_threads: int | None = None,
                  device: str | None = None, random_state: int | None = 0,
                  progress: bool = False):
-        self._store_params(locals())
+        self.epochs = epochs
+        self.noise_dim = noise_dim
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.batch_size = batch_size
+        self.n_critic = n_critic
+        self.gp_weight = gp_weight
+        self.lr = lr
+        self.instance_noise = instance_noise
+        self.tau = tau
+        self.check_every = check_every
+        self.patience = patience
+        self.collapse_ratio = collapse_ratio
+        self.max_retries = max_retries
+        self.max_seconds = max_seconds
+        self.n_threads = n_threads
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
 
     # ---- fit ---------------------------------------------------------------------------
     def _fit_encoded(self, num: np.ndarray, cat: np.ndarray, seed: int,
