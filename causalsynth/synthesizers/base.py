@@ -60,6 +60,15 @@ def check_is_fitted(model: object, attributes: str | Sequence[str] | None = None
     Traceback (most recent call last):
     ...
     causalsynth.errors.NotFittedError: this CausalSynthesizer is not fitted yet; call fit(...
+    >>> class Model:
+    ...     pass
+    >>> model = Model()
+    >>> model.weights_ = [0.5]
+    >>> check_is_fitted(model)  # learned state present: no error
+    >>> check_is_fitted(model, ["weights_", "bias_"], action="predict")
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.NotFittedError: this Model is not fitted yet; call fit(...) before predict
     """
     names = [attributes] if isinstance(attributes, str) else attributes
     if names is not None:
