@@ -133,12 +133,33 @@ def _association(df: pd.DataFrame, a: str, b: str, dag: DAG) -> tuple[float, str
     return float(np.corrcoef(x, y)[0, 1]), "pearson"
 
 
+def _pearson_matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Pearson correlations of every pair of ``columns`` at once (0 where one is constant)."""
+    x = df[columns].to_numpy(dtype=float)
+    x = x - x.mean(axis=0)
+    norm = np.linalg.norm(x, axis=0)
+    flat = x.std(axis=0) == 0
+    x = x / np.where(flat, 1.0, norm)
+    r = np.clip(x.T @ x, -1.0, 1.0)
+    r[flat, :] = 0.0
+    r[:, flat] = 0.0
+    return r
+
+
 def associations(df: pd.DataFrame, dag: DAG) -> pd.DataFrame:
+    """One row per pair of nodes: Pearson (numbers and booleans, all pairs at once), the
+    correlation ratio (a label and a number) or Cramér's V (two labels)."""
     nodes = dag.nodes
+    numeric = [n for n in nodes if dag.node_type(n) != "categorical"]
+    where = {n: k for k, n in enumerate(numeric)}
+    pearson = _pearson_matrix(df, numeric) if numeric else None
     rows = []
     for i, a in enumerate(nodes):
         for b in nodes[i + 1:]:
-            value, measure = _association(df, a, b, dag)
+            if a in where and b in where:
+                value, measure = float(pearson[where[a], where[b]]), "pearson"
+            else:
+                value, measure = _association(df, a, b, dag)
             rows.append({"column_a": a, "column_b": b, "measure": measure, "value": value})
     return pd.DataFrame(rows, columns=["column_a", "column_b", "measure", "value"])
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth._random import as_generator
+from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.data import sdmetrics_metadata
 from causalsynth.evaluate._fidelity_stats import (
@@ -50,6 +50,7 @@ from causalsynth.evaluate._fidelity_stats import (
     moments,
 )
 from causalsynth.evaluate._histograms import column_histograms
+from causalsynth.evaluate._pair_trends import WIDE_COLUMNS, wide_quality_report
 from causalsynth.evaluate._sdmetrics import quiet
 from causalsynth.evaluate._shared import Tables, evaluate, prepare
 from causalsynth.evaluate.metric import MetricResult, MetricSpec, measures
@@ -98,8 +99,14 @@ KS_CHI2_TESTS, MMD_TEST, CORRELATION_DIFFERENCE, MEAN_STD_COMPARISON, CUMSUM_COM
 
 # ---- SDMetrics QualityReport ------------------------------------------------------------------
 def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame,
-                   metadata: dict[str, Any]) -> dict[str, Any]:
+                   metadata: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     """Run SDMetrics' single-table QualityReport and return its figures as plain data.
+
+    Tables wider than :data:`~causalsynth.evaluate._pair_trends.WIDE_COLUMNS` columns take
+    :func:`~causalsynth.evaluate._pair_trends.wide_quality_report`: the same figures with
+    the numerical pairs scored at once (SDMetrics scores 19,900 pairs of 200 columns one at a
+    time, for minutes); there pairs with labels beyond a cap are sampled with ``seed``, and
+    the result's ``cap`` says so (None otherwise).
 
     Parameters
     ----------
@@ -122,6 +129,10 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame,
     >>> round(q["score"], 4)
     0.7767
     """
+    if len(metadata["columns"]) > WIDE_COLUMNS:
+        with quiet():
+            return wide_quality_report(real, synthetic, metadata,
+                                       seed=0 if seed is None else seed)
     with quiet():  # the single-table report is deprecated for a multi-table one; same numbers
         from sdmetrics.reports.single_table import QualityReport
 
@@ -137,6 +148,7 @@ def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame,
         "column_pair_trends": float(props["Column Pair Trends"]),
         "shapes_details": snake(shapes.copy()),
         "pairs_details": snake(pairs.copy()),
+        "cap": None,
     }
 
 
@@ -151,12 +163,20 @@ def quality(real: pd.DataFrame | Tables, synthetic: pd.DataFrame | None = None,
     """
     t = prepare(real, synthetic, dag, holdout)
     meta = sdmetrics_metadata(t.dag)
-    q = quality_report(t.plain("real"), t.plain("synthetic"), meta)
+    # wide tables: the pairs with labels beyond a cap are sampled (the same pairs for both)
+    seed = child_seed(as_generator(rng)) if len(meta["columns"]) > WIDE_COLUMNS else None
+    q = quality_report(t.plain("real"), t.plain("synthetic"), meta, seed)
     ref = None
     if t.holdout is not None:
-        ref = quality_report(t.plain("real"), t.plain("holdout"), meta)
+        ref = quality_report(t.plain("real"), t.plain("holdout"), meta, seed)
     details = {"source": "sdmetrics.reports.single_table.QualityReport",
                "metadata": meta["columns"]}
+    if q["cap"] is not None:
+        details["cap"] = q["cap"]
+    if len(meta["columns"]) > WIDE_COLUMNS:
+        details["source"] = ("SDMetrics' ColumnShapes and ColumnPairTrends with "
+                             "QualityReport's settings; numerical pairs' CorrelationSimilarity "
+                             "computed at once (same figures)")
     if ref is None:
         details["reference_note"] = _NO_HOLDOUT
     shapes = q["shapes_details"]

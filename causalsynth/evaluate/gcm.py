@@ -235,8 +235,13 @@ class GCMMechanism:
 
 
 def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = None,
-            seed=None, carryover: Carryover | None = None) -> FittedGCM:
+            seed=None, carryover: Carryover | None = None,
+            upto: str | None = None) -> FittedGCM:
     """Fit DoWhy mechanisms to ``data`` (typed by check_data); families from choose_families.
+
+    ``upto``: fit only this node and its ancestors (all that its ICI, its effects and
+    ``run(..., upto=...)`` read); each mechanism is the one the whole fit gives it (the same
+    seeds), so on a large DAG the nodes downstream of, or beside, the target cost nothing.
 
     ``carryover`` (time-indexed DAGs, :func:`causalsynth.carryover.estimate_carryover`):
     the mechanism of each child of a spend node is fitted on the spend's adstocked series
@@ -256,31 +261,39 @@ def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = N
     rng = as_generator(seed)
     families = dict(families) if families is not None else choose_families(data, dag, rng)
     frame = to_model_frame(data, dag)
+    fitted_nodes = (list(dag.nodes) if upto is None
+                    else [n for n in dag.nodes if n in {*dag.ancestors(upto), upto}])
     graph = nx.DiGraph()
-    graph.add_nodes_from(dag.nodes)
-    graph.add_edges_from(dag.edges)
+    graph.add_nodes_from(fitted_nodes)
+    graph.add_edges_from((a, b) for a, b in dag.edges if b in graph)  # parents come along
     scm = gcm.StructuralCausalModel(graph)
     for node in dag.nodes:
         parents = model_parents(dag, node)
+        # every node draws its seed, fitted or not: a node's model is the same either way
+        model_seed = child_seed(rng) if parents else None
+        if node not in graph:
+            continue
         if not parents:
             scm.set_causal_mechanism(node, gcm.EmpiricalDistribution())
         elif is_classified(dag, node):
             scm.set_causal_mechanism(node, gcm.ClassifierFCM(
-                make_model(families[node], child_seed(rng))))
+                make_model(families[node], model_seed)))
         else:
             scm.set_causal_mechanism(node, gcm.AdditiveNoiseModel(
-                make_model(families[node], child_seed(rng))))
+                make_model(families[node], model_seed)))
     with quiet():
         gcm.fit(scm, frame)
         for child in (carryover.decays if carryover is not None else {}):
+            if child not in graph:
+                continue
             carried = frame.copy()
             for parent in carryover.decays[child]:
                 carried[parent] = carryover.columns[(child, parent)]
             gcm.fitting_sampling.fit_causal_model_of_target(scm, child, carried)
     fitted = FittedGCM(dag=dag, scm=scm, families=families, n_rows=len(frame),
                        carryover=carryover)
-    _compile(fitted)
-    for node in dag.nodes:
+    _compile(fitted, fitted_nodes)
+    for node in fitted_nodes:
         mech = scm.causal_mechanism(node)
         if not dag.parents(node):
             fitted.noise_values[node] = np.sort(label_codes(dag.node(node),
@@ -292,12 +305,13 @@ def fit_gcm(data: pd.DataFrame, dag: DAG, families: Mapping[str, str] | None = N
     return fitted
 
 
-def _compile(fitted: FittedGCM) -> None:
-    """Lookup tables code -> encoded features, from DoWhy's fitted encoders of each mechanism."""
+def _compile(fitted: FittedGCM, nodes: list[str]) -> None:
+    """Lookup tables code -> encoded features, from DoWhy's fitted encoders of each mechanism
+    of ``nodes``."""
     from dowhy.gcm.util.general import auto_apply_encoders
 
     dag = fitted.dag
-    for node in dag.nodes:
+    for node in nodes:
         fitted.upstream[node] = frozenset([*dag.ancestors(node), node])
         parents = model_parents(dag, node)
         if not parents:

@@ -24,8 +24,9 @@ from sklearn.preprocessing import SplineTransformer, StandardScaler
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 
-__all__ = ["BOOSTING_GAIN", "CellFrequencies", "CellMeans", "choose_families", "is_classified",
-           "label_grid", "make_model", "model_parents", "node_labels", "quiet", "to_model_frame"]
+__all__ = ["BOOSTING_GAIN", "LARGE_DAG_NODES", "CellFrequencies", "CellMeans", "choose_families",
+           "is_classified", "label_grid", "make_model", "model_parents", "node_labels", "quiet",
+           "selection_note", "to_model_frame"]
 
 BOOSTING_GAIN = 0.05
 _SELECTION_ROWS = 5_000
@@ -33,6 +34,37 @@ _SELECTION_ROWS = 5_000
 _MIN_VALID_ROWS = 100
 #: largest number of parent-label combinations whose model outputs are tabulated
 MAX_GRID = 4096
+#: DAGs with more nodes choose families by validation only for the outcome and its ancestors
+#: (all that ICI and the effects read); the other nodes keep the simplest family
+LARGE_DAG_NODES = 50
+
+
+def _selected(dag: DAG) -> set[str] | None:
+    """Nodes whose family is chosen by validation; None: all of them."""
+    if len(dag.nodes) <= LARGE_DAG_NODES:
+        return None
+    outcome = next((n.name for n in dag.node_specs if n.role == "outcome"), None)
+    return None if outcome is None else {*dag.ancestors(outcome), outcome}
+
+
+def selection_note(dag: DAG) -> str | None:
+    """The sentence a report states when :func:`choose_families` kept the simplest family for
+    some nodes of a large DAG; None when every family was chosen by validation.
+
+    Examples
+    --------
+    >>> from causalsynth import load_dag
+    >>> selection_note(load_dag("acquisition")) is None
+    True
+    """
+    chosen = _selected(dag)
+    if chosen is None:
+        return None
+    rest = sum(1 for n in dag.nodes if n not in chosen and dag.parents(n))
+    return (f"{len(dag.nodes)} nodes (more than {LARGE_DAG_NODES}): model families chosen by "
+            f"validation for the outcome and its {len(chosen) - 1} ancestors only; the other "
+            f"{rest} non-root nodes, which neither ICI nor the effects read, keep the simplest "
+            f"family (linear or logistic)")
 
 # ---------------------------------------------------------------------------------------
 # Encoding and model families
@@ -198,7 +230,9 @@ def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
     family replaces the current choice only when it lowers the validation loss (MSE or log
     loss) by more than 5%, so a linear truth keeps its exact, noise-free ICI, and smooth
     saturation curves get smooth derivatives (trees are step functions). Tables under 400 rows
-    (a validation split under 100) keep the simplest family.
+    (a validation split under 100) keep the simplest family. DAGs of more than
+    :data:`LARGE_DAG_NODES` nodes: only the outcome and its ancestors are chosen by
+    validation, the other nodes keep the simplest family (:func:`selection_note` says so).
     """
     rng = as_generator(seed)
     frame = to_model_frame(data, dag)
@@ -208,11 +242,19 @@ def choose_families(data: pd.DataFrame, dag: DAG, seed=None) -> dict[str, str]:
     cut = max(int(0.75 * len(frame)), 1)
     train, valid = frame.iloc[idx[:cut]], frame.iloc[idx[cut:]]
     families = {}
+    chosen = _selected(dag)
     for node in dag.nodes:
         parents = model_parents(dag, node)
         if not parents:
             continue
         candidates = _candidates(dag, node, parents)
+        if chosen is not None and node not in chosen and len(valid) >= _MIN_VALID_ROWS:
+            # a large DAG's node off the outcome's ancestry: the simplest family; its seeds
+            # are drawn all the same, so every chosen family is the one a full pass picks
+            for _ in candidates:
+                child_seed(rng)
+            families[node] = candidates[0]
+            continue
         # too few rows to tell families apart (one 25-row validation split picks boosting by
         # chance): keep the simplest model, as an analyst would on a few hundred rows
         if len(valid) < _MIN_VALID_ROWS:

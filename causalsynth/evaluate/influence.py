@@ -111,7 +111,7 @@ def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, unifor
                         % carry.periods == 0 else None)
     try:
         fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
-                         seed=seed, carryover=carry)
+                         seed=seed, carryover=carry, upto=target)
     except ValueError:
         return None
     shares, _, effects, _ = _estimate(fitted, target, uniforms_a, uniforms_b, effect_uniforms,
@@ -141,7 +141,9 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     # time-indexed tables: decays of spend estimated once on the whole series (not per
     # replicate: the intervals leave out the decays' own estimation noise)
     carry = estimate_carryover(data, dag, periods) if carryover_edges(dag) else None
-    fitted = fit_gcm(data, dag, families=families, seed=child_seed(rng), carryover=carry)
+    # only the target and its ancestors: all that its shares and effects read
+    fitted = fit_gcm(data, dag, families=families, seed=child_seed(rng), carryover=carry,
+                     upto=target)
     shares, se, effects, method = _estimate(fitted, target, uniforms_a, uniforms_b,
                                             effect_uniforms, treatments)
     n = len(data)

@@ -51,6 +51,20 @@ __all__ = [
 ]
 
 SDMETRICS_ROWS = 500  # rows per table for SDMetrics' quadratic DCR metrics
+#: rows x columns per table at most for SDMetrics' DCR metrics: their cross join copies the
+#: (rows^2 x 2 columns) frame once per column, so a table wider than 20 columns gets fewer rows
+#: (200 columns: 50 rows), and the result says so
+SDMETRICS_CELLS = 10_000
+
+
+def _sdmetrics_rows(n_rows: int, n_columns: int) -> tuple[int, str | None]:
+    """Rows per table for SDMetrics' DCR metrics, and the cap's sentence when one applies."""
+    rows = min(n_rows, max(SDMETRICS_CELLS // max(n_columns, 1), 2))
+    if rows >= n_rows:
+        return n_rows, None
+    return rows, (f"{rows} rows per table instead of {n_rows} for {n_columns} columns "
+                  f"(SDMetrics' DCR builds a rows x rows x columns cross join; at most "
+                  f"{SDMETRICS_CELLS:,} cells per table)")
 
 DCR_SHARE_CLOSER_TO_TRAIN = MetricSpec(
     "dcr_share_closer_to_train", "DCR: share closer to training",
@@ -301,7 +315,8 @@ def sdmetrics_dcr_baseline_protection(real: pd.DataFrame | Tables,
                                       dag: DAG | None = None, rng=None,
                                       holdout: pd.DataFrame | None = None,
                                       n_rows: int = SDMETRICS_ROWS) -> MetricResult:
-    """SDMetrics' DCRBaselineProtection on a subsample of ``n_rows`` rows per table.
+    """SDMetrics' DCRBaselineProtection on a subsample of ``n_rows`` rows per table (fewer
+    for a table wider than 20 columns: :data:`SDMETRICS_CELLS`, stated as ``details["cap"]``).
 
     SDMetrics compares the synthetic rows' median DCR with that of uniformly random rows; score
     0..1, higher is better. Biased on continuous data: a genuine fresh sample scores near 0.1,
@@ -312,12 +327,14 @@ def sdmetrics_dcr_baseline_protection(real: pd.DataFrame | Tables,
     rng = as_generator(rng)
     t = prepare(real, synthetic, dag, holdout)
     meta = sdmetrics_metadata(t.dag, multi_table=True)
+    n_rows, cap = _sdmetrics_rows(n_rows, len(t.dag.nodes))
     f = subsample(t, rng, n_rows, real=("real", None), syn=("synthetic", None))
     res = seeded_breakdown(DCRBaselineProtection, child_seed(rng), real_data=f["real"],
                            synthetic_data=f["syn"], metadata=meta)
     rows = [{"table": "synthetic", "score": res["score"], **res["median_DCR_to_real_data"]}]
     details: dict[str, Any] = {"rows_per_table": n_rows,
-                               "median_dcr": res["median_DCR_to_real_data"]}
+                               "median_dcr": res["median_DCR_to_real_data"],
+                               **({"cap": cap} if cap else {})}
     reference = None
     if t.holdout is not None:
         h = subsample(t, rng, n_rows, hold=("holdout", None))["hold"]
@@ -338,7 +355,8 @@ def sdmetrics_dcr_overfitting_protection(real: pd.DataFrame | Tables,
                                          dag: DAG | None = None, rng=None,
                                          holdout: pd.DataFrame | None = None,
                                          n_rows: int = SDMETRICS_ROWS) -> MetricResult:
-    """SDMetrics' DCROverfittingProtection on a subsample of ``n_rows`` rows per table.
+    """SDMetrics' DCROverfittingProtection on a subsample of ``n_rows`` rows per table (fewer
+    for a table wider than 20 columns, as for the baseline protection).
 
     The share of synthetic rows closer to a training row than to a holdout row, turned into a
     0..1 score (higher is better). ``reference``: half of the holdout in the synthetic table's
@@ -351,13 +369,15 @@ def sdmetrics_dcr_overfitting_protection(real: pd.DataFrame | Tables,
         return no_holdout(SDMETRICS_DCR_OVERFITTING_PROTECTION)
     rng = as_generator(rng)
     meta = sdmetrics_metadata(t.dag, multi_table=True)
+    n_rows, cap = _sdmetrics_rows(n_rows, len(t.dag.nodes))
     f = subsample(t, rng, n_rows, real=("real", None), syn=("synthetic", None),
                   hold=("holdout", None))
     res = seeded_breakdown(DCROverfittingProtection, child_seed(rng),
                            real_training_data=f["real"], synthetic_data=f["syn"],
                            real_validation_data=f["hold"], metadata=meta)
     rows = [{"table": "synthetic", "score": res["score"], **res["synthetic_data_percentages"]}]
-    details: dict[str, Any] = {"rows_per_table": n_rows, **res["synthetic_data_percentages"]}
+    details: dict[str, Any] = {"rows_per_table": n_rows, **res["synthetic_data_percentages"],
+                               **({"cap": cap} if cap else {})}
     n_train = len(f["real"])
     if len(f["hold"]) < n_train / 2:
         details["note"] = (f"{len(f['hold'])} holdout rows against {n_train} training rows: "
