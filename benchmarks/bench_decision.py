@@ -9,6 +9,7 @@ Parts (each appends one JSON line per comparison to benchmarks/results/decision.
   halves    split halves of the shipped real tables (robyn_weekly, meridian_national,
             online_shop), each half judged against the other
   power     shuffled treatment, cut edge, halved effect (as in bench_verdict_calibration.py)
+  demo      the demo's set-up (acquisition, 5,000 rows, its four synthesizers), as compare runs it
   reversed  the Robyn table against a copy whose revenue has one channel's effect reversed
             (revenue minus twice that channel's contribution, every other column kept), for
             each channel whose real effect is sure
@@ -91,45 +92,45 @@ def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = 
     return row
 
 
-def fresh(reps: int, sizes: list[int], dags: list[str]) -> None:
+def fresh(reps: range, sizes: list[int], dags: list[str]) -> None:
     for name in dags:
         dag = cs.load_dag(name)
         for n in sizes:
             m = default_synthetic_rows(n, dag)
-            for rep in range(reps):
+            for rep in reps:
                 judge("fresh", name, n, rep, dag.simulate(n, seed=1000 + rep),
                       dag.simulate(m, seed=2000 + rep), dag)
 
 
-def causal(reps: int, sizes: list[int], dags: list[str]) -> None:
+def causal(reps: range, sizes: list[int], dags: list[str]) -> None:
     for name in dags:
         dag = cs.load_dag(name)
         for n in sizes:
-            for rep in range(reps):
+            for rep in reps:
                 real = dag.simulate(n, seed=1000 + rep)
                 synth = cs.make_synthesizer("causal", random_state=rep).fit(real, dag)
                 judge("causal", name, n, rep, real,
                       synth.sample(default_synthetic_rows(n, dag), seed=3000 + rep), dag)
 
 
-def halves(reps: int, tables: list[str]) -> None:
+def halves(reps: range, tables: list[str]) -> None:
     for name in tables:
         dag, table = cs.load_dag(name), load_example(name)
-        for rep in range(reps):
+        for rep in reps:
             a, b = split_half(table, dag, seed=rep)
             judge("halves", name, len(table), rep, a, b, dag)
 
 
-def power(reps: int, plan: list[tuple[str, int, str]]) -> None:
+def power(reps: range, plan: list[tuple[str, int, str]]) -> None:
     for name, n, case in plan:
         dag = cs.load_dag(name)
         m = default_synthetic_rows(n, dag)
-        for rep in range(reps):
+        for rep in reps:
             judge("power", name, n, rep, dag.simulate(n, seed=1000 + rep),
                   broken_table(dag, case, m, 2000 + rep), dag, case)
 
 
-def reversed_copies(reps: int) -> None:
+def reversed_copies(reps: range) -> None:
     """Robyn with one channel's contribution reversed; the channel's weekly contribution is
     its fitted mean contribution spread over the weeks in proportion to its adstocked spend
     (the fitted decay; the response taken as linear around the current spend)."""
@@ -138,16 +139,39 @@ def reversed_copies(reps: int) -> None:
     dag, table = cs.load_dag("robyn_weekly"), load_example("robyn_weekly")
     fit = cs.fit_mmm(table, dag, n_bootstrap=50, seed=0)
     ch = fit.channels.set_index("channel")
+    contribution = fit.budget.set_index("channel")["contribution"]  # mean per week
     for channel, r in ch.iterrows():
-        sure = "roas_low" in ch.columns and (r["roas_low"] > 0 or r["roas_high"] < 0)
+        sure = r["roas_low"] > 0 or r["roas_high"] < 0  # its ROAS interval excludes zero
         x = table[channel].to_numpy(float)
-        carried = adstock(x, float(r["decay"]), max_lag=13)
-        weekly = float(r["contribution"]) * carried / max(carried.mean(), 1e-12)
+        carried = adstock(x, float(r["decay"]), max_lag=int(r["max_lag"]))
+        weekly = float(contribution[channel]) * carried / max(carried.mean(), 1e-12)
         copy = table.copy()
         copy[dag.outcome] = copy[dag.outcome] - 2 * weekly
-        for rep in range(reps):
+        for rep in reps:
             judge("reversed", "robyn_weekly", len(table), rep, table, copy, dag,
                   f"{channel}{' (sure)' if sure else ''}")
+
+
+def demo(reps: range) -> None:
+    """The demo's set-up (acquisition, 5,000 simulated rows, compare with its four
+    synthesizers at the demo's epochs), one line per synthesizer and seed."""
+    from causalsynth.cli.commands import DEMO_EPOCHS
+
+    dag = cs.load_dag("acquisition")
+    specs = {"gaussian_copula": {}, "ctgan": {"epochs": DEMO_EPOCHS["ctgan"]},
+             "tvae": {"epochs": DEMO_EPOCHS["tvae"]}, "causal": {}}
+    for rep in reps:
+        start = time.perf_counter()
+        result = cs.compare(dag.simulate(5_000, seed=rep), dag, specs, seed=rep)
+        seconds = round(time.perf_counter() - start, 1)
+        for name, report in result.reports.items():
+            timings = report.meta.get("timings") or {}
+            record({"part": "demo", "dag": "acquisition", "n": 4_000,
+                    "n_synthetic": report.meta["n_synthetic"], "rep": rep, "case": name,
+                    "verdict": report.verdict, "seconds": round(timings.get("total", 0), 1),
+                    "compare_seconds": seconds, "confirmable": report.causal["confirmable"],
+                    "shown": report.causal.get("shown"), "today": {},
+                    "reasons": report.reasons, "commit": git_state(), "load": machine_load()})
 
 
 def summary() -> None:
@@ -180,28 +204,33 @@ def summary() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["fresh", "causal", "halves", "power", "reversed"])
+    ap.add_argument("--part", choices=["fresh", "causal", "halves", "power", "reversed",
+                                       "demo"])
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--first-rep", type=int, default=0, help="continue a run: reps from here")
     ap.add_argument("--sizes", default="200,1000,4000,20000")
     ap.add_argument("--dags", default=",".join(SIMULATED))
     ap.add_argument("--tables", default=",".join(REAL_TABLES))
     ap.add_argument("--cases", default="shuffled,cut,halved")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
+    reps = range(args.first_rep, args.reps)
     if not args.summary:
         sizes = [int(s) for s in args.sizes.split(",")]
         dags = args.dags.split(",")
         if args.part == "fresh":
-            fresh(args.reps, sizes, dags)
+            fresh(reps, sizes, dags)
         elif args.part == "causal":
-            causal(args.reps, sizes, dags)
+            causal(reps, sizes, dags)
         elif args.part == "halves":
-            halves(args.reps, args.tables.split(","))
+            halves(reps, args.tables.split(","))
         elif args.part == "power":
             plan = [(d, n, c) for d in dags for n in sizes for c in args.cases.split(",")]
-            power(args.reps, plan)
+            power(reps, plan)
         elif args.part == "reversed":
-            reversed_copies(args.reps)
+            reversed_copies(reps)
+        elif args.part == "demo":
+            demo(reps)
     summary()
 
 
