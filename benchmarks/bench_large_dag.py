@@ -3,7 +3,7 @@ nodes at 1,000 rows, each section timed, the peak memory, the time per node.
 
 Run:  nice -n 10 .venv/bin/python benchmarks/bench_large_dag.py --nodes 25,50,100,200
       [--rows 1000] [--roots 10] [--spend 3] [--holdout] [--skip-structure]
-      [--profile 30] [--timeout 900]
+      [--profile 30] [--timeout 900] [--label before]
 
 Each DAG is generated with a fixed seed (``generated_dag``): nodes ``x000``, ``x001``, ... in
 topological order; the first ``--roots`` (10) are normal roots (the first ``--spend`` (3) of
@@ -20,8 +20,9 @@ One JSON line per size is appended to ``benchmarks/results/large_dag.jsonl``: th
 seconds (``report.meta["timings"]``), the seconds of each fidelity/utility/privacy metric,
 the seconds per node, the peak memory, the caps the report states
 (each metric's ``details["cap"]``), the verdict, the commit and the machine's load
-(``os.getloadavg()`` before and after). ``--profile N`` also prints the N costliest functions
-(cProfile, cumulative time) of each size.
+(``os.getloadavg()`` before and after) and ``--label`` (to time older code, put its copy
+first on ``PYTHONPATH``: ``commit`` names this checkout, ``label`` what ran). ``--profile N``
+also prints the N costliest functions (cProfile, cumulative time) of each size.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="print the N costliest functions (cProfile) of each size")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--label", default=None,
+                        help="recorded with each row, e.g. 'before' for a run of older code")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -157,7 +160,7 @@ def main() -> None:
             continue
         row = json.loads(lines[-1])
         row = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-               "commit": git_state(), "cores": os.cpu_count(), **row}
+               "commit": git_state(), "label": args.label, "cores": os.cpu_count(), **row}
         print(json.dumps(row), flush=True)
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")

@@ -37,6 +37,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LinearRegression
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.carryover import Carryover
@@ -75,6 +76,9 @@ class FittedGCM:
     upstream: dict[str, frozenset] = field(default_factory=dict, repr=False)
     grids: dict[str, tuple] = field(default_factory=dict, repr=False)
     observed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: linear mechanisms' (coef_.T, intercept_): predicted without scikit-learn's per-call
+    #: input validation, which costs more than the product on a large DAG's g-formula
+    lines: dict[str, tuple] = field(default_factory=dict, repr=False)
     carryover: Carryover | None = None
 
     # ---- the forward pass ------------------------------------------------------------------
@@ -109,8 +113,11 @@ class FittedGCM:
             strides, table = grid
             key = sum(v.astype(np.intp) * s for v, s in zip(parent_values, strides, strict=True))
             return table[key]
-        model = self.scm.causal_mechanism(node)
         x = self.encode(node, parent_values)
+        line = self.lines.get(node)
+        if line is not None:  # LinearRegression.predict's own sum, without its input checks
+            return (x @ line[0] + line[1]).ravel()
+        model = self.scm.causal_mechanism(node)
         if is_classified(self.dag, node):
             return model.classifier_model.sklearn_model.predict_proba(x)
         return model.prediction_model.sklearn_model.predict(x).ravel()
@@ -318,6 +325,8 @@ def _compile(fitted: FittedGCM, nodes: list[str]) -> None:
             continue
         mech = fitted.scm.causal_mechanism(node)
         model = mech.classifier_model if is_classified(dag, node) else mech.prediction_model
+        if type(model.sklearn_model) is LinearRegression:
+            fitted.lines[node] = (model.sklearn_model.coef_.T, model.sklearn_model.intercept_)
         tables = []
         for i, p in enumerate(parents):
             if dag.node(p).is_numeric:
