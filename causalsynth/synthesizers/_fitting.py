@@ -103,7 +103,7 @@ class Design:
 
     def __init__(self, dag: DAG, parents: tuple[str, ...], values: Mapping[str, np.ndarray]):
         self.parents = parents
-        self.levels = [len(dag.node(p).categories)
+        self.levels = [len(dag.node(p).categories or ())
                        if p in dag.nodes and dag.node(p).type == "categorical" else 0
                        for p in parents]
         self.center, self.scale = [], []
@@ -229,7 +229,7 @@ def select_model(x: Inputs, y: np.ndarray, classes: int, cat_mask: np.ndarray,
         tr, va = sel[:cut], sel[cut:]
         scores = {k: _loss(y[va], make(k).fit(x.take(tr), y[tr]).predict(x.take(va)), classes)
                   for k in kinds}
-        best = min(scores, key=scores.get)
+        best = min(scores, key=lambda k: scores[k])
         if best == "boosting" and not classes:
             perm = rng.permutation(n)
             hold, train = perm[: n // 5], perm[n // 5:]
@@ -247,7 +247,7 @@ def select_model(x: Inputs, y: np.ndarray, classes: int, cat_mask: np.ndarray,
             pred[va] = make(k).fit(x.take(tr), y[tr]).predict(x.take(va))
         oof[k] = pred
     scores = {k: _loss(y, oof[k], classes) for k in kinds}
-    best = min(scores, key=scores.get)
+    best = min(scores, key=lambda k: scores[k])
     return Selected(make(best).fit(x, y), np.arange(n), oof[best], scores)
 
 

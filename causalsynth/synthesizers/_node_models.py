@@ -40,7 +40,7 @@ class RootModel:
     def __init__(self, node: Node, x: np.ndarray, zero_share: float):
         self.node = node
         if node.type == "categorical":
-            counts = np.bincount(x.astype(int), minlength=len(node.categories)).astype(float)
+            counts = np.bincount(x.astype(int), minlength=len(node.categories or ())).astype(float)
             self.cum_ = np.cumsum((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
         elif node.type == "binary":
             self.p1_ = (float(x.sum()) + 0.5) / (len(x) + 1.0)
@@ -114,7 +114,7 @@ class ClassNode:
     def __init__(self, node: Node, design: Design, gates: list[str],
                  values: Mapping[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator):
         self.node, self.design, self.gates = node, design, gates
-        self.classes = 2 if node.type == "binary" else len(node.categories)
+        self.classes = 2 if node.type == "binary" else len(node.categories or ())
         y = values[node.name][rows].astype(int)
         x = design(values, len(values[node.name])).take(rows)
         self.fit_ = select_model(x, y, self.classes, design.cat_mask, rng)
@@ -149,7 +149,8 @@ class NumericNode:
     def __init__(self, node: Node, design: Design, gates: list[str],
                  values: Mapping[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator,
                  zero_share: float):
-        self.node, self.design, self.gates = node, design, gates
+        self.node, self.gates = node, gates
+        self.design: Design | None = design
         n_all = len(values[node.name])
         y_all = values[node.name][rows]
         x_all = design(values, n_all).take(rows)
@@ -200,7 +201,7 @@ class NumericNode:
                 y = np.maximum(np.rint(y), 0.0)
             elif np.isfinite(self.lower_):
                 y = np.maximum(y, self.lower_)
-        if self.zero_ is not None:
+        if self.zero_ is not None and self.design is not None:  # a hurdle keeps its design
             p0 = self.zero_.model.predict(self.design(values, n))[:, 1]
             y = np.where(u[:, 1] < p0, 0.0, y)
         return _apply_gates(y, values, self.gates)
@@ -224,7 +225,7 @@ class NumericNode:
                 u_lo = self.resid_.cdf((self.lower_ - m) / s)
                 u = (u - u_lo) / np.maximum(1.0 - u_lo, EPS)
         p0 = None
-        if self.zero_ is not None:
+        if self.zero_ is not None and self.design is not None:  # a hurdle keeps its design
             p0 = self.zero_.model.predict(self.design(values, n))[:, 1]
             u = np.where(y == 0, np.nan, u)
         return _gated(np.clip(u, EPS, 1 - EPS), values, self.gates), p0
@@ -332,7 +333,7 @@ def root_copula(roots: list[str], dag: DAG, values: Mapping[str, np.ndarray],
     more than two levels have no order, so they are drawn independently.
     """
     members = [r for r in roots if dag.node(r).type != "categorical"]
-    tests = []
+    tests: list[dict[str, Any]] = []
     if len(members) < 2:
         return [], None, tests
     k = len(members)

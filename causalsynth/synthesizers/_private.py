@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from causalsynth.dag import DAG, Node
@@ -95,7 +96,7 @@ class Budget:
         self.rho, self.rng = rho, rng
         self.spent: dict[str, float] = {}
 
-    def gaussian(self, what: str, values: np.ndarray, sensitivity: float, rho: float
+    def gaussian(self, what: str, values: ArrayLike, sensitivity: float, rho: float
                  ) -> np.ndarray:
         """``values`` plus N(0, sigma^2), sigma = sensitivity / sqrt(2 rho): rho-zCDP."""
         sigma = sensitivity / math.sqrt(2.0 * rho)
@@ -223,9 +224,10 @@ class _Features:
         self.parents = list(node.parents)
         self.kinds = {p: dag.node(p) for p in self.parents}
         self.ranges = ranges
-        self.knots = {p: (knots or {}).get(p) for p in self.parents}
+        self.knots: dict[str, np.ndarray] = {
+            p: k for p in self.parents if (k := (knots or {}).get(p)) is not None}
         for p in self.parents:
-            if self.kinds[p].is_numeric and self.knots[p] is None and p in ranges:
+            if self.kinds[p].is_numeric and p not in self.knots and p in ranges:
                 self.knots[p] = even_knots(ranges[p])
         numeric = sum(self.kinds[p].is_numeric for p in self.parents)
         # intercept, one unit per label parent, two per numeric parent (value and hat basis)
@@ -236,7 +238,8 @@ class _Features:
             if parent.is_numeric:
                 smooth += [False] + [True] * (_KNOTS - 2)
             else:
-                smooth += [False] * (1 if parent.type == "binary" else len(parent.categories) - 1)
+                levels = 2 if parent.type == "binary" else len(parent.categories or ())
+                smooth += [False] * (levels - 1)
         self.smooth = np.array(smooth)
 
     def __call__(self, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -251,7 +254,7 @@ class _Features:
             if parent.is_numeric:
                 cols += [_scale(v, self.ranges[p])[:, None], _hat(v, self.knots[p])[:, 1:-1]]
             else:
-                k = 2 if parent.type == "binary" else len(parent.categories)
+                k = 2 if parent.type == "binary" else len(parent.categories or ())
                 cols.append(np.eye(k)[np.clip(v.astype(int), 0, k - 1)][:, 1:])
         return np.hstack(cols)
 
@@ -323,13 +326,16 @@ class PrivateRoot:
                  budget: Budget, rho: float):
         self.node, self.bounds = node, bounds
         if node.is_numeric:
+            if bounds is None:  # pragma: no cover - the fit gives every numeric root bounds
+                raise ValueError(f"numeric root {node.name!r} needs bounds")
+            lo, hi = bounds
             zeros = x == 0
-            edges = np.linspace(bounds[0], bounds[1], _BINS + 1)
+            edges = np.linspace(lo, hi, _BINS + 1)
             counts = np.concatenate([[zeros.sum()],
-                                     np.histogram(np.clip(x[~zeros], *bounds), edges)[0]])
+                                     np.histogram(np.clip(x[~zeros], lo, hi), edges)[0]])
             self.edges_ = edges
         else:
-            k = 2 if node.type == "binary" else len(node.categories)
+            k = 2 if node.type == "binary" else len(node.categories or ())
             counts = np.bincount(x.astype(int), minlength=k)
         noisy = np.clip(budget.gaussian(f"{node.name}: distribution", counts, 1.0, rho), 0, None)
         self.cum_ = np.cumsum(noisy + _EPS) / np.sum(noisy + _EPS)
@@ -418,7 +424,7 @@ class PrivateClass:
                  ranges: Mapping[str, tuple[float, float]], budget: Budget, rho: float,
                  knots: Mapping[str, np.ndarray] | None = None):
         self.node = node
-        self.k = 2 if node.type == "binary" else len(node.categories)
+        self.k = 2 if node.type == "binary" else len(node.categories or ())
         count_rho = _COUNT_SHARE * rho
         self.gates = _gate_parents(node, dag, values, budget, count_rho)
         y = values[node.name].astype(int)

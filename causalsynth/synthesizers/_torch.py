@@ -136,7 +136,8 @@ class Monitor:
 
         self.module, self.patience, self.max_seconds = module, patience, max_seconds
         self.failure, self.label, self.min_gain = failure, label, min_gain
-        self.best, self.best_state, self.bad, self.scores = math.inf, None, 0, []
+        self.best, self.best_state, self.bad = math.inf, None, 0
+        self.scores: list[float] = []
         self.bar = tqdm(total=epochs, disable=not progress, desc=desc, leave=False)
         self.start = time.perf_counter()
 
@@ -374,7 +375,7 @@ class TabularEncoder:
             series = data[col]
             if kind == "categorical":
                 present = set(series.astype(str))
-                levels = [c for c in dag.node(col).categories if c in present]
+                levels = [c for c in dag.node(col).categories or () if c in present]
                 self._add_block(col, levels)
             elif kind == "binary" or (kind == "count" and series.nunique() <= MAX_COUNT_LEVELS):
                 self._add_block(col, sorted(int(v) for v in series.unique()))
