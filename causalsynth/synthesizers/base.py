@@ -140,7 +140,7 @@ class Synthesizer:
         # node columns only: a time-indexed table's week and geo columns are not learned
         self.columns_ = [str(c) for c in data.columns if str(c) in dag.nodes]
         self.dtypes_ = {c: data[c].dtype for c in self.columns_}
-        self.n_train_ = len(clean)
+        self.n_train_: int | None = len(clean)  # None: withheld (a private fit)
         # how the rows split into series (a time DAG), for synthesizers that make series
         self.layout_ = series_layout(data, dag) if dag.time is not None else None
         self._fit(clean, dag)

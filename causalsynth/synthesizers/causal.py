@@ -154,6 +154,8 @@ class CausalSynthesizer(Synthesizer):
     and testing of some modified count data models." 1986.
     """
 
+    #: the fitted mechanisms by node (learned state)
+    models_: dict[str, Any]
     name: ClassVar[str] = "causal"
     #: a node model needs a handful of rows; smaller subsets fall back to smoothed marginals.
     min_rows: ClassVar[int] = 10
@@ -189,15 +191,15 @@ class CausalSynthesizer(Synthesizer):
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
         rng = np.random.default_rng(self.random_state)
         values = to_codes(data, dag)
-        self.guarantee_ = None
+        self.guarantee_: dict[str, Any] | None = None
+        self.series_: SeriesModel | None = None  # a refit never samples an earlier series model
         if self.epsilon is not None:
-            self._fit_private(dag, values, rng)
+            self._fit_private(dag, values, float(self.epsilon), rng)
             return
-        self.series_ = None
         if dag.time is not None:  # whole series: see causalsynth.synthesizers._series
             self._fit_series(dag, values, rng)
             return
-        self.models_: dict[str, Any] = {}
+        self.models_ = {}
         # HistGradientBoosting's OpenMP threads stall badly on a shared, loaded machine
         with threadpool_limits(limits=1):
             for name in dag.nodes:
@@ -214,10 +216,11 @@ class CausalSynthesizer(Synthesizer):
                 dag.node(name), dag, node_values, node_rng, inputs))
 
         with threadpool_limits(limits=1):
-            self.series_ = SeriesModel(dag, self.layout_, values, fit_node, rng,
-                                       self.copula_threshold)
-        self.models_ = self.series_.models_
-        self.copula_roots_, self.copula_chol_ = self.series_.copula_roots_, None
+            series = SeriesModel(dag, self._series_layout(), values, fit_node, rng,
+                                 self.copula_threshold)
+        self.series_ = series
+        self.models_ = series.models_
+        self.copula_roots_, self.copula_chol_ = series.copula_roots_, None
         self.root_tests_ = []
         self.summary_ = self._summary()
 
@@ -232,7 +235,7 @@ class CausalSynthesizer(Synthesizer):
                 f"causal: fitting the model of node {name!r} failed ({exc}); check "
                 f"that column for extreme or degenerate values") from exc
 
-    def _fit_private(self, dag: DAG, values: Mapping[str, np.ndarray],
+    def _fit_private(self, dag: DAG, values: Mapping[str, np.ndarray], epsilon: float,
                      rng: np.random.Generator) -> None:
         """Every node from differentially private releases; the budget split equally."""
         unbounded = [n for n in dag.nodes if dag.node(n).is_numeric and dag.node(n).range is None]
@@ -242,7 +245,7 @@ class CausalSynthesizer(Synthesizer):
                 f"highest]' on every numeric node; missing on {unbounded}. Declare them in "
                 f"the DAG or give bounds_share > 0 to estimate them privately.")
         delta = DEFAULT_DELTA if self.delta is None else float(self.delta)
-        rho = rho_for(self.epsilon, delta)
+        rho = rho_for(epsilon, delta)
         budget = Budget(rho, np.random.default_rng(child_seed(rng)))
         weights = {n: node_weight(dag, dag.node(n)) for n in dag.nodes}
         total = sum(weights.values())
@@ -282,6 +285,7 @@ class CausalSynthesizer(Synthesizer):
                                  f"budget), so its synthetic values lie in "
                                  f"{list(ranges[name])}: declare 'range: [lowest, highest]' for "
                                  f"it in the DAG, or raise epsilon or bounds_share")
+            model: PrivateRoot | PrivateNumeric | PrivateClass
             if not node.parents:
                 model = PrivateRoot(node, values[name], ranges.get(name), budget, node_rho)
             elif node.is_numeric:
@@ -302,7 +306,7 @@ class CausalSynthesizer(Synthesizer):
         # the exact number of training rows tells whether one row was in the table
         self.n_train_ = None
         self.guarantee_ = {
-            "epsilon": float(self.epsilon), "delta": delta, "rho": rho,
+            "epsilon": epsilon, "delta": delta, "rho": rho,
             "epsilon_spent": epsilon_for(spent, delta), "accountant": ACCOUNTANT,
             "split": f"{self.bounds_share:.0%} of the budget of the numeric nodes without a "
                      "declared range for their bounds, in equal parts; the rest across nodes in "
@@ -347,7 +351,7 @@ class CausalSynthesizer(Synthesizer):
     # ---- sampling -------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator,
                 interventions: Mapping[str, Any] | None = None,
-                geos: int | None = None) -> pd.DataFrame:
+                geos: int | None = None, **kwargs: Any) -> pd.DataFrame:
         dag = self.dag_
         if getattr(self, "series_", None) is not None:
             return self._sample_series(n, rng, interventions, geos)
@@ -366,12 +370,14 @@ class CausalSynthesizer(Synthesizer):
     def _sample_series(self, n: int, rng: np.random.Generator,
                        interventions: Mapping[str, Any] | None, geos: int | None
                        ) -> pd.DataFrame:
-        dag, layout = self.dag_, self.layout_
+        dag, layout, series = self.dag_, self._series_layout(), self.series_
+        if series is None:  # pragma: no cover - _sample sends series DAGs only
+            raise SynthesizerError("causal: no series model was fitted")
         n_series, periods = series_shape(n, geos, layout, "causal")
         interventions = schedule_per_row(dag, interventions, n_series, periods)
         parse_interventions(dag, interventions)  # every problem before anything is drawn
-        plan = self.series_.plan(n_series, periods, rng)
-        mechanisms = self.series_.mechanisms(plan)
+        plan = series.plan(n_series, periods, rng)
+        mechanisms = series.mechanisms(plan)
         with threadpool_limits(limits=1):
             values = propagate(dag, mechanisms, plan.noise)
             if interventions:  # the natural draw fixed each geo's means; now intervene
