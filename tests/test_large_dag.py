@@ -67,6 +67,7 @@ def test_sixty_node_dag_validates_and_states_its_caps(monkeypatch):
     shares = [row["real_share"] for row in report.causal["ici"]]
     assert np.isfinite(shares).all() and abs(sum(shares) - 100) < 1e-6
     assert gcm_models.selection_note(dag).startswith("60 nodes (more than 50)")
+    assert report.causal["method"]["families_note"] == gcm_models.selection_note(dag)
 
 
 @pytest.mark.parametrize("name", ["generated", "ad_funnel"])

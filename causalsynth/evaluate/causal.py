@@ -29,7 +29,7 @@ from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.evaluate.effects import dml_effects
-from causalsynth.evaluate.gcm_models import choose_families
+from causalsynth.evaluate.gcm_models import choose_families, selection_note
 from causalsynth.evaluate.geo_units import panel_families, within_geo
 from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
 from causalsynth.evaluate.influence import (
@@ -292,6 +292,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
                            "block-bootstrap intervals"} if dag.time is not None else {}),
                 **({"subsample": subsample} if subsample else {}),
+                **({"families_note": note} if (note := selection_note(dag)) else {}),
                 **({"geo_units": units} if units is not None else {}),
                 **({"absent_by_chance": by_chance} if by_chance else {})},
         seconds=time.perf_counter() - start, mmm=mmm, mmm_curves=curves)
