@@ -23,8 +23,14 @@ the halves of each table agree, but the two tables disagree, is a difference noi
 explain. The real and synthetic graphs see twice the rows of a half (at most 20,000 and
 10,000 rows: larger tables are subsampled), so their own noise is smaller than the halves'.
 
-The section is informational: it does not join the verdict (its false-alarm rate on fresh
-draws is measured in ``benchmarks/bench_structure.py``, not guaranteed). It holds node names,
+Measured (``benchmarks/bench_structure.py``, ``acquisition`` and ``saturation`` at 20,000
+rows): a fresh draw is within the reference in 40 of 40 seeds, the ``causal`` synthesizer in 38
+of 40; ctgan and tvae at 30 epochs are beyond in 19 of 20 runs (the one within: tvae, whose
+own halves disagree on as many pairs as it differs from the real graph). A rule on the SHD
+against the real table's halves alone (SHD at most their largest) put a fresh draw of
+``acquisition`` beyond in 2 of 20 seeds; against either table's halves it missed ctgan in 4 of
+10 runs. The section is informational: it does not join the verdict, and these rates are
+measured, not guaranteed. It holds node names,
 edges and shares only, never a row. A failure is recorded as ``error``, a table too small to
 discover as ``skipped``; neither stops ``validate``.
 
