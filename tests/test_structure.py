@@ -150,6 +150,13 @@ def test_small_tables_skip_what_they_cannot_support():
                                                     "structure": s})
 
 
+def test_wide_dag_is_skipped_with_its_reason():
+    dag = cs.load_dag("saturation")
+    t = _tables(dag, dag.simulate(300, seed=0), dag.simulate(300, seed=1))
+    s = structure_section(t, seed=0, max_nodes=len(dag.nodes) - 1)
+    assert s["skipped"].startswith(f"the DAG has {len(dag.nodes)} nodes") and "shd" not in s
+
+
 def test_failure_is_recorded_not_raised():
     dag = cs.load_dag("acquisition")
     real = dag.simulate(500, seed=0)
