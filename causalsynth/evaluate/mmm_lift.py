@@ -65,7 +65,7 @@ class LiftTest:
 
 def _when(value, index: tuple | None, what: str, row: int):
     """A window bound in the index's terms: a Timestamp for a dated index, else an int."""
-    dated = bool(index) and isinstance(index[0], pd.Timestamp)
+    dated = index is not None and len(index) > 0 and isinstance(index[0], pd.Timestamp)
     try:
         if dated:
             out = pd.Timestamp(value)

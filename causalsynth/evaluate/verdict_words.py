@@ -83,7 +83,7 @@ def _per_name(what: str, values: dict[str, float | None]) -> list[str]:
     known = {k: v for k, v in values.items() if v is not None}
     if len(known) <= 2:
         return [f"{what.format(k)} ±{v:.0%}" for k, v in known.items()]
-    best, worst = min(known, key=known.get), max(known, key=known.get)
+    best, worst = min(known, key=lambda k: known[k]), max(known, key=lambda k: known[k])
     return [f"{what.format('each channel')} ±{known[best]:.0%} ({best}) to "
             f"±{known[worst]:.0%} ({worst})"]
 
