@@ -16,6 +16,7 @@ from causalsynth.errors import (
     InvalidParameterError,
     MissingDependencyError,
     NotFittedError,
+    PrivacyBoundsWarning,
     SynthesizerError,
 )
 from causalsynth.evaluate.discovery import DiscoveredGraph, discover
@@ -49,6 +50,7 @@ __all__ = [
     "Margins",
     "MissingDependencyError",
     "NotFittedError",
+    "PrivacyBoundsWarning",
     "Report",
     "Synthesizer",
     "SynthesizerError",

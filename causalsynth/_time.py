@@ -314,8 +314,9 @@ def _date_form_problem(raw: pd.Series, where: str) -> str | None:
     texts = [str(v).strip() for v in raw if isinstance(v, str)]
     iso = [t for t in texts if _ISO.match(t)]
     slashed = [m for m in (_SLASHED.match(t) for t in texts) if m]
-    if iso and len(iso) < len(texts):
-        other = next(t for t in texts if not _ISO.match(t))
+    # another form only if it reads as a date at all ('soon' is no date: said as such later)
+    other = next((t for t in texts if not _ISO.match(t) and _reads_as_date(t)), None)
+    if iso and other is not None:
         return (f"{where} holds dates written in several forms (such as {iso[0]!r} and "
                 f"{other!r}); write every date in one form, YYYY-MM-DD (2021-01-04)")
     if slashed and len(slashed) == len(texts):
@@ -325,6 +326,12 @@ def _date_form_problem(raw: pd.Series, where: str) -> str | None:
                     f"cannot be told apart (day/month or month/day); write them as "
                     f"YYYY-MM-DD (2021-01-04)")
     return None
+
+
+def _reads_as_date(text: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return not pd.isna(pd.to_datetime(text, errors="coerce", format="mixed"))
 
 
 def _slashed_format(raw: pd.Series) -> str | None:

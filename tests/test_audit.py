@@ -194,6 +194,9 @@ def test_causal_canary_sits_at_a_corner(acquisition_audit):
     assert rare["device"] == funnel["device"].astype(str).value_counts().idxmin() == "tablet"
 
 
+# at epsilon = 1 on 300 rows some roots' private bounds fall back (and say so): the guarantee
+# holds either way, which is what the audit measures
+@pytest.mark.filterwarnings("ignore::causalsynth.errors.PrivacyBoundsWarning")
 def test_dp_causal_synthesizer_passes_its_audit(acquisition_audit):
     """epsilon = 1 on 300 rows of acquisition, 100 trainings a side: the bound must not exceed
     the claim (a bound above 1 is a broken guarantee, at 95 % confidence)."""
@@ -205,6 +208,7 @@ def test_dp_causal_synthesizer_passes_its_audit(acquisition_audit):
     assert res.weights is not None and len(res.weights) == len(dag.nodes)
 
 
+@pytest.mark.filterwarnings("ignore::causalsynth.errors.PrivacyBoundsWarning")
 def test_the_causal_distinguisher_catches_a_synthesizer_spending_far_more_than_it_claims(
         acquisition_audit):
     """The same attack on a synthesizer fitted at epsilon = 1000 while claiming 1: the

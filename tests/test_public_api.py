@@ -15,7 +15,7 @@ PUBLIC = {
     "SynthesizerError", "__version__", "available_synthesizers", "check_dag", "compare",
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",
     "InvalidParameterError", "judge", "load_example", "read_report", "MMMFit", "fit_mmm",
-    "DiscoveredGraph", "discover",
+    "DiscoveredGraph", "discover", "PrivacyBoundsWarning",
 }
 
 
@@ -34,6 +34,8 @@ ERROR_BASES = {
     "NotFittedError": (errors.CausalSynthError, AttributeError),
     "MissingDependencyError": (errors.CausalSynthError, ImportError),
     "SynthesizerError": (errors.CausalSynthError, RuntimeError),
+    # a warning, not an error: a private fit whose bounds do not describe a column
+    "PrivacyBoundsWarning": (UserWarning,),
 }
 
 

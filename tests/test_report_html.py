@@ -30,11 +30,12 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 NAMES = ("acquisition", "saturation", "ad_funnel")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: the plots of a full report: ICI bars, effects forest, column distributions, correlation
-#: heat map, and the DCR and NNDR distance quantiles
-N_PLOTS = 6
+#: heat map, the DCR and NNDR distance quantiles, and the discovered-structure graph
+N_PLOTS = 7
 #: per-quantity status -> (row class, what the status cell says)
 STATUS = {"within": ("", "within"), "beyond": ("bad", "beyond"),
-          "unclear": ("unsure", "undecided"), "not judged": ("", "not judged")}
+          "unclear": ("unsure", "undecided"), "not judged": ("", "not judged"),
+          "covered": ("", "consistent (the other estimate decides)")}
 
 
 def golden(name: str = "acquisition") -> dict:
@@ -228,6 +229,7 @@ def test_missing_sections_render_with_notes():
             d["causal"][key] = []
         for section in ("fidelity", "utility", "privacy"):
             d[section] = {}
+        d.pop("structure", None)
 
     page = render_edited(edit)
     assert "Inconclusive" in page
@@ -273,7 +275,8 @@ def test_fragment_has_no_html_wrapper_and_folds_sections(reports):
     frag = render_report(reports["saturation"], fragment=True)
     assert "<html" not in frag and "<body" not in frag
     assert frag.startswith("<style>") and "cs-report" in frag
-    assert frag.count("<details><summary><b>") == 4  # fidelity, utility, privacy, run details
+    # fidelity, utility, privacy, discovered structure, run details
+    assert frag.count("<details><summary><b>") == 5
     assert read_report(GOLDEN / "report_saturation.json")._repr_html_() == frag
 
 

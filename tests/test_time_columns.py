@@ -78,7 +78,10 @@ def test_index_column_is_accepted_and_dropped(weekly):
 
 
 def test_calendar_months_are_a_regular_step(weekly):
-    dag, table = weekly
+    _, table = weekly
+    monthly = _dag().to_dict()
+    monthly["time"]["period"] = 12  # monthly rows: a yearly period of 12 (52 would be refused)
+    dag = load_dag(monthly)
     months = pd.date_range("2020-01-31", periods=WEEKS, freq="ME")  # 28 to 31 days apart
     assert series_layout(table.assign(week=months), dag).periods == WEEKS
     problems = _problems(table.assign(week=months).drop(index=[3, 4]), dag)

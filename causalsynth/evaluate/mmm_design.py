@@ -159,7 +159,7 @@ def build_design(table: pd.DataFrame, dag, periods: int | None = None,
                      periods=periods if n_series > 1 else None, weights=weights,
                      time_names=tuple(n for n in time.names if n in names), warnings=notes)
     design.penalty = np.array([prior(h, s_) for _, h, s_ in grid])
-    if layout is not None:
+    if lift_tests is not None and layout is not None:
         design.tests = lift_windows(lift_tests, channels, layout.index, layout.periods,
                                     layout.n_series, layout.geos)
         design.lift_bank = np.zeros((len(design.tests), len(grid)))
