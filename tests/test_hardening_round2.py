@@ -8,6 +8,7 @@ Silent results that were wrong now warn, or are recorded where a reader looks.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import math
 import warnings
@@ -356,3 +357,23 @@ def test_item4_simulate_and_the_truth_refuse_sizes_beyond_the_cap():
         dag.simulate(10**11)
     with pytest.raises(InvalidParameterError, match=r"'n_samples' parameter of ground_truth"):
         dag.ground_truth(n_samples=10**12)
+
+
+def test_item11_the_report_says_when_the_synthetic_index_differs(weeks):
+    """validate compares such a table row by row without its index, and says so in the
+    report's notes, its verdict box and the terminal summary."""
+    from rich.console import Console
+
+    from causalsynth.render.terminal import print_summary
+
+    dag, real = weeks
+    fresh = dag.simulate(104, seed=1).drop(columns="week")
+    report = cs.validate(real, fresh, dag, seed=0, n_bootstrap=2)
+    notes = report.meta["notes"]
+    assert len(notes) == 1 and "has no time index column 'week'" in notes[0]
+    assert notes[0] in html.unescape(report.to_html())
+    console = Console(width=400, color_system=None, record=True)
+    print_summary(report.to_dict(), console=console)
+    assert notes[0] in console.export_text()
+    plain = cs.validate(real, dag.simulate(104, seed=1), dag, seed=0, n_bootstrap=2)
+    assert "notes" not in plain.meta
