@@ -37,7 +37,6 @@ import inspect
 import json
 import multiprocessing as mp
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -45,25 +44,16 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_large_dag import generated_dag as large_dag
+
 TIME_RESULTS = Path(__file__).parent / "results" / "check_dag_time.jsonl"
 
 
 def generated_dag(n_nodes: int, seed: int = 0) -> dict:
-    """A sparse linear-Gaussian DAG spec with ``n_nodes`` nodes (see the module docstring)."""
-    rnd = random.Random(seed)
-    names = [f"x{i:03d}" for i in range(n_nodes)]
-    nodes, simulation = [], {}
-    for i, name in enumerate(names):
-        role = "outcome" if i == n_nodes - 1 else "context"
-        parents = [] if i < 3 else sorted(rnd.sample(names[:i], min(i, rnd.choice([1, 2, 3]))))
-        nodes.append({"name": name, "type": "continuous", "role": role, "parents": parents})
-        if parents:
-            coefs = {p: round(rnd.choice([-1, 1]) * rnd.uniform(0.3, 1.0), 2) for p in parents}
-            simulation[name] = {"intercept": 0, "coefficients": coefs,
-                                "noise": {"distribution": "normal", "sd": 1}}
-        else:
-            simulation[name] = {"distribution": "normal", "mean": 0, "sd": 1}
-    return {"name": f"generated_{n_nodes}", "nodes": nodes, "simulation": simulation}
+    """A sparse linear-Gaussian DAG spec with ``n_nodes`` nodes (see the module docstring):
+    three roots, no spend, the last node the outcome."""
+    return large_dag(n_nodes, n_roots=3, n_spend=0, seed=seed)
 
 
 def _run_api(spec: dict, rows: int, max_claims: int | None, queue) -> None:

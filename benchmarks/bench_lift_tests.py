@@ -26,8 +26,7 @@ benchmarks/results/lift_tests.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
+import sys
 import time
 from pathlib import Path
 
@@ -37,6 +36,9 @@ import pandas as pd
 from causalsynth import load_dag
 from causalsynth.evaluate.mmm import fit_mmm
 from causalsynth.evaluate.mmm_design import build_design
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run_info import append_results
 
 RESULTS = Path(__file__).parent / "results" / "lift_tests.jsonl"
 WEEKS = 104
@@ -140,12 +142,7 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(summary(frame).to_string())
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    stamp = {"python": platform.python_version(), "machine": platform.machine(),
-             "when": time.strftime("%Y-%m-%d %H:%M")}
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps({**row, **stamp}) + "\n")
+    append_results(RESULTS, rows)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import platform
+import sys
 import time
 from pathlib import Path
 
@@ -36,6 +35,9 @@ import pandas as pd
 from causalsynth import load_dag
 from causalsynth.evaluate.mmm import fit_mmm
 from causalsynth.media import Holidays
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run_info import append_results
 
 RESULTS = Path(__file__).parent / "results" / "time_mmm.jsonl"
 TIME_NODES = {"trend", "season"}
@@ -139,12 +141,7 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary(frame).to_string())
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    stamp = {"python": platform.python_version(), "machine": platform.machine(),
-             "when": time.strftime("%Y-%m-%d %H:%M")}
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps({**row, **stamp}) + "\n")
+    append_results(RESULTS, rows)
 
 
 if __name__ == "__main__":

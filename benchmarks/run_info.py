@@ -34,6 +34,20 @@ def machine_load() -> str:
     return "{:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
+def append_results(path: Path, rows: list[dict]) -> None:
+    """Append ``rows`` to the JSON-lines file ``path``, each stamped with the run's Python,
+    machine, time, commit and load."""
+    import platform
+
+    stamp = {"python": platform.python_version(), "machine": platform.machine(),
+             "when": time.strftime("%Y-%m-%d %H:%M"), "commit": git_state(),
+             "load": machine_load()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({**row, **stamp}) + "\n")
+
+
 def run_peer(python: str, runner: Path, spec: dict, folder: Path, name: str,
              timeout: float | None = None) -> float:
     """Run a peer's ``runner`` script with ``python`` (its own environment) on ``spec``
