@@ -217,7 +217,7 @@ def test_validate_summary_shows_the_golden_report():
     print_summary(d, console=console)
     text = console.export_text()
     cells = " ".join(text.replace("│", " ").split())  # table rows as words
-    assert text.startswith("attribution inconclusive (too few real rows to tell)")
+    assert text.startswith("attribution inconclusive (agreement not shown within your margins)")
     words = " ".join(text.split())  # long reasons wrap on the terminal
     assert " ".join(d["causal"]["reasons"][0].split()) in words
     assert "lines on every judged figure" in words

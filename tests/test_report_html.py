@@ -105,7 +105,7 @@ def test_verdict_box_shows_verdict_reasons_margins_and_gate(reports, pages, name
     assert d["verdict"] == INCONCLUSIVE
     box = page[page.index('id="verdict"'):page.index("id='causal'")]
     assert 'class="verdict unsure"' in page
-    assert "Inconclusive: the real table is too small to tell" in box
+    assert "Inconclusive: agreement not shown within these margins" in box
     for reason in d["causal"]["reasons"]:
         assert f"<li>{esc(reason)}</li>" in box
     assert f"ici_points = {fmt(d['causal']['margins']['ici_points'])}" in box
@@ -352,8 +352,8 @@ def test_comparison_page_embeds_reports_and_names_the_inconclusive():
     c = comparison({"acquisition": INCONCLUSIVE, "ad_funnel": NOT_PRESERVED})
     c["leaderboard"].append({**c["leaderboard"][0], "synthesizer": REFERENCE})
     page = render_comparison(c)
-    assert ("No synthesizer shown to preserve attribution; inconclusive (too few real rows to "
-            "tell): acquisition</div>") in page  # the split-half row is no contender
+    assert ("No synthesizer shown to preserve attribution; inconclusive (agreement not shown "
+            "within the margins): acquisition</div>") in page  # the split-half row is no contender
     assert page.count("<svg") == 1 + 2 * N_PLOTS
     assert "<summary>report of ad_funnel</summary>" in page
 

@@ -235,8 +235,8 @@ def validate(
 ) -> None:
     """Does the synthetic table tell the same causal story?
 
-    Exit 0 preserved, 1 not preserved, 3 inconclusive (too few real rows to tell), 4 the
-    synthetic table copies real rows (privacy gate).
+    Exit 0 preserved, 1 not preserved, 3 inconclusive (agreement not shown within the
+    margins), 4 the synthetic table copies real rows (privacy gate).
     """
     judging.check_outputs([real, synthetic], dag)
     graph = read_dag(dag)

@@ -116,8 +116,8 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     -------
     Report
         ``report.verdict`` is ``"preserved"``, ``"not preserved"`` or ``"inconclusive"``
-        (too few real rows to tell at these margins); ``report.reasons`` says why. The same
-        rows in any order give the same report.
+        (agreement not shown within these margins at these sizes); ``report.reasons`` says
+        to what precision it was. The same rows in any order give the same report.
 
     Examples
     --------

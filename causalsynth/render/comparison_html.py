@@ -97,7 +97,7 @@ def _headline(board: Sequence[Mapping[str, Any]]) -> str:
         cls, head = "ok", f"Attribution preserved by: {', '.join(kept)}"
     elif unsure:
         cls, head = "unsure", (f"No synthesizer shown to preserve attribution; inconclusive "
-                               f"(too few real rows to tell): {', '.join(unsure)}")
+                               f"(agreement not shown within the margins): {', '.join(unsure)}")
     else:
         cls, head = "bad", "No synthesizer preserved attribution"
     return f'<div class="verdict {cls}" id="verdict"><div class="head">{esc(head)}</div></div>'

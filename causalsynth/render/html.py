@@ -40,8 +40,8 @@ __all__ = ["render_report", "report_body"]
 _VERDICT_STYLE = {
     PRESERVED: ("ok", "Attribution preserved on the synthetic table"),
     NOT_PRESERVED: ("bad", "Attribution NOT preserved on the synthetic table"),
-    INCONCLUSIVE: ("unsure", "Inconclusive: the real table is too small to tell at these "
-                             "margins"),
+    INCONCLUSIVE: ("unsure", "Inconclusive: agreement not shown within these margins at "
+                             "these sizes"),
 }
 #: per-quantity status -> (row class, cell)
 _STATUS = {"within": ("", '<span class="yes">within</span>'),

@@ -35,7 +35,7 @@ def verdict_text(verdict: str | None, short: bool = False) -> str:
         return f"[bold green]{PRESERVED}[/]"
     if verdict == INCONCLUSIVE:
         return f"[bold yellow]{INCONCLUSIVE}[/]" + ("" if short else
-                                                    " (too few real rows to tell)")
+                                                    " (agreement not shown within your margins)")
     if verdict is None:
         return "[dim]–[/]"
     return f"[bold red]{verdict}[/]"
