@@ -281,7 +281,7 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
                              else "") for _, r in unclear.iterrows()]
     else:
         head = [f"preserved: every judged figure shown within its margin of the real table's "
-                f"(within {shown['text']}; margins ±{m.ici_points:g} points / "
+                f"figure (agreement within {shown['text']}; margins ±{m.ici_points:g} points / "
                 f"±{m.effect_rel:.0%} / ±{m.independence:g})"]
         found = [line for lines in details.values() for line in lines]
     tail = [confirmable["text"]] if confirmable.get("text") and verdict != NOT_PRESERVED else []
