@@ -306,8 +306,11 @@ def test_imports_point_down_the_layers():
 
 
 def test_every_module_is_in_a_layer():
-    for name in MODULES:
-        _layer_of(name)  # raises naming the module
+    ranks = {name: _layer_of(name)[0] for name in MODULES}
+    assert set(ranks) == set(MODULES) and all(0 <= r < len(LAYERS) for r in ranks.values())
+    # a module no layer names is refused by name
+    with pytest.raises(AssertionError, match=r"causalsynth\.nowhere is in no layer"):
+        _layer_of("causalsynth.nowhere", layers=LAYERS[:1])
 
 
 def _fake_package(root: Path, files: dict[str, str]) -> Path:
