@@ -73,14 +73,14 @@ def _ols_bootstrap_sd(y: np.ndarray, t: np.ndarray, w: np.ndarray | None, n_boot
 
 
 def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: bool = False,
-                n_reference: int | None = None, n_bootstrap: int = 0,
+                n_bootstrap: int = 0,
                 resample: Resampler = iid_indices, periods: int | None = None) -> list[dict]:
     """Per treatment: effect per unit and for +10%, with 95% intervals, by LinearDML.
 
     ``flexible`` picks gradient boosting for the nuisance models (else linear/logistic).
-    ``n_reference``: when the table has more rows than the real table behind it (a synthetic
-    table), interval half-widths are widened by sqrt(rows / n_reference), so the synthetic table
-    claims no more certainty than the real one supports. ``n_bootstrap`` > 0 (small tables):
+    Each table's interval is that of its own size (a larger synthetic table is measured more
+    precisely; the verdict's differences carry the real table's noise). ``n_bootstrap`` > 0
+    (small tables):
     the interval is at least as wide as the bootstrap of the same linear estimand gives —
     on a few hundred rows with heavy-tailed spend, a few high-leverage weeks make DML's
     asymptotic interval far too narrow. ``resample`` draws the bootstrap rows (moving blocks
@@ -93,7 +93,6 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
     rows = []
     ancestors = set(dag.ancestors(target))
     y = data[target].to_numpy(float)
-    widen = max(1.0, np.sqrt(len(data) / n_reference)) if n_reference else 1.0
     time = time_basis(data, dag, periods)
     for t in dag.treatments:
         node = dag.node(t)
@@ -117,11 +116,9 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
             est.fit(y, tr, X=None, W=w)
             theta = float(est.ate(T0=0, T1=1))
             lo, hi = (float(v) for v in est.ate_interval(T0=0, T1=1, alpha=0.05))
-        lo, hi = theta - widen * (theta - lo), theta + widen * (hi - theta)
         sd_shift = 0.0
         if n_bootstrap > 1:
-            size = min(len(data), n_reference or len(data))
-            sd_slope, sd_shift = _ols_bootstrap_sd(y, tr.astype(float), w, n_bootstrap, size,
+            sd_slope, sd_shift = _ols_bootstrap_sd(y, tr.astype(float), w, n_bootstrap, len(data),
                                                    rng, resample)
             lo, hi = min(lo, theta - 1.96 * sd_slope), max(hi, theta + 1.96 * sd_slope)
         # small-sample degrees of freedom for the interval's standard error

@@ -126,8 +126,8 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     """Shares and effects of one (typed) table with ``n_bootstrap`` resamples of ``n_resample``.
 
     ``uniforms`` = (draw A, draw B, draw for effects): the common random numbers. Resamples of
-    ``n_resample`` rows (the real table's size for a synthetic table) keep a large synthetic
-    table from claiming more certainty than the real table behind it supports. ``resample``
+    ``n_resample`` rows (None: the table's own size, which the causal comparison uses for both
+    tables: its differences carry the real table's noise). ``resample``
     draws each replicate's rows (moving blocks for a time-indexed table:
     :func:`causalsynth.evaluate.resample.resampler`); ``periods``: rows per series of a geo
     panel (carryover stays within a geo). A time DAG's table (rows in period order) is
