@@ -15,6 +15,7 @@ from causalsynth.evaluate.verdict import (
     UNCLEAR,
     WITHIN,
     CausalComparison,
+    _reversal_threshold,
     judge_causal,
 )
 
@@ -276,3 +277,43 @@ def test_the_headline_is_short_and_the_details_keep_everything():
     assert set(v.details) == {"treatment effects", "implied independences"}
     assert "60 of 60 implied independences shown within their margins" in (
         v.details["implied independences"])
+
+
+@pytest.mark.parametrize("ratio", [0.5, 1.0, 3.0, 10.0])
+def test_a_faithful_synthesizer_shows_a_reversal_at_most_at_its_level(ratio):
+    """The reversal threshold holds its level at the worst true value: two independent
+    normal estimates of the same effect (real se 1, synthetic se 1/ratio), 400,000 draws at
+    each true value on a grid, never a reversal rate above the level (+10 % Monte Carlo)."""
+    level = 0.005 / 5
+    c = float(_reversal_threshold(np.array([ratio]), level)[0])
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for theta in np.linspace(-1.5, 1.5, 13):
+        real = theta + rng.standard_normal(400_000)
+        syn = theta + rng.standard_normal(400_000) / ratio
+        flip = (np.sign(real) != np.sign(syn)) & (np.abs(real) > c) & (np.abs(syn) * ratio > c)
+        worst = max(worst, flip.mean())
+    assert worst <= level * 1.1
+    assert worst >= level * 0.3  # and the threshold is not needlessly strict
+
+
+def test_a_reversal_of_two_equally_noisy_tables_needs_less_than_bonferroni():
+    """Real +2.6 se, synthetic -2.6 se (like noise) beside 24 other signed decisions: a
+    reversal (threshold 2.33 for 25 signed decisions), where the rule before it asked each
+    table to be sure at the Bonferroni z of the decision family (3.12 here); the same pair at
+    +-2.2 se is not one."""
+    def comparison(z: float) -> CausalComparison:
+        effects = pd.DataFrame([{"treatment": f"t{i}", "outcome": "y", "kind": "per_unit",
+                                 "method": "dml", "real": 10.0, "real_low": 8.0,
+                                 "real_high": 12.0, "synthetic": 10.0, "synthetic_low": 8.0,
+                                 "synthetic_high": 12.0, "se_real": 1.0, "se_synthetic": 1.0,
+                                 "df": np.inf, "zero_share": 0.0} for i in range(25)])
+        effects.loc[0, ["real", "synthetic"]] = [z, -z]
+        return CausalComparison(target="y", n_real=208, n_synthetic=208, ici=pd.DataFrame(),
+                                effects=effects, independences=pd.DataFrame(),
+                                ranking=pd.DataFrame(), treatments=[f"t{i}" for i in range(25)])
+    v = judge_causal(comparison(2.6))
+    assert v.verdict == "not preserved"
+    assert v.quantities["reversed"].sum() == 1
+    assert v.reasons[1].startswith("reversed: effect of t0")
+    assert not judge_causal(comparison(2.2)).quantities["reversed"].any()

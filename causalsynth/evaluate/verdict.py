@@ -14,12 +14,22 @@ real one?* It is answered by the difference ``d`` (synthetic minus real) of each
   (``se_real`` and ``se_synthetic``, bootstrap standard deviations at each table's own size).
   The level ``alpha`` is split between two families, each Bonferroni within itself: the
   **decisions** (treatment effects, ROAS and budget shares, the treatments' ICI shares, the
-  ranking of treatments) get ``alpha / 2`` over their few members, the rest (other nodes' ICI,
-  independences, contribution shares) ``alpha / 2`` over theirs. A perfect synthesizer (a
+  ranking of treatments) get ``0.4 alpha`` over their few members (``alpha / 10`` goes to
+  reversals, below), the rest (other nodes' ICI, independences, contribution shares)
+  ``alpha / 2`` over theirs. A perfect synthesizer (a
   fresh draw of the same population) is thus called "not preserved" at most ``alpha`` of the
-  time at any size, and a reversed decision is not drowned in dozens of independences. An
-  effect (or ROAS) that both tables are sure of, with opposite signs, is a **reversal** and
-  leads the reasons.
+  time at any size, and a reversed decision is not drowned in dozens of independences.
+* **a reversal** — an effect or ROAS that both tables are sure of, with opposite signs
+  (each beyond ``c`` of its own standard errors): "not preserved" whatever the rest says, and
+  first among the reasons. ``c`` is set per quantity so that a faithful synthesizer shows a
+  reversal with probability at most ``alpha / 10 / k`` (``k`` effects and ROAS) whatever the
+  true value: both tables would have to err, in opposite directions, so the worst case is
+  ``max_theta Phi(theta / se_real - c) * Phi(-theta / se_synthetic - c)`` in each direction.
+  For two tables of like noise this is ``2 Phi(-c)^2``: ``c`` = 2.33 for 25 effects, where
+  the rule before asked each table to be sure at the decisions' Bonferroni z (3.1 - 3.4). A
+  synthetic side far more precise than the real one gains less (the real table alone must
+  then be sure). Reversals take ``alpha / 10`` from the decision family, which keeps
+  ``0.4 alpha``.
 * **preserved** — every judged quantity *shown within* its margin of the real table's figure:
   ``|d| + t_(1-alpha) * se_within <= margin``, where ``se_within`` is the noise of the
   synthetic side (its bootstrap at its own size, plus Monte Carlo error). The real table is the
@@ -246,6 +256,8 @@ class Verdict:
 QUANTITY_COLUMNS = ["family", "row", "subject", "kind", "decision", "judged", "real",
                     "synthetic", "se_real", "se_synthetic", "se_extra", "df", "margin", "scale",
                     "alpha_within"]
+#: the level share of reversals (taken from the decision family's half)
+REVERSAL_SHARE = 0.1
 
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -366,8 +378,46 @@ def _levels(q: pd.DataFrame, alpha: float) -> np.ndarray:
     decision = q["decision"].to_numpy(bool)
     k_d, k_s = int((judged & decision).sum()), int((judged & ~decision).sum())
     share_d = 0.5 if k_d and k_s else 1.0
-    return np.where(decision, alpha * share_d / max(k_d, 1),
+    kept = 1 - REVERSAL_SHARE / share_d if k_d else 1.0  # reversals' share of the decisions
+    return np.where(decision, alpha * share_d * kept / max(k_d, 1),
                     alpha * (1 - share_d if k_d else 1.0) / max(k_s, 1))
+
+
+def _reversal_threshold(ratio: np.ndarray, level: float) -> np.ndarray:
+    """Per quantity, the z both tables must pass, with opposite signs, for a reversal: the
+    smallest ``c`` with ``max_u Phi(u - c) * Phi(-ratio * u - c) <= level / 2`` (either
+    direction), so that a faithful synthesizer shows one with probability at most ``level``
+    whatever the true value (``u``:
+    the true value in real standard errors; ``ratio = se_real / se_synthetic``). Tables of
+    like noise need ``Phi(-c) <= sqrt(level / 2)``; a far more precise synthetic side leaves
+    the whole burden on the real table (``Phi(-c) <= level / 2``, Bonferroni)."""
+    ratio = np.asarray(ratio, float)[:, None]
+    u = np.linspace(-12.0, 12.0, 2401)[None, :]
+    lo, hi = np.zeros(ratio.shape), np.full(ratio.shape, 10.0)
+    for _ in range(40):  # bisection on c; the worst case falls as c grows
+        c = (lo + hi) / 2
+        worst = np.max(stats.norm.logcdf(u - c) + stats.norm.logcdf(-ratio * u - c), axis=1,
+                       keepdims=True)
+        high_enough = worst <= np.log(level / 2)
+        hi, lo = np.where(high_enough, c, hi), np.where(high_enough, lo, c)
+    return hi[:, 0]
+
+
+def _reversals(q: pd.DataFrame, real: np.ndarray, syn: np.ndarray, se_r: np.ndarray,
+               se_s: np.ndarray, alpha: float) -> np.ndarray:
+    """Effects and ROAS both tables are sure of, with opposite signs (see the module
+    docstring)."""
+    signed = (q["family"].isin(["effect"]) | (q["kind"] == "roas")).to_numpy() \
+        & q["judged"].to_numpy(bool)
+    idx = np.flatnonzero(signed & (np.sign(real) * np.sign(syn) < 0) & (se_s > 0) & (se_r > 0))
+    out = np.zeros(len(q), bool)
+    if not len(idx):
+        return out
+    c = _reversal_threshold(se_r[idx] / se_s[idx], alpha * REVERSAL_SHARE / signed.sum())
+    # bootstrap standard errors: the same tail probability under Student's t
+    c = _quantile(stats.norm.cdf(c), q["df"].to_numpy(float)[idx])
+    out[idx] = (np.abs(real[idx]) > c * se_r[idx]) & (np.abs(syn[idx]) > c * se_s[idx])
+    return out
 
 
 def _rule(q: pd.DataFrame, m: Margins) -> pd.DataFrame:
@@ -386,10 +436,7 @@ def _rule(q: pd.DataFrame, m: Margins) -> pd.DataFrame:
     q_one = _quantile(1 - m.alpha * out["alpha_within"].to_numpy(float), df)
     shown = np.abs(diff) + q_one * se_within
     beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se_diff)
-    # a sign reversal of what both tables are sure of (effects and ROAS)
-    signed = out["family"].isin(["effect"]).to_numpy() | (out["kind"] == "roas").to_numpy()
-    reversed_ = signed & (np.sign(real) * np.sign(syn) < 0) & (np.abs(real) > q_two * se_r) \
-        & (np.abs(syn) > q_two * se_s)
+    reversed_ = _reversals(out, real, syn, se_r, se_s, m.alpha)
     status = np.where(beyond | reversed_, BEYOND,
                       np.where(shown <= margin, WITHIN, UNCLEAR)).astype(object)
     # the ranking of treatments: a pair is reversed when both tables order it clearly
