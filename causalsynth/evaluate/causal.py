@@ -43,6 +43,7 @@ from causalsynth.evaluate.influence import (
 from causalsynth.evaluate.mmm_compare import has_mmm, measure_mmm, mmm_section
 from causalsynth.evaluate.resample import resampler
 from causalsynth.evaluate.verdict import CausalComparison, Margins, Verdict, judge_causal
+from causalsynth.media.time import borrow_dates, keep_dates
 
 __all__ = ["CAUSAL_MAX_ROWS", "Margins", "canonical_rows", "causal_section", "compare_causal",
            "lost_columns", "measure_causal", "panel_periods", "reference_summary",
@@ -129,20 +130,22 @@ def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = N
     return table.iloc[a].reset_index(drop=True), table.iloc[b].reset_index(drop=True)
 
 
+def _halves(table: pd.DataFrame, side: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``side`` 0 and 1, each keeping its rows' dates (for holidays)."""
+    return tuple(keep_dates(table[side == k].reset_index(drop=True), table, side == k)
+                 for k in (0, 1))
+
+
 def _time_halves(table: pd.DataFrame, dag: DAG, periods: int | None
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(table)
     if periods and n // periods > 1:  # a panel: every other geo
-        side = (np.arange(n) // periods) % 2
-        return (table[side == 0].reset_index(drop=True),
-                table[side == 1].reset_index(drop=True))
+        return _halves(table, (np.arange(n) // periods) % 2)
     varying = [c for c in table.columns if table[c].nunique() > 1]
     first = None
     for run in dict.fromkeys([max(2, dag.time.period // 4), 10, 8, 6, 4, 2]):
         for start in (0, 1):
-            side = (np.arange(n) // run + start) % 2
-            halves = (table[side == 0].reset_index(drop=True),
-                      table[side == 1].reset_index(drop=True))
+            halves = _halves(table, (np.arange(n) // run + start) % 2)
             first = first or halves
             if all(h[c].nunique() > 1 for h in halves for c in varying):
                 return halves
@@ -211,6 +214,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
         real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
         syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
                                           what="the synthetic table"), dag)
+    if dag.time is not None and dag.time.country:  # holidays: a synthetic table without
+        syn_c = borrow_dates(syn_c, real_c)           # dates sits on the real table's
     lost, by_chance = lost_columns(real_c, syn_c)
     rng = as_generator(seed)
     subsample = None
@@ -284,9 +289,10 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
                                      "season given, autocorrelation allowed for"
                                      if dag.time is not None else ""),
                 "rule": "'not preserved': differences significant with both tables' noise, "
-                        "Bonferroni within the decision family and within the rest (alpha/2 "
-                        "each); 'preserved': equivalence (TOST) to the real table's figures "
-                        "with the synthetic table's own noise",
+                        "Bonferroni within the decision family (0.4 alpha) and within the "
+                        "rest (alpha/2), or an effect both tables are sure of with opposite "
+                        "signs (alpha/10); 'preserved': equivalence (TOST) to the real "
+                        "table's figures with the synthetic table's own noise",
                 **({"bootstrap": "moving blocks of consecutive periods (rows of a time-indexed "
                                  "table are not independent)",
                     "mmm": "fit_mmm on both tables: adstock + Hill per channel, controls, "
