@@ -35,12 +35,16 @@ import pandas as pd
 
 from causalsynth.errors import excerpt
 
-__all__ = ["MIN_PERIODS", "TIME_KEYS", "SeriesLayout", "TimeAxis", "check_time_columns",
-           "country_problem", "parse_time", "period_positions"]
+__all__ = ["LAYOUT_KEY", "MIN_PERIODS", "TIME_KEYS", "SeriesLayout", "TimeAxis",
+           "check_time_columns", "country_problem", "parse_time", "period_positions"]
 
 TIME_KEYS = ("index", "period", "geo", "harmonics", "country", "subdivision", "events")
 #: Fourier pairs of the declared period when the time block names none
 DEFAULT_HARMONICS = 2
+#: key of ``DataFrame.attrs`` under which :func:`causalsynth.data.check_data` records the
+#: :class:`SeriesLayout` of a typed time table (its index values: the dates holidays need),
+#: since the typed table itself holds only the nodes
+LAYOUT_KEY = "time_layout"
 
 
 @dataclass(frozen=True)

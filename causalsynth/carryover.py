@@ -7,8 +7,9 @@ spend of the weeks before: a child of a spend node depends on the parent's adsto
 each such edge's decay from the table by profile least squares: for fixed decays the child is
 linear in its parents, so each candidate decay (0, 0.05, ..., 0.95) is scored by the residual
 sum of squares of the child's least-squares fit on the adstocked spend, its other parents and
-the DAG's time features (trend, season, holidays: :func:`causalsynth.media.row_features`, so a
-table with dates only is read like one with trend and season columns), channels updated in
+the DAG's time features (trend, season, holidays:
+:func:`causalsynth.media.time.table_features`, so a table with dates only is read like one
+with trend and season columns), channels updated in
 turn until none moves. It runs on the real and on the synthetic table
 alike, so a synthetic table that loses the carryover shows it. The maximum lag of an edge (and
 the peak of a delayed adstock) is the one declared in the DAG's simulation block, else 8
@@ -37,7 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from causalsynth.media import DECAY_GRID, DEFAULT_MAX_LAG, adstock, row_features
+from causalsynth.media import DECAY_GRID, DEFAULT_MAX_LAG, adstock
+from causalsynth.media.time import table_features
 
 __all__ = ["DECAY_GRID", "DEFAULT_MAX_LAG", "Carryover", "carryover_edges",
            "estimate_carryover"]
@@ -155,9 +157,7 @@ def estimate_carryover(data: pd.DataFrame, dag, periods: int | None = None) -> C
     edges = carryover_edges(dag)
     time = np.zeros((len(data), 0))
     if edges:
-        outcome = dag.outcome if dag.outcome in data.columns else None
-        time = row_features(dag, len(data), periods, outcome=None if outcome is None else
-                            data[outcome].to_numpy(float)).values
+        time = table_features(data, dag, periods).values
     for child, carried in edges.items():
         y = data[child].to_numpy(float)
         fixed = _fixed_columns(data, dag, [p for p in dag.parents(child) if p not in carried],

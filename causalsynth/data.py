@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from causalsynth._time import MIN_PERIODS, SeriesLayout, check_time_columns
+from causalsynth._time import LAYOUT_KEY, MIN_PERIODS, SeriesLayout, check_time_columns
 from causalsynth.errors import DAGError, DataError, excerpt
 
 if TYPE_CHECKING:  # the DAG module imports the simulation, which imports this module
@@ -89,10 +89,11 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     rather than bad input), too few rows.
 
     A table of a DAG with ``time`` may also hold the time index column and the geo column
-    (both optional, neither returned); see :func:`series_layout` for what is checked. Its rows
-    come back series after series (geos in order of first appearance, time ascending); every
-    series needs ``min_periods`` periods (default ``MIN_PERIODS``, 20). Without an index
-    column the rows are taken in the given order.
+    (both optional, neither returned: their layout, dates included, is kept in
+    ``frame.attrs["time_layout"]`` for the time features); see :func:`series_layout` for
+    what is checked. Its rows come back series after series (geos in order of first
+    appearance, time ascending); every series needs ``min_periods`` periods (default
+    ``MIN_PERIODS``, 20). Without an index column the rows are taken in the given order.
 
     Examples
     --------
@@ -112,9 +113,9 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     missing = [n for n in dag.nodes if n not in columns]
     time_columns = [] if dag.time is None else [dag.time.index, dag.time.geo]
     extra = [c for c in columns if c not in dag.nodes and c not in time_columns]
-    order = None
+    order, layout = None, None
     if dag.time is not None:
-        order, _, time_problems = check_time_columns(data, dag.time, min_periods)
+        order, layout, time_problems = check_time_columns(data, dag.time, min_periods)
         problems += time_problems
     if missing:
         problems.append(
@@ -158,6 +159,10 @@ def check_data(data: pd.DataFrame, dag: DAG, *, min_rows: int = MIN_ROWS,
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(data)))
     if order is not None and (np.diff(order) != 1).any():
         frame = frame.iloc[order].reset_index(drop=True)
+    if layout is not None and layout.index is not None:  # the dates holidays are read from
+        frame.attrs[LAYOUT_KEY] = layout
+    elif LAYOUT_KEY in data.attrs and (order is None or (np.diff(order) == 1).all()):
+        frame.attrs[LAYOUT_KEY] = data.attrs[LAYOUT_KEY]  # a typed table checked again
     return frame
 
 

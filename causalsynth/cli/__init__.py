@@ -1,5 +1,5 @@
 """The ``causalsynth`` command line: demo, simulate, synthesize, validate, compare, check-dag,
-discover.
+discover, mmm.
 
 Thin by design: parse, call the Python API, print a short coloured summary, write outputs.
 Tables are read and written as CSV or Parquet (by suffix). Every command that computes takes

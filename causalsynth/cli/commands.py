@@ -1,4 +1,4 @@
-"""The commands: simulate, synthesize, validate, compare, check-dag, discover, demo.
+"""The commands: simulate, synthesize, validate, compare, check-dag, discover, mmm, demo.
 
 Each parses its options, checks its outputs before any work, calls the Python API, writes its
 outputs as one set and prints a short summary; its exit code says the verdict (see
@@ -18,7 +18,7 @@ import typer
 
 import causalsynth
 from causalsynth._params import check_size
-from causalsynth.cli.console import Spinner, out, print_check
+from causalsynth.cli.console import Spinner, out, print_check, print_mmm
 from causalsynth.cli.exits import (
     EXIT_COPIES,
     EXIT_NOT_PRESERVED,
@@ -33,6 +33,7 @@ from causalsynth.cli.files import (
     commit,
     json_output,
     read_dag,
+    read_lift_tests,
     read_rows,
 )
 from causalsynth.cli.options import (
@@ -372,6 +373,49 @@ def discover(
     for path, kind in ((html, "HTML"), (json_path, "JSON")):
         if path is not None:
             out().print(f"{kind} discovery: {path}")
+
+
+@app.command()
+@guard
+def mmm(
+    data: Annotated[Path, typer.Argument(help="Weekly table (.csv or .parquet): dates, spend "
+                                              "per channel, controls, revenue.")],
+    dag: DagOpt,
+    lift_tests: Annotated[Path | None, typer.Option(
+        "--lift-tests", metavar="FILE.csv",
+        help="Geo-lift or conversion-lift experiments that calibrate the fit: one row per "
+             "test with channel, start, end (in the table's time index), lift (incremental "
+             "revenue) and se (geo optional on a panel).")] = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", "-b", min=0, help="Block-bootstrap resamples for the intervals "
+                                         "(0: none).")] = 100,
+    json_path: JsonOpt = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Fit the media mix model: ROAS, marginal ROAS, contribution shares, the budget split.
+
+    With --lift-tests the fit is calibrated by the experiments and the table shows ROAS
+    with and without them. Exit 0 when the model was fitted, 2 on bad input (a lift-test
+    file without its columns or with an unknown channel, say).
+    """
+    check_outputs([data, lift_tests], json_path=json_path, dag=dag)
+    graph = read_dag(dag)
+    frame = read_rows(data, "the table")
+    tests = read_lift_tests(lift_tests) if lift_tests is not None else None
+    with Spinner("fitting the media mix model…"):
+        try:
+            fit = causalsynth.fit_mmm(frame, graph, n_bootstrap=bootstrap, seed=seed,
+                                      lift_tests=tests)
+        except DataError as exc:
+            if tests is None or not str(exc).startswith("invalid data: lift"):
+                raise
+            raise DataError(f"--lift-tests {str(lift_tests)!r}: "
+                            f"{str(exc).removeprefix('invalid data: ')}") from None
+    commit({json_path: json_output(fit.to_dict()) if json_path is not None else None})
+    print_mmm(fit.to_dict(), console=out())
+    if json_path is not None:
+        out().print(f"JSON fit: {json_path}")
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from causalsynth.render.format import fmt
 
-__all__ = ["Spinner", "err", "out", "print_check"]
+__all__ = ["Spinner", "err", "out", "print_check", "print_mmm"]
 
 #: rows of a check's first table printed on the terminal (the JSON holds them all)
 _CHECK_ROWS = 40
@@ -91,3 +91,47 @@ def print_check(d: Mapping[str, Any], passed: bool, result: Any,
                                 for v in (rec.get(c) for c in cols)])
             console.print(table)
             break
+
+
+def _interval(rec: Mapping[str, Any], key: str) -> str:
+    low, high = rec.get(f"{key}_low"), rec.get(f"{key}_high")
+    return "" if low is None or high is None else f" [{fmt(low)}; {fmt(high)}]"
+
+
+def print_mmm(d: Mapping[str, Any], console: Console | None = None) -> None:
+    """A media mix fit (``MMMFit.to_dict()``): one row per channel (ROAS with its interval,
+    and without the lift tests when calibrated; marginal ROAS; contribution share; decay),
+    then the lift tests and the warnings.
+
+    >>> console = Console(width=100, color_system=None)
+    >>> print_mmm({"outcome": "revenue", "n_weeks": 3, "r2": 0.9, "channels": [
+    ...     {"channel": "tv", "roas": 2.0, "mroas": 1.0, "contribution_share": 40.0,
+    ...      "decay": 0.5, "at_bound": ""}]}, console=console)  # doctest: +ELLIPSIS
+    media mix model of revenue: 3 weeks, R² 0.900
+    ...
+    │ tv      │ 2.000 │ 1.000 │ 40.0 %             │ 0.50  │          │
+    ...
+    """
+    console = console or out()
+    console.print(f"media mix model of {d['outcome']}: {d['n_weeks']:,} weeks, "
+                  f"R² {d['r2']:.3f}", markup=False)
+    calibrated = bool(d.get("lift_tests"))
+    table = Table()
+    for col in ("channel", "ROAS", *(["uncalibrated ROAS"] if calibrated else []),
+                "mROAS", "contribution share", "decay", "at bound"):
+        table.add_column(col)
+    for rec in d["channels"]:
+        table.add_row(str(rec["channel"]), fmt(rec["roas"]) + _interval(rec, "roas"),
+                      *([fmt(rec.get("roas_uncalibrated"))] if calibrated else []),
+                      fmt(rec["mroas"]), f"{rec['contribution_share']:.1f} %",
+                      f"{rec['decay']:.2f}", str(rec.get("at_bound") or ""))
+    console.print(table)
+    if calibrated:
+        console.print("ROAS calibrated by the lift tests below; uncalibrated ROAS: the same "
+                      "fit without them", markup=False)
+    for test in d.get("lift_tests") or []:
+        console.print(f"lift test {test['test']}: measured {fmt(test['lift'])} ± "
+                      f"{fmt(test['se'])}, model {fmt(test['predicted'])} (without the tests "
+                      f"{fmt(test['predicted_uncalibrated'])})", markup=False)
+    for warning in d.get("warnings") or []:
+        console.print(f"warning: {warning}", markup=False)

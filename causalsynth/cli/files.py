@@ -37,6 +37,7 @@ __all__ = [
     "dag_file",
     "json_output",
     "read_dag",
+    "read_lift_tests",
     "read_rows",
 ]
 
@@ -84,6 +85,28 @@ def read_rows(path: Path, what: str) -> pd.DataFrame:
     frame = read_table(path)
     if frame.empty:
         raise DataError(f"{what} {str(path)!r} has no rows")
+    return frame
+
+
+def read_lift_tests(path: Path) -> pd.DataFrame:
+    """The lift tests of ``--lift-tests`` (CSV or Parquet): one row per experiment with
+    ``channel, start, end, lift, se`` (``geo`` optional); a missing column is named with
+    the file. Channels, windows and numbers are checked by ``fit_mmm`` against the model.
+
+    >>> read_lift_tests(Path("none.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    causalsynth.errors.DataError: invalid data: no file at 'none.csv'; check the path
+    """
+    from causalsynth.evaluate.mmm_lift import LIFT_COLUMNS
+
+    frame = read_rows(path, "the lift-test file")
+    missing = [c for c in LIFT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"the lift-test file {str(path)!r} lacks the column(s) "
+                        f"{', '.join(missing)}; it needs one row per experiment with "
+                        f"{', '.join(LIFT_COLUMNS)} (geo optional); columns present: "
+                        f"{', '.join(map(str, frame.columns))}")
     return frame
 
 

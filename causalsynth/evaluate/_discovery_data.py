@@ -49,7 +49,6 @@ from causalsynth.evaluate.series import (
     TimeRows,
     partial_out,
     scale_within_geo,
-    time_context,
     time_rows,
 )
 
@@ -146,7 +145,7 @@ def prepare(table: pd.DataFrame, dag, max_rows: int, rng, time_aware: bool = Tru
 
 def _context(prep: Prepared) -> np.ndarray:
     rows = prep.layout
-    return time_context(rows.position, rows.period, rows.harmonics, rows.geo)
+    return rows.context()
 
 
 def _time_nodes(prep: Prepared) -> frozenset[str]:

@@ -6,7 +6,8 @@ as controls ``W``. With no hidden confounding, a node's parents block every back
 (Pearl 2009, Thm 3.3.2), and ``backdoor_set`` checks it by d-separation in the backdoor graph.
 On a time DAG the controls also hold the DAG's time features (trend, Fourier terms of the
 period, holidays: :func:`causalsynth.evaluate.time_units.time_basis`), the common causes of
-spend and revenue that ``check_dag``, ``fit_mmm`` and the fitted causal model condition on.
+spend and revenue that ``check_dag``, ``fit_mmm`` and the fitted causal model condition on,
+and the time block's declared event nodes (``fit_mmm``'s controls too).
 
 References
 ----------
@@ -42,6 +43,15 @@ def backdoor_set(dag: DAG, treatment: str, outcome: str) -> list[str]:
         raise DAGError(f"the parents of {treatment!r} do not block every backdoor path to "
                        f"{outcome!r}; the DAG is inconsistent")  # cannot happen in a DAG
     return parents
+
+
+def _controls(dag: DAG, treatment: str, outcome: str) -> list[str]:
+    """The backdoor set, and the time block's declared event nodes (promotions, launches:
+    controls of every estimator, as in ``fit_mmm``) that the treatment does not cause."""
+    controls = backdoor_set(dag, treatment, outcome)
+    after = {treatment, *nx.descendants(dag.to_networkx(), treatment)}
+    events = dag.time.events if dag.time is not None else ()
+    return [*controls, *(e for e in events if e not in controls and e not in after)]
 
 
 def _design(data: pd.DataFrame, dag: DAG, columns: list[str]) -> np.ndarray | None:
@@ -98,7 +108,7 @@ def dml_effects(data: pd.DataFrame, dag: DAG, target: str, seed=None, flexible: 
         node = dag.node(t)
         if t not in ancestors or node.type == "categorical":
             continue
-        w = _design(data, dag, backdoor_set(dag, t, target))
+        w = _design(data, dag, _controls(dag, t, target))
         if time is not None and time.shape[1]:
             w = time if w is None else np.hstack([w, time])
         binary = node.type == "binary"

@@ -55,7 +55,6 @@ from causalsynth.evaluate.series import (
     partial_out,
     scale_within_geo,
     series_z,
-    time_context,
     time_rows,
 )
 
@@ -239,7 +238,7 @@ def residual_test(x: np.ndarray, y: np.ndarray, z: list[np.ndarray] | None = Non
             ix, iy = scale_within_geo(ix, rows.geo), scale_within_geo(iy, rows.geo)
             z = [scale_within_geo(c, rows.geo).ravel() if c.shape[1] == 1 else v
                  for v, c in ((v, _indicators(v)) for v in z or [])]
-        context = time_context(rows.position, rows.period, rows.harmonics, rows.geo)
+        context = rows.context()
         basis = _basis(list(z or []), max_columns=max(len(ix) // 4 - context.shape[1], 1))
         full = context if basis is None else np.hstack([context, basis])
         (rx, df), (ry, _) = partial_out(ix, full), partial_out(iy, full)

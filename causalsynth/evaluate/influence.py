@@ -5,7 +5,8 @@ GCM effects for one table (point estimate plus bootstrap), so that the real/synt
 comparison can run both tables on the same random numbers. On a time DAG the model is fitted
 with the DAG's time features (trend, season, holidays) partialled out of every numeric node
 (:mod:`causalsynth.evaluate.time_units`): time is a common cause of spend and revenue, so a
-table with dates only gives the shares and effects of one with trend and season columns.
+table with dates only gives the shares and effects of one with trend and season columns; the
+share of the target's variance that time explains is reported as time's own row.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
 from causalsynth.evaluate.resample import Resampler, iid_indices, resampler
-from causalsynth.evaluate.time_units import without_time
+from causalsynth.evaluate.time_units import time_basis, time_share, without_time
 
-__all__ = ["ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates"]
+__all__ = ["TIME_ROW", "ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates",
+           "time_label"]
 
 DEFAULT_BOOTSTRAP = 30
+#: label of time's own row among the ICI shares of a time DAG's table
+TIME_ROW = "time"
 #: Monte Carlo rows for non-linear mechanisms (the exact linear path needs none)
 DEFAULT_MC_ROWS = 10_000
 #: g-formula rows of each bootstrap replicate (its extra Monte Carlo noise only widens the
@@ -132,10 +136,13 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     :func:`causalsynth.evaluate.resample.resampler`); ``periods``: rows per series of a geo
     panel (carryover stays within a geo). A time DAG's table (rows in period order) is
     fitted with its time features partialled out
-    (:func:`causalsynth.evaluate.time_units.without_time`).
+    (:func:`causalsynth.evaluate.time_units.without_time`), and time gets its own first
+    player, :func:`time_label` (see :func:`intrinsic_influence`).
     """
     rng = as_generator(seed)
-    data = without_time(data, dag, periods)
+    basis = time_basis(data, dag, periods)
+    y = data[target].to_numpy(float)
+    data = without_time(data, dag, periods, basis)
     uniforms_a, uniforms_b, effect_uniforms = uniforms
     treatments = dag.treatments
     # time-indexed tables: decays of spend estimated once on the whole series (not per
@@ -162,6 +169,12 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
         delayed(_replicate)(data, dag, families, target, idx, s, boot_a, boot_b,
                             boot_effect, treatments, carry) for idx, s in jobs)
     players = [*dag.ancestors(target), target]
+    if basis is not None:  # time's own row: the share of the target's variance it explains
+        r2 = time_share(y, basis)
+        players = [time_label(dag), *players]
+        shares, se = _with_time(shares, r2), _with_time(se, r2, own=0.0)
+        reps = [None if r is None else (_with_time(r[0], time_share(y[idx], basis[idx])), r[1])
+                for (idx, _), r in zip(jobs, reps, strict=True)]
     failed = sum(r is None for r in reps)
     reps = [r for r in reps if r is not None]
     if n_bootstrap >= 2 and len(reps) < 2:  # no noise estimate: undecidable, not certain
@@ -171,6 +184,17 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
                           boot_shares=boot, effects=effects, boot_effects=[r[1] for r in reps],
                           method=method, families=dict(families), n_rows=n, n_resample=m,
                           bootstrap_failed=failed)
+
+
+def time_label(dag: DAG) -> str:
+    """The label of time's own ICI row: ``time`` (``time (calendar)`` if a node is so named)."""
+    return TIME_ROW if TIME_ROW not in dag.nodes else f"{TIME_ROW} (calendar)"
+
+
+def _with_time(shares: np.ndarray, r2: float, own: float | None = None) -> np.ndarray:
+    """Shares within time (percent) put beside time's own: ``100 r2`` first, the rest scaled
+    by ``1 - r2`` (``own``: the first entry instead, e.g. 0 for an exact standard error)."""
+    return np.r_[100.0 * r2 if own is None else own, np.asarray(shares, float) * (1.0 - r2)]
 
 
 def common_uniforms(dag: DAG, shares_rows: int, effect_rows: int, rng) -> tuple:
@@ -201,6 +225,15 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
     variance of the target to the nodes' noise terms by Shapley values, as DoWhy's
     ``intrinsic_causal_influence`` defines it — exactly when the fitted mechanisms are linear,
     otherwise by a common-random-numbers Monte Carlo estimator whose error is reported.
+
+    On a DAG with ``time``, time is a common cause of spend and revenue: the mechanisms are
+    fitted with the time features (trend, Fourier terms of the period, a country's holidays)
+    partialled out, and time gets its **own row** (``time``, first): the share of the
+    target's variance the time features explain (its R^2 on them, bootstrapped with the
+    rows). Time is a root whose influence adds to that of the nodes' noise, so the Shapley
+    share of every node is its share within time times ``1 - R^2``, and all shares still sum
+    to 100. A table with dates only and the same table with ``trend`` and ``season`` columns
+    give the same shares (the columns get none: time holds them).
 
     Parameters
     ----------

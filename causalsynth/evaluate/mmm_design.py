@@ -28,6 +28,7 @@ from causalsynth.media import (
     hill,
     row_features,
 )
+from causalsynth.media.time import layout_dates, row_dates
 
 __all__ = ["PRIOR", "Design", "build_design", "prior", "within"]
 
@@ -99,16 +100,15 @@ def build_design(table: pd.DataFrame, dag, periods: int | None = None,
     if not channels:
         raise DAGError(f"DAG {dag.name!r} has no numeric spend node among the ancestors of "
                        f"{outcome!r}; a media mix model needs at least one channel")
-    dates, layout = None, None
+    # holidays need each row's date: a typed table's recorded ones, or its index column's
+    layout, dates = None, row_dates(table) if isinstance(table, pd.DataFrame) else None
     if lift_tests is not None:  # the windows are read in the table's own periods
         layout = series_layout(table, dag, min_periods=2)
     if isinstance(table, pd.DataFrame) and dag.time.index in table.columns:
         table = table.sort_values(dag.time.index, kind="stable")
-        if dag.time.country:  # holidays need each row's date
+        if dag.time.country:
             layout = series_layout(table, dag, min_periods=2)
-            if layout.index and isinstance(layout.index[0], pd.Timestamp):
-                dates = np.tile(np.asarray(layout.index, dtype="datetime64[ns]"),
-                                layout.n_series)
+            dates = layout_dates(layout)
         table = table.drop(columns=dag.time.index)
     if periods is None and dag.time.geo is not None:
         periods = series_layout(table, dag).periods

@@ -57,6 +57,8 @@ from causalsynth.media.time import (
     FourierSeason,
     LinearTrend,
     choose_harmonics,
+    row_dates,
+    time_features,
 )
 
 __all__ = ["HARMONICS", "TimeRows", "lag1_autocorrelation", "partial_out", "scale_within_geo",
@@ -79,6 +81,10 @@ class TimeRows:
     period: int
     geo: np.ndarray | None = None
     harmonics: int = HARMONICS
+    #: the time features beyond trend and season (a country's holidays), rows x k, or None
+    calendar: np.ndarray | None = None
+    #: their names, for :meth:`describe`
+    calendar_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.position)
@@ -90,7 +96,9 @@ class TimeRows:
     def take(self, rows: np.ndarray) -> TimeRows:
         """The layout of a subset of rows (``rows``: positions into this layout)."""
         return TimeRows(self.position[rows], self.period,
-                        None if self.geo is None else self.geo[rows], self.harmonics)
+                        None if self.geo is None else self.geo[rows], self.harmonics,
+                        None if self.calendar is None else self.calendar[rows],
+                        self.calendar_names)
 
     def sample(self, max_rows: int, rng: np.random.Generator) -> np.ndarray:
         """At most ``max_rows`` rows that keep series whole: whole geos drawn at random on a
@@ -114,8 +122,14 @@ class TimeRows:
     def describe(self) -> str:
         """The time context in words, for summaries and test labels."""
         geo = f" + {self.n_geos} geo fixed effects" if self.geo is not None else ""
+        extra = "".join(f" + {n}" for n in self.calendar_names)
         return (f"linear trend + {self.harmonics} Fourier harmonics of period {self.period}"
-                f"{geo}")
+                f"{extra}{geo}")
+
+    def context(self) -> np.ndarray:
+        """The time-context columns of these rows (:func:`time_context`)."""
+        return time_context(self.position, self.period, self.harmonics, self.geo,
+                            self.calendar)
 
 
 def time_rows(data: pd.DataFrame, dag, harmonics: int | None = None
@@ -178,9 +192,32 @@ def time_rows(data: pd.DataFrame, dag, harmonics: int | None = None
         harmonics = (choose_harmonics(frame[outcome].to_numpy(float), position[order],
                                       axis.period) if outcome and dag.node(outcome).is_numeric
                      else HARMONICS)
+    calendar, names = None, ()
+    if axis.country:  # holidays of each row's date, by the builder every estimator reads
+        dates = _row_dates(data, axis, has_index)
+        feats = time_features(axis, position[order], harmonics=harmonics,
+                              dates=None if dates is None else dates[order])
+        calendar, names = feats.calendar(), ("holidays",)
     rows = TimeRows(position[order] - position.min(), axis.period,
-                    None if geo is None else geo[order], harmonics)
+                    None if geo is None else geo[order], harmonics, calendar, names)
     return frame, rows
+
+
+def _row_dates(data: pd.DataFrame, axis, has_index: bool) -> np.ndarray | None:
+    """Each row's date, in the given row order: the index column's, or those ``check_data``
+    recorded on a typed table; None when the index holds no dates."""
+    if not has_index:
+        return row_dates(data)
+    index = data[axis.index]
+    if pd.api.types.is_numeric_dtype(index.dtype) or pd.api.types.is_bool_dtype(index.dtype):
+        return None
+    try:
+        stamps = pd.to_datetime(index, errors="raise")
+    except (ValueError, TypeError):
+        return None
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    return stamps.to_numpy(dtype="datetime64[ns]")
 
 
 def _positions(index: pd.Series) -> np.ndarray:
@@ -211,10 +248,12 @@ def _step(x: np.ndarray) -> float:
 
 
 def time_context(position: np.ndarray, period: int, harmonics: int = HARMONICS,
-                 geo: np.ndarray | None = None) -> np.ndarray:
-    """The time-context columns: intercept (or one indicator per geo), linear trend and
-    ``harmonics`` Fourier pairs ``sin/cos(2 pi k t / period)``; columns without variation
-    (``sin(pi t)`` for period 2) are left out.
+                 geo: np.ndarray | None = None, calendar: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """The time-context columns: intercept (or one indicator per geo), linear trend,
+    ``harmonics`` Fourier pairs ``sin/cos(2 pi k t / period)`` and the ``calendar`` columns
+    (a country's holidays: :meth:`causalsynth.media.time.TimeFeatures.calendar`); columns
+    without variation (``sin(pi t)`` for period 2) are left out.
 
     >>> time_context(np.arange(3), period=4, harmonics=1).round(2)
     array([[ 1. ,  0. ,  0. ,  1. ],
@@ -229,6 +268,8 @@ def time_context(position: np.ndarray, period: int, harmonics: int = HARMONICS,
         cols = [(geo == g).astype(float) for g in np.unique(geo)]
     cols += LinearTrend().columns(t - t.min() if len(t) else t, span).values()
     cols += FourierSeason(period, int(harmonics)).columns(t).values()
+    if calendar is not None:
+        cols += [c for c in np.asarray(calendar, float).reshape(len(t), -1).T if np.ptp(c) > 0]
     return np.column_stack(cols)
 
 

@@ -39,13 +39,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth._time import DEFAULT_HARMONICS
+from causalsynth._time import DEFAULT_HARMONICS, LAYOUT_KEY, SeriesLayout
 from causalsynth.errors import DataError
 from causalsynth.media.registry import register
 
 __all__ = ["DEFAULT_HARMONICS", "MAX_HARMONICS", "Events", "FourierSeason", "Holidays",
-           "LinearTrend", "TimeFeatures", "choose_harmonics", "row_features", "time_curve",
-           "time_features"]
+           "LinearTrend", "TimeFeatures", "borrow_dates", "choose_harmonics", "keep_dates",
+           "keep_layout", "layout_dates", "row_dates", "row_features", "table_features",
+           "time_curve", "time_features"]
 #: most Fourier pairs ``harmonics: auto`` tries
 MAX_HARMONICS = 6
 
@@ -144,6 +145,11 @@ class TimeFeatures:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.values, columns=list(self.names))
+
+    def calendar(self) -> np.ndarray:
+        """The columns beyond the trend and the Fourier terms (holidays, events), rows x k."""
+        keep = [i for i, n in enumerate(self.names) if n == "holidays" or n.startswith("event:")]
+        return self.values[:, keep]
 
 
 def choose_harmonics(y: np.ndarray, position: np.ndarray, period: int,
@@ -247,3 +253,99 @@ def row_features(dag, n_rows: int, periods: int | None = None, *,
     return time_features(dag.time, position, dates=dates, outcome=outcome,
                          span=span if span is not None else max(periods - 1, 1),
                          harmonics=harmonics)
+
+
+def layout_dates(layout: SeriesLayout | None) -> np.ndarray | None:
+    """Each row's date of a table laid out as ``layout`` (series after series, each over the
+    same index values); None when the index holds period numbers or is absent."""
+    if layout is None or not layout.index or not isinstance(layout.index[0], pd.Timestamp):
+        return None
+    one = pd.DatetimeIndex(layout.index)
+    if one.tz is not None:
+        one = one.tz_localize(None)
+    return np.tile(one.to_numpy(dtype="datetime64[ns]"), layout.n_series)
+
+
+def row_dates(data: pd.DataFrame) -> np.ndarray | None:
+    """Each row's date of a typed time table (:func:`causalsynth.data.check_data`'s output,
+    which records its layout); None when it has none or its rows no longer match it."""
+    layout = data.attrs.get(LAYOUT_KEY)
+    if not isinstance(layout, SeriesLayout) or layout.n_rows != len(data):
+        return None
+    return layout_dates(layout)
+
+
+def borrow_dates(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (a typed time table without dates of its own) on the dates of ``reference``
+    (a typed one with dates): a synthetic table without an index column is compared period
+    by period in row order, so its rows sit on the real table's dates, series after series
+    of the reference's length, or, when its rows are not whole such series, on one series
+    continuing the reference's step. A copy; ``table`` itself when it has dates or the
+    reference has none.
+
+    >>> from causalsynth import load_dag
+    >>> from causalsynth.data import check_data
+    >>> real = load_dag("weekly_mmm").simulate(60, seed=0)
+    >>> real["week"] = pd.date_range("2021-01-04", periods=60, freq="W-MON")
+    >>> dag = load_dag({**load_dag("weekly_mmm").to_dict(), "simulation": None})
+    >>> synthetic = check_data(real.drop(columns="week").iloc[:50], dag)
+    >>> str(row_dates(borrow_dates(synthetic, check_data(real, dag)))[-1])[:10]
+    '2021-12-13'
+    """
+    layout = reference.attrs.get(LAYOUT_KEY)
+    own = layout_dates(layout) if isinstance(layout, SeriesLayout) else None
+    if row_dates(table) is not None or own is None:
+        return table
+    if len(table) % layout.periods == 0:
+        borrowed = SeriesLayout(len(table) // layout.periods, layout.periods, None,
+                                layout.index)
+    else:
+        step = pd.Timedelta(np.median(np.diff(own[:layout.periods]))) if layout.periods > 1 \
+            else pd.Timedelta(days=7)
+        borrowed = SeriesLayout(1, len(table), None, tuple(
+            pd.date_range(pd.Timestamp(own[0]), periods=len(table), freq=step)))
+    return keep_layout(table.copy(), borrowed)
+
+
+def keep_layout(table: pd.DataFrame, layout: SeriesLayout) -> pd.DataFrame:
+    """``table`` (modified and returned) recording ``layout`` as its rows' layout."""
+    table.attrs[LAYOUT_KEY] = layout
+    return table
+
+
+def keep_dates(part: pd.DataFrame, table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``part`` (the ``rows`` of the typed time table ``table``, by position or mask)
+    recording those rows' dates, e.g. a half of a real table whose periods alternate; ``part``
+    as it is when ``table`` has no dates. Modifies and returns ``part``."""
+    dates = row_dates(table)
+    if dates is None:
+        return part
+    picked = dates[np.asarray(rows)]
+    return keep_layout(part, SeriesLayout(1, len(picked), None,
+                                          tuple(pd.DatetimeIndex(picked))))
+
+
+def table_features(data: pd.DataFrame, dag, periods: int | None = None, *,
+                   outcome: np.ndarray | None = None, harmonics: int | None = None
+                   ) -> TimeFeatures:
+    """The time features of a typed time table's rows (series after series of ``periods``
+    rows; default one series): trend, Fourier terms and, for a ``country``, the holidays of
+    each row's date as :func:`causalsynth.data.check_data` recorded it. What ``fit_mmm``,
+    the fitted causal model, DML, ``check_dag``, the carryover estimate and the series
+    synthesizer condition on. ``outcome`` (default the table's outcome column) serves
+    ``harmonics: auto``.
+
+    >>> from causalsynth import load_dag
+    >>> from causalsynth.data import check_data
+    >>> dag = load_dag({**load_dag("weekly_mmm").to_dict(), "simulation": None,
+    ...                 "time": {"index": "week", "period": 52, "country": "DE"}})
+    >>> table = load_dag("weekly_mmm").simulate(104, seed=0)
+    >>> table["week"] = pd.date_range("2021-01-04", periods=104, freq="W-MON")
+    >>> feats = table_features(check_data(table, dag), dag)
+    >>> feats.names[-1], int(feats.frame()["holidays"].sum())
+    ('holidays', 18)
+    """
+    if outcome is None and dag.outcome in data.columns and dag.node(dag.outcome).is_numeric:
+        outcome = data[dag.outcome].to_numpy(float)
+    return row_features(dag, len(data), periods, outcome=outcome, dates=row_dates(data),
+                        harmonics=harmonics)

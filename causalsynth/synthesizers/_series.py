@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from causalsynth._time import SeriesLayout
+from causalsynth._time import LAYOUT_KEY, SeriesLayout
 from causalsynth.carryover import estimate_carryover
 from causalsynth.dag import DAG
 from causalsynth.data import from_codes
@@ -164,7 +164,9 @@ class SeriesModel:
         series = layout.series_of_rows()
         self._fit_sizes(values)
         per_head = self.per_head(values, self.sizes_[series])
-        self.carry_ = estimate_carryover(from_codes(per_head, dag), dag, periods=self.periods)
+        typed = from_codes(per_head, dag)
+        typed.attrs[LAYOUT_KEY] = layout  # its dates, for holidays
+        self.carry_ = estimate_carryover(typed, dag, periods=self.periods)
         self.half_ = {}
         for child, decays in self.carry_.decays.items():
             adstocked = self.carry_.transform(child, {p: per_head[p] for p in decays})
