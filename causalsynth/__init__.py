@@ -24,6 +24,7 @@ from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
 from causalsynth.evaluate.mmm import MMMFit, fit_mmm
 from causalsynth.evaluate.report import Report, judge, read_report
+from causalsynth.evaluate.report_sections import CausalSection, PrivacyGate, Verdict
 from causalsynth.evaluate.validate import validate
 from causalsynth.evaluate.verdict import Margins
 from causalsynth.simulation import GroundTruth, simulate
@@ -37,6 +38,7 @@ except _metadata.PackageNotFoundError:  # a source tree on sys.path without `pip
 
 __all__ = [
     "DAG",
+    "CausalSection",
     "CausalSynthError",
     "Comparison",
     "DAGCheck",
@@ -51,9 +53,11 @@ __all__ = [
     "MissingDependencyError",
     "NotFittedError",
     "PrivacyBoundsWarning",
+    "PrivacyGate",
     "Report",
     "Synthesizer",
     "SynthesizerError",
+    "Verdict",
     "__version__",
     "available_synthesizers",
     "check_dag",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from causalsynth._io import json_text, write_text_atomic
 from causalsynth.errors import DataError, InvalidParameterError, excerpt
 from causalsynth.evaluate.gate import privacy_gate
 from causalsynth.evaluate.metric import MetricResult, jsonable
+from causalsynth.evaluate.report_sections import CausalSection, PrivacyGate, Verdict
 from causalsynth.evaluate.verdict import (
     INCONCLUSIVE,
     NOT_PRESERVED,
@@ -26,47 +27,74 @@ from causalsynth.evaluate.verdict import (
     judge_causal,
 )
 
-__all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "Report", "judge", "read_report",
-           "schema_problems"]
+__all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "CausalSection", "PrivacyGate",
+           "Report", "Verdict", "judge", "read_report", "schema_problems"]
 
 
-@dataclass
+@dataclass(init=False)
 class Report:
     """Result of :func:`causalsynth.validate`.
 
     Attributes
     ----------
-    verdict : str
-        ``"preserved"``, ``"not preserved"`` or ``"inconclusive"`` (the real table is too
-        small to tell at these margins): does attribution hold on the synthetic table?
-    causal : dict
-        ICI, effects and independence tables, the verdict's reasons and margins.
+    verdict : Verdict
+        ``Verdict.PRESERVED``, ``NOT_PRESERVED`` or ``INCONCLUSIVE`` (the real table is too
+        small to tell at these margins): does attribution hold on the synthetic table? A
+        ``str`` enum, equal to ``"preserved"``, ``"not preserved"``, ``"inconclusive"``.
+    causal : CausalSection
+        ICI, effects and independence tables, the verdict's reasons and margins, what this
+        table can confirm (``report.causal.confirmable.text``).
     fidelity, utility, privacy : dict of MetricResult
         Standard figures, each with a direction, a reference and a breakdown.
     meta : dict
         Versions, seed, timings, table sizes; ``guarantee``, the synthesizer's differential
         privacy guarantee, only when :func:`~causalsynth.validate` was given one.
-    privacy_gate : dict
+    privacy_gate : PrivacyGate
         Does the synthetic table copy real rows? ``flagged``, ``assessed``, ``reason`` (see
         :mod:`causalsynth.evaluate.gate`); shown beside the verdict, exit code 4 when flagged.
     structure : dict
         The graphs discovered on the real and the synthetic table, compared, beside a
         split-half reference (:mod:`causalsynth.evaluate.structure`); informational, not part
         of the verdict. Empty in reports made before it existed.
+
+    The verdict, ``causal`` and ``privacy_gate`` may be given as the strings and dicts a
+    report's JSON holds; they are converted here. ``report.causal["verdict"]`` and
+    ``report.privacy_gate["flagged"]`` still read as before (a compatibility path: see
+    :mod:`causalsynth.evaluate.report_sections`).
+
+    >>> report = Report("preserved", {"verdict": "preserved", "reasons": ["all within"]})
+    >>> report.verdict is Verdict.PRESERVED, report.causal.reasons, report.causal["verdict"]
+    (True, ['all within'], 'preserved')
     """
 
-    verdict: str
-    causal: dict[str, Any]
-    fidelity: dict[str, MetricResult] = field(default_factory=dict)
-    utility: dict[str, MetricResult] = field(default_factory=dict)
-    privacy: dict[str, MetricResult] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    privacy_gate: dict[str, Any] = field(default_factory=dict)
-    structure: dict[str, Any] = field(default_factory=dict)
+    verdict: Verdict
+    causal: CausalSection
+    fidelity: dict[str, MetricResult]
+    utility: dict[str, MetricResult]
+    privacy: dict[str, MetricResult]
+    meta: dict[str, Any]
+    privacy_gate: PrivacyGate
+    structure: dict[str, Any]
+
+    def __init__(self, verdict: Verdict | str, causal: CausalSection | Mapping[str, Any],
+                 fidelity: dict[str, MetricResult] | None = None,
+                 utility: dict[str, MetricResult] | None = None,
+                 privacy: dict[str, MetricResult] | None = None,
+                 meta: dict[str, Any] | None = None,
+                 privacy_gate: PrivacyGate | Mapping[str, Any] | None = None,
+                 structure: dict[str, Any] | None = None) -> None:
+        self.verdict = Verdict.parse(verdict)
+        self.causal = CausalSection.from_dict(causal)
+        self.fidelity = {} if fidelity is None else fidelity
+        self.utility = {} if utility is None else utility
+        self.privacy = {} if privacy is None else privacy
+        self.meta = {} if meta is None else meta
+        self.privacy_gate = PrivacyGate.from_dict({} if privacy_gate is None else privacy_gate)
+        self.structure = {} if structure is None else structure
 
     @property
     def reasons(self) -> list[str]:
-        return list(self.causal.get("reasons", []))
+        return list(self.causal.reasons)
 
     @property
     def preserved(self) -> bool:
@@ -75,7 +103,7 @@ class Report:
     @property
     def copies_real_rows(self) -> bool:
         """The privacy gate: does the synthetic table copy real rows beyond chance?"""
-        return bool(self.privacy_gate.get("flagged"))
+        return bool(self.privacy_gate.flagged)
 
     @property
     def inconclusive(self) -> bool:
@@ -117,10 +145,15 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
                             source=source)
         section = lambda key: {k: MetricResult.from_dict(v)  # noqa: E731
                                for k, v in (d.get(key) or {}).items()}
-        return cls(verdict=d["verdict"], causal=dict(d["causal"]),
+        try:
+            causal = CausalSection.from_dict(d["causal"])
+        except InvalidParameterError as exc:  # a verdict word edited into something else
+            raise DataError(f"not a causalsynth report: its causal section: {exc}; {_FIX}",
+                            source=source) from None
+        return cls(verdict=d["verdict"], causal=causal,
                    fidelity=section("fidelity"), utility=section("utility"),
                    privacy=section("privacy"), meta=dict(d.get("meta") or {}),
-                   privacy_gate=dict(d.get("privacy_gate") or {}),
+                   privacy_gate=PrivacyGate.from_dict(d.get("privacy_gate") or {}),
                    structure=dict(d.get("structure") or {}))
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,9 +161,9 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
         and structure when the report has one."""
         section = lambda d: {k: v.to_dict() for k, v in d.items()}  # noqa: E731
         return jsonable({
-            "verdict": self.verdict,
-            "privacy_gate": self.privacy_gate,
-            "causal": self.causal,
+            "verdict": self.verdict.value,
+            "privacy_gate": self.privacy_gate.to_dict(),
+            "causal": self.causal.to_dict(),
             "fidelity": section(self.fidelity),
             "privacy": section(self.privacy),
             "utility": section(self.utility),
@@ -158,7 +191,7 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
 
     def __repr__(self) -> str:
         why = "; ".join(self.reasons[:3])
-        return f"Report(verdict={self.verdict!r}{', ' + why if why else ''})"
+        return f"Report(verdict={self.verdict.value!r}{', ' + why if why else ''})"
 
 
 def read_report(path: str | Path) -> Report:
@@ -280,20 +313,20 @@ def judge(report: Report | dict[str, Any] | str | Path,
         if problems:
             raise DataError([f"not a causalsynth report: {p}" for p in problems])
     try:
-        comparison = CausalComparison.from_dict(report.causal)
+        comparison = CausalComparison.from_dict(report.causal.to_dict())
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(f"not a causalsynth report: its causal comparison cannot be read "
                         f"back ({exc}); write reports with Report.to_json and do not edit "
                         f"them") from None
-    causal = causal_section(comparison, judge_causal(comparison, margins))
-    for key in ("reference",):
-        if key in report.causal:
-            causal[key] = report.causal[key]
+    causal = CausalSection.from_dict(causal_section(comparison, judge_causal(comparison,
+                                                                             margins)))
+    if report.causal.reference is not None:
+        causal.reference = report.causal.reference
     # the gate, like the verdict, is derived again from the stored figures (a stored flag
     # is never trusted: an edited 'flagged': false must not hide copied rows)
     copies = report.privacy.get("exact_copies")
     gate = privacy_gate(None if copies is None else copies.to_dict())
-    return Report(verdict=causal["verdict"], causal=causal, fidelity=dict(report.fidelity),
-                  utility=dict(report.utility), privacy=dict(report.privacy),
-                  meta=dict(report.meta), privacy_gate=gate,
+    return Report(verdict=causal["verdict"], causal=causal,
+                  fidelity=dict(report.fidelity), utility=dict(report.utility),
+                  privacy=dict(report.privacy), meta=dict(report.meta), privacy_gate=gate,
                   structure=dict(report.structure))
