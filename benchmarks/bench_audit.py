@@ -1,9 +1,9 @@
 """Empirical privacy audit of the differentially private ``causal`` synthesizer.
 
 For each DAG and claimed ε: simulate a small table, plant a canary at a corner
-(:func:`~causalsynth.evaluate.privacy.audit.causal_canary`), fit
+(:func:`~causalsynth.privacy_audit.causal_canary`), fit
 ``make_synthesizer("causal", epsilon=ε, delta=δ)`` ``--trials`` times without and with it, score
-every fit with the black-box distinguisher (:class:`~causalsynth.evaluate.privacy.audit.
+every fit with the black-box distinguisher (:class:`~causalsynth.privacy_audit.
 CausalCanaryAttack`) and turn the scores into a 95 % lower bound on ε (Clopper-Pearson, test
 chosen on half the trials, evaluated on the other half).
 
@@ -33,7 +33,7 @@ import numpy as np
 from run_info import git_state
 
 import causalsynth as cs
-from causalsynth.evaluate.privacy.audit import (
+from causalsynth.privacy_audit import (
     CausalCanaryAttack,
     audit,
     causal_canary,

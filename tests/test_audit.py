@@ -16,7 +16,7 @@ import pytest
 
 import causalsynth as cs
 from causalsynth.errors import InvalidParameterError
-from causalsynth.evaluate.privacy.audit import (
+from causalsynth.privacy_audit import (
     AuditResult,
     CausalCanaryAttack,
     audit,

@@ -18,6 +18,11 @@ evaluates that single test, whose bound so keeps its confidence exactly. (A Bonf
 correction over every candidate threshold, the alternative, divides α by hundreds and costs
 more power than the halved sample.)
 
+An audit trains mechanisms (:class:`CausalCanaryAttack` fits the ``causal`` synthesizer once a
+trial) and judges them, so it sits beside :mod:`causalsynth.comparison`, above both
+``synthesizers/`` and ``evaluate/``, which never train what they grade (formerly
+``causalsynth.evaluate.privacy.audit``).
+
 References
 ----------
 Jagielski, Ullman, Oprea. "Auditing differentially private machine learning." NeurIPS 2020.
@@ -31,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -295,7 +300,8 @@ def audit(train_and_score: Callable[[pd.DataFrame, int], Any], table: pd.DataFra
     True
     """
     check_params("audit", {
-        "train_and_score": [InstanceOf(Callable, what="a callable (table, seed) -> score")],
+        "train_and_score": [InstanceOf(cast(type, Callable),  # an ABC mypy reads as a form
+                                       what="a callable (table, seed) -> score")],
         "table": [pd.DataFrame], "n_trials": [Interval(int, MIN_TRIALS, None)],
         "delta": [_FLOAT01], "seed": [SEED], "n_jobs": [Interval(int, 1, None),
                                                          Interval(int, -1, -1)]}, locals())
@@ -362,7 +368,7 @@ def causal_canary(dag: DAG, table: pd.DataFrame, reach: float = 10.0) -> dict[st
     for name in dag.nodes:
         node, col = dag.node(name), table[name]
         if not node.is_numeric:
-            labels = ["0", "1"] if node.type == "binary" else list(node.categories)
+            labels = ["0", "1"] if node.type == "binary" else list(node.categories or ())
             seen = col.astype(int).astype(str) if node.type == "binary" else col.astype(str)
             rare = min(labels, key=lambda c: int((seen == c).sum()))
             canary[name] = int(rare) if node.type == "binary" else rare
