@@ -89,7 +89,8 @@ class Cell:
     then only reports it), or None for the split-half reference (``split_seed`` splits the
     training rows). ``seed`` seeds the validation, ``sample_seed`` the synthetic sample;
     ``validate`` is the validation function ``(real, synthetic, dag, holdout, seed, margins,
-    guarantee) -> Report``.
+    guarantee) -> Report``; ``draws``: synthetic tables of ``n`` rows sampled and validated
+    together (the first with ``sample_seed``).
     """
 
     label: str
@@ -99,6 +100,7 @@ class Cell:
     sample_seed: int
     margins: Any
     validate: Callable[..., Any]
+    draws: int = 1
 
 
 @dataclass
@@ -136,7 +138,10 @@ def _synthesizer(cell: Cell, train: Any, holdout: Any, dag: Any, advance: Callab
         out.fit_s = time.perf_counter() - t0
         advance(label, "sampling")
         t0 = time.perf_counter()
-        synthetic = synth.sample(cell.n, seed=cell.sample_seed)
+        seeds = [cell.sample_seed, *(int(s) % (2**31 - 1) for s in np.random.SeedSequence(
+            cell.sample_seed).generate_state(cell.draws - 1))]
+        synthetic = [synth.sample(cell.n, seed=s) for s in seeds]
+        synthetic = synthetic[0] if cell.draws == 1 else synthetic
         out.sample_s = time.perf_counter() - t0
         advance(label, "validating")
         report = cell.validate(train, synthetic, dag, holdout, cell.seed, cell.margins,

@@ -302,7 +302,7 @@ def _reseeded(synth: Any, seed: int) -> Any:
 
 
 def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
-           margins: Margins | None, reference: bool) -> list[Cell]:
+           margins: Margins | None, reference: bool, draws: int = 1) -> list[Cell]:
     """The grid's cells: every entry (once per seed of ``seeds``), then the reference."""
     cells = []
     for s in [None] if seeds is None else seeds:
@@ -311,7 +311,7 @@ def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
             if s is not None and isinstance(synth, Synthesizer):  # each seed its own copy
                 synth = _reseeded(synth, _derive(s, synth.name, 1))
             cells.append(Cell(label if s is None else f"{label} seed={s}", synth, n, root,
-                              _derive(base, label, 2), margins, _run_validate))
+                              _derive(base, label, 2), margins, _run_validate, draws))
     if reference:
         cells.append(Cell(REFERENCE, None, n, root, _derive(root, REFERENCE, 0), margins,
                           _run_validate))
@@ -331,12 +331,26 @@ def default_synthetic_rows(n_train: int, dag: DAG) -> int:
     return max(n_train, min(SYNTHETIC_FACTOR * n_train, CAUSAL_MAX_ROWS))
 
 
+#: synthetic draws per synthesizer of a time-indexed DAG: its series cannot be drawn longer
+#: than the real ones, so several draws combined sharpen its comparison instead (five draws
+#: shrink the synthetic side's noise to 45 %: the difference's interval widens by 10 % over
+#: the real table's own instead of 41 %)
+SERIES_DRAWS = 5
+
+
+def default_synthetic_draws(dag: DAG) -> int:
+    """Synthetic draws ``compare`` validates together per synthesizer when ``draws`` is not
+    given: :data:`SERIES_DRAWS` for a time-indexed DAG, else 1 (one larger table)."""
+    return SERIES_DRAWS if dag.time is not None else 1
+
+
 def compare(real: pd.DataFrame, dag: DAG | str | dict,
             synthesizers: SynthSpec = ("gaussian_copula", "causal"),
             n: int | None = None, holdout: pd.DataFrame | None = None, seed=0,
             progress: bool = False, holdout_fraction: float = 0.2,
             margins: Margins | None = None, reference: bool = False,
-            seeds: Sequence[int] | None = None, backend: Any = None) -> Comparison:
+            seeds: Sequence[int] | None = None, backend: Any = None,
+            draws: int | None = None) -> Comparison:
     """Fit each synthesizer on the real table, validate its synthetic table, rank them.
 
     Parameters
@@ -357,6 +371,11 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         rows for a time-indexed DAG, whose rows are series). A larger synthetic table sharpens
         the causal comparison; fidelity, utility and privacy metrics use as many synthetic
         rows as real ones (exact copies are counted over all of them).
+    draws : int, optional
+        Synthetic tables of ``n`` rows each synthesizer samples and has validated together
+        (the causal comparison combines them: mean figures, the standard error of a mean of
+        independent draws); default: :func:`default_synthetic_draws` (5 for a time-indexed
+        DAG, 1 otherwise).
     holdout : DataFrame, optional
         Real rows kept out of training, for the privacy metrics. When None, a random
         ``holdout_fraction`` of ``real`` is split off (``meta["holdout"]`` says so).
@@ -411,6 +430,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
     check_data(real, dag, what="the real table")
     if n is not None:
         check_size("n", n, owner="compare", columns=len(dag.nodes))
+    if draws is not None:
+        check_param("draws", draws, [Interval(int, 1, 50)], owner="compare")
     if seeds is not None:
         check_param("seeds", seeds, [SequenceOf(Interval(int, 0, None))], owner="compare")
         seeds = list(dict.fromkeys(int(s) for s in seeds))
@@ -431,7 +452,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         train = real
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
     n_synth = int(n) if n is not None else default_synthetic_rows(len(train), dag)
-    cells = _cells(synthesizers, seeds, root, n_synth, margins, reference)
+    n_draws = int(draws) if draws is not None else default_synthetic_draws(dag)
+    cells = _cells(synthesizers, seeds, root, n_synth, margins, reference, n_draws)
     runner = resolve_backend(backend)  # an unreachable scheduler fails here, before any work
 
     from causalsynth.render.terminal import progress_bar
@@ -465,7 +487,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
             families[cell.label] = synth.name if isinstance(synth, Synthesizer) else None
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     meta = {"dag": dag.name, "seed": root, "n_real": len(real), "n_train": len(train),
-            "n_holdout": len(holdout), "n_synthetic": n_synth, "holdout": how,
+            "n_holdout": len(holdout), "n_synthetic": n_synth,
+            **({"synthetic_draws": n_draws} if n_draws > 1 else {}), "holdout": how,
             "synthesizers": params, "families": families,
             **({} if seeds is None else {"seeds": seeds}),
             **({} if where is None else {"backend": where}),

@@ -17,6 +17,7 @@ is decided from it by :func:`~causalsynth.evaluate.verdict.judge_causal`, with t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import combinations
 from typing import Any
@@ -28,6 +29,14 @@ from scipy import stats
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, series_layout
+from causalsynth.evaluate.draws import (
+    DRAW_COLUMNS,
+    combine_draws,
+    draw_bootstrap,
+    draw_names,
+    draws_note,
+    synthetic_draws,
+)
 from causalsynth.evaluate.effects import dml_effects
 from causalsynth.evaluate.gcm_models import choose_families, selection_note
 from causalsynth.evaluate.geo_units import panel_families, within_geo
@@ -183,12 +192,17 @@ def default_bootstrap(n_rows: int, linear: bool) -> int:
     return 30 if linear or n_rows <= _SMALL_TABLE else 10
 
 
-def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
-                   target: str | None = None, n_bootstrap: int | None = None,
+def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame],
+                   dag, seed=None, target: str | None = None, n_bootstrap: int | None = None,
                    mc_rows: int = DEFAULT_MC_ROWS, n_jobs: int = 1,
                    checked: bool = False,
                    periods: tuple[int | None, int | None] = (None, None)) -> CausalComparison:
     """ICI, effects, independences and treatment orderings of both tables, with their noise.
+
+    ``synthetic`` may be a list of several draws of one synthesizer (same size): each is
+    measured, and the synthetic side is their combination (:mod:`causalsynth.evaluate.draws`:
+    the mean figure, the standard error of a mean of independent draws), with the bootstrap
+    budget shared among them.
 
     ``n_bootstrap`` defaults to 30 when the fitted mechanisms are linear (exact ICI: cheap) or
     the real table is small (at most 2,000 rows), else 10. ``checked``: the tables are already
@@ -206,23 +220,27 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     start = time.perf_counter()
     dag = load_dag(dag)
     target = check_target(dag, target)
+    draws = synthetic_draws(synthetic)
     if not checked and dag.time is not None and dag.time.geo is not None:
-        periods = (panel_periods(real, dag), panel_periods(synthetic, dag))
+        periods = (panel_periods(real, dag), panel_periods(draws[0], dag))
     if checked:
-        real_c, syn_c = real, synthetic
+        real_c, syn_cs = real, draws
     else:
         real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
-        syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
-                                          what="the synthetic table"), dag)
+        syn_cs = [canonical_rows(check_data(d, dag, allow_constant=True, what=what), dag)
+                  for d, what in zip(draws, draw_names(len(draws)), strict=True)]
     if dag.time is not None and dag.time.country:  # holidays: a synthetic table without
-        syn_c = borrow_dates(syn_c, real_c)           # dates sits on the real table's
-    lost, by_chance = lost_columns(real_c, syn_c)
+        syn_cs = [borrow_dates(s, real_c) for s in syn_cs]  # dates sits on the real's
+    lost, by_chance = (sorted(set().union(*parts)) for parts in
+                       zip(*(lost_columns(real_c, s) for s in syn_cs), strict=True))
     rng = as_generator(seed)
     subsample = None
-    if dag.time is None and max(len(real_c), len(syn_c)) > CAUSAL_MAX_ROWS:
+    if dag.time is None and max(len(real_c), len(syn_cs[0])) > CAUSAL_MAX_ROWS:
         subsample = {"rows": CAUSAL_MAX_ROWS, "real_rows": len(real_c),
-                     "synthetic_rows": len(syn_c)}
-        real_c, syn_c = (_subsample(t, CAUSAL_MAX_ROWS, rng) for t in (real_c, syn_c))
+                     "synthetic_rows": len(syn_cs[0])}
+        real_c = _subsample(real_c, CAUSAL_MAX_ROWS, rng)
+        syn_cs = [_subsample(s, CAUSAL_MAX_ROWS, rng) for s in syn_cs]
+    syn_c = syn_cs[0]
     # geo panels: the GCM and DML see within-geo, per-head values (linear mechanisms)
     real_m, syn_m, units = within_geo(real_c, syn_c, dag, periods, target)
     families = choose_families(real_m, dag, child_seed(rng))
@@ -252,36 +270,52 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     dml_r = dml_effects(real_m, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample, periods=periods[0])
     ind_r = _independences(real_c, dag, ind_seed, periods[0])
-    if lost or by_chance:  # its model may not even be fittable; lost decides the verdict
-        est_s, dml_s, ind_s = None, [], None
-    else:
-        # the synthetic side's noise at its own size: a table drawn larger is measured more
-        # precisely (the difference's interval still carries the real table's noise)
-        est_s = table_estimates(syn_m, dag, n_resample=None, seed=est_seed,
-                                resample=resample_s, periods=periods[1], **common)
-        dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
-                            n_bootstrap=dml_boot, resample=resample_s, periods=periods[1])
-        ind_s = _independences(syn_c, dag, ind_seed, periods[1])
     # zero spend of the table the GCM is fitted on (a panel in geo units has none left: its
     # linear per-head slopes are read from the within-geo variation, zero weeks included)
     zeros = {t: float((real_m[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
-    mmm, curves = (measure_mmm(real_c, syn_c, dag, seed=child_seed(rng), periods=periods)
+    m = len(syn_cs)
+    per_draw = {**common, "n_bootstrap": draw_bootstrap(n_boot, m)}
+    boot_s = draw_bootstrap(dml_boot, m) if dml_boot else 0
+    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in DRAW_COLUMNS if n != "mmm"}
+    est_s = None
+    failed_s = 0
+    for j, syn_j in enumerate(syn_cs):
+        if lost or by_chance:  # its model may not even be fittable; lost decides the verdict
+            est_s, dml_s, ind_s = None, [], None
+        else:
+            # the synthetic side's noise at its own size: a table drawn larger (or several
+            # draws) is measured more precisely; the difference keeps the real table's noise
+            syn_m = syn_m if j == 0 else within_geo(real_c, syn_j, dag, periods, target)[1]
+            est_s = table_estimates(syn_m, dag, n_resample=None, seed=est_seed,
+                                    resample=resample_s, periods=periods[1], **per_draw)
+            failed_s += est_s.bootstrap_failed
+            dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
+                                n_bootstrap=boot_s, resample=resample_s, periods=periods[1])
+            ind_s = _independences(syn_j, dag, ind_seed, periods[1])
+        tables["ici"].append(_ici_rows(est_r, est_s))
+        tables["effects"].append(pd.DataFrame(_gcm_effect_rows(est_r, est_s, target, zeros)
+                                              + _dml_rows(dml_r, dml_s, target, zeros)))
+        tables["independences"].append(_independence_rows(dag, ind_r, ind_s, len(real_c),
+                                                          len(syn_j)))
+        tables["ranking"].append(_ranking_pairs(dag, est_r, est_s))
+        if lost or by_chance:
+            break
+    mmm, curves = (measure_mmm(real_c, syn_cs, dag, seed=child_seed(rng), periods=periods)
                    if has_mmm(dag) and not (lost or by_chance)
                    else (pd.DataFrame(), pd.DataFrame()))
+    combined = {name: combine_draws(name, frames) for name, frames in tables.items()}
     return CausalComparison(
-        target=target, n_real=len(real_c), n_synthetic=len(syn_c),
-        ici=_ici_rows(est_r, est_s),
-        effects=pd.DataFrame(_gcm_effect_rows(est_r, est_s, target, zeros)
-                             + _dml_rows(dml_r, dml_s, target, zeros)),
-        independences=_independence_rows(dag, ind_r, ind_s, len(real_c), len(syn_c)),
-        ranking=_ranking_pairs(dag, est_r, est_s),
+        target=target, n_real=len(real_c), n_synthetic=len(syn_c), n_draws=m,
+        ici=combined["ici"], effects=combined["effects"],
+        independences=combined["independences"], ranking=combined["ranking"],
         lost_columns=lost, treatments=[t for t in dag.treatments if t in upstream],
         method={"ici": est_r.method, "families": families, "n_bootstrap": n_boot,
                 "bootstrap_rows_synthetic": None if est_s is None else est_s.n_resample,
                 "bootstrap_failed": {"real": est_r.bootstrap_failed,
-                                     "synthetic": None if est_s is None
-                                     else est_s.bootstrap_failed},
+                                     "synthetic": None if est_s is None else failed_s},
+                **({"draws": draws_note(m, per_draw["n_bootstrap"],
+                                        [*combined.values(), mmm])} if m > 1 else {}),
                 "effects": ["gcm: intervention on the fitted DoWhy GCM, common random numbers",
                             "dml: EconML LinearDML, controls = treatment's parents (backdoor)"],
                 "independence_test": "residual correlation (GCM); the difference of effect "
@@ -327,6 +361,7 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
         "target": comparison.target,
         "n_real": comparison.n_real,
         "n_synthetic": comparison.n_synthetic,
+        **({"n_draws": comparison.n_draws} if comparison.n_draws > 1 else {}),
         "margins": asdict(verdict.margins),
         "n_judged": verdict.n_judged,
         "confirmable": verdict.confirmable,
@@ -346,14 +381,15 @@ def causal_section(comparison: CausalComparison, verdict: Verdict) -> dict[str, 
     })
 
 
-def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
-                   margins: Margins | None = None, target: str | None = None,
+def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame],
+                   dag, seed=None, margins: Margins | None = None, target: str | None = None,
                    n_bootstrap: int | None = None, mc_rows: int = DEFAULT_MC_ROWS,
                    n_jobs: int = 1, checked: bool = False,
                    periods: tuple[int | None, int | None] = (None, None)) -> dict[str, Any]:
     """The causal section of a report: ICI, effects, independences and the verdict with reasons.
 
-    ``checked``, ``periods``: see :func:`measure_causal`.
+    ``synthetic`` (one table or several draws), ``checked``, ``periods``: see
+    :func:`measure_causal`.
 
     Examples
     --------

@@ -31,11 +31,14 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from causalsynth._mmm import media_channels
 from causalsynth._random import as_generator, child_seed
+from causalsynth.evaluate.draws import combine_draws, draw_bootstrap
 from causalsynth.evaluate.mmm import MAX_MULTIPLIER, fit_mmm
 from causalsynth.evaluate.verdict import MMM_COLUMNS
 
@@ -84,8 +87,8 @@ def _at_bound(quantity: str, real: pd.Series, synthetic: pd.Series) -> bool:
     return bool(real["curve_at_bound"])
 
 
-def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
-                n_bootstrap: int | None = None,
+def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame], dag,
+                seed=None, n_bootstrap: int | None = None,
                 periods: tuple[int | None, int | None] = (None, None)
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ROAS, mROAS, contribution shares and the budget split of both tables.
@@ -96,34 +99,45 @@ def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame, dag, seed=None,
     Both tables are typed and in time order (see :func:`causalsynth.data.check_data`);
     ``periods``: rows per geo of each table when it is a panel (geos are then resampled whole).
     ``n_bootstrap`` defaults to 50 refits, 20 for a panel (a refit of 40 geos x 156 weeks takes
-    about a second).
+    about a second). ``synthetic`` may be several draws of one synthesizer: each is fitted
+    (the refits shared among them) and the rows combined (:mod:`causalsynth.evaluate.draws`);
+    the synthetic curves are those of the first draw.
     """
     rng = as_generator(seed)
     boot_seed = child_seed(rng)  # the same resampling stream for both tables
     if n_bootstrap is None:
         n_bootstrap = PANEL_MMM_BOOTSTRAP if periods[0] else DEFAULT_MMM_BOOTSTRAP
+    draws = [synthetic] if isinstance(synthetic, pd.DataFrame) else list(synthetic)
     fit_r = fit_mmm(real, dag, seed=boot_seed, n_bootstrap=n_bootstrap, periods=periods[0])
-    fit_s = fit_mmm(synthetic, dag, seed=boot_seed, n_bootstrap=n_bootstrap,
-                    n_resample=len(real), periods=periods[1])
-    point_r, point_s = _points(fit_r), _points(fit_s)
-    (se_r, lo_r, hi_r), (se_s, lo_s, hi_s) = _summary(fit_r), _summary(fit_s)
-    rows = []
-    for channel in point_r.index:
-        for q in MMM_QUANTITIES:
-            rows.append({"channel": channel, "quantity": q,
-                         "real": point_r.loc[channel, q], "real_low": lo_r.loc[channel, q],
-                         "real_high": hi_r.loc[channel, q],
-                         "synthetic": point_s.loc[channel, q],
-                         "synthetic_low": lo_s.loc[channel, q],
-                         "synthetic_high": hi_s.loc[channel, q],
-                         "se_real": se_r.loc[channel, q], "se_synthetic": se_s.loc[channel, q],
-                         "df": float(n_bootstrap - 1),
-                         "at_bound": _at_bound(q, point_r.loc[channel], point_s.loc[channel])})
+    point_r, (se_r, lo_r, hi_r) = _points(fit_r), _summary(fit_r)
+    boot_s = draw_bootstrap(n_bootstrap, len(draws))
+    frames, fit_s = [], None
+    for draw in draws:
+        fit = fit_mmm(draw, dag, seed=boot_seed, n_bootstrap=boot_s, n_resample=len(real),
+                      periods=periods[1])
+        fit_s = fit_s or fit
+        point_s, (se_s, lo_s, hi_s) = _points(fit), _summary(fit)
+        rows = []
+        for channel in point_r.index:
+            for q in MMM_QUANTITIES:
+                rows.append({"channel": channel, "quantity": q,
+                             "real": point_r.loc[channel, q], "real_low": lo_r.loc[channel, q],
+                             "real_high": hi_r.loc[channel, q],
+                             "synthetic": point_s.loc[channel, q],
+                             "synthetic_low": lo_s.loc[channel, q],
+                             "synthetic_high": hi_s.loc[channel, q],
+                             "se_real": se_r.loc[channel, q],
+                             "se_synthetic": se_s.loc[channel, q],
+                             "df": float(n_bootstrap - 1),
+                             "at_bound": _at_bound(q, point_r.loc[channel],
+                                                   point_s.loc[channel])})
+        frame = pd.DataFrame(rows, columns=MMM_COLUMNS)
+        numbers = MMM_COLUMNS[2:-1]
+        frame[numbers] = frame[numbers].astype(float).replace([np.inf, -np.inf], np.nan)
+        frames.append(frame)
+    frame = combine_draws("mmm", frames)
     curves = pd.concat([fit_r.response_curves.assign(table="real"),
                         fit_s.response_curves.assign(table="synthetic")], ignore_index=True)
-    frame = pd.DataFrame(rows, columns=MMM_COLUMNS)
-    numbers = MMM_COLUMNS[2:-1]
-    frame[numbers] = frame[numbers].astype(float).replace([np.inf, -np.inf], np.nan)
     return frame, curves[["table", "channel", "multiplier", "spend", "contribution"]]
 
 

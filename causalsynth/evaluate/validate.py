@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
@@ -25,6 +25,7 @@ from causalsynth.evaluate.causal import (
     reference_summary,
     split_half,
 )
+from causalsynth.evaluate.draws import draw_names, synthetic_draws
 from causalsynth.evaluate.gate import check_holdout, privacy_gate
 from causalsynth.evaluate.report import Report
 
@@ -72,7 +73,8 @@ def like_sized(synthetic: pd.DataFrame, rows: int, dag: DAG, seed) -> pd.DataFra
     return synthetic.iloc[keep].reset_index(drop=True)
 
 
-def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataFrame | None = None,
+def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame], dag,
+             holdout: pd.DataFrame | None = None,
              seed=0, margins: Margins | None = None, synthesizer: str | None = None,
              n_bootstrap: int | None = None, reference: bool = False,
              guarantee: Mapping[str, Any] | None = None) -> Report:
@@ -89,8 +91,12 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     ----------
     real : DataFrame
         The table the synthesizer was trained on (one column per DAG node).
-    synthetic : DataFrame
-        The synthetic table, same columns.
+    synthetic : DataFrame or list of DataFrames
+        The synthetic table, same columns; or several draws of one synthesizer, each of the
+        same size (a weekly table cannot be drawn longer than the real one: draws sharpen
+        its comparison instead). The causal comparison combines the draws (their mean
+        figures, with the standard error of a mean of independent draws); fidelity, utility
+        and privacy read the first draw, and exact copies are counted over every draw.
     dag : DAG, path or built-in name
     holdout : DataFrame, optional
         Real rows the synthesizer never saw: the reference for privacy and utility.
@@ -144,8 +150,10 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
             f"synthesizer's guarantee_) or None. Got {guarantee!r} instead.")
     # fail early, with every problem of every table, before any long computation
     real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
-    syn_c = canonical_rows(check_data(synthetic, dag, allow_constant=True,
-                                      what="the synthetic table"), dag)
+    draws = synthetic_draws(synthetic)
+    syn_cs = [canonical_rows(check_data(d, dag, allow_constant=True, what=what), dag)
+              for d, what in zip(draws, draw_names(len(draws)), strict=True)]
+    syn_c = syn_cs[0]
     hold_c = None if holdout is None else canonical_rows(
         # a few held-out weeks may lack a rare event: constant there is not bad input
         check_data(holdout, dag, min_periods=2, allow_constant=True,
@@ -153,7 +161,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     if hold_c is not None:
         check_holdout(real_c, hold_c)
     # rows per geo of a geo panel (read from the raw tables' geo columns), else None
-    periods = (panel_periods(real, dag), panel_periods(synthetic, dag),
+    periods = (panel_periods(real, dag), panel_periods(draws[0], dag),
                None if holdout is None else panel_periods(holdout, dag))
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
@@ -176,7 +184,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
             timings[name] = time.perf_counter() - start
             bar.update()
 
-    causal = timed("causal", compare_causal, real_c, syn_c, dag, seed=seeds["causal"],
+    causal = timed("causal", compare_causal, real_c, syn_cs, dag, seed=seeds["causal"],
                    margins=margins, n_bootstrap=n_bootstrap, checked=True,
                    periods=periods[:2])
     if reference:
@@ -189,8 +197,9 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
     utility = timed("utility", evaluate_utility, tables, seed=seeds["utility"])
     privacy = timed("privacy", evaluate_privacy, tables, seed=seeds["privacy"])
     structure = timed("structure", structure_section, tables, seed=seeds["structure"])
-    if len(syn_like) < len(syn_c):
-        privacy["exact_copies"] = exact_copies(real_c, syn_c, dag, holdout=hold_c)
+    if len(syn_like) < len(syn_c) or len(syn_cs) > 1:
+        every = syn_cs[0] if len(syn_cs) == 1 else pd.concat(syn_cs, ignore_index=True)
+        privacy["exact_copies"] = exact_copies(real_c, every, dag, holdout=hold_c)
     bar.close()
     timings["total"] = sum(timings.values())
     meta = {
@@ -198,12 +207,13 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame, dag, holdout: pd.DataF
         "synthesizer": synthesizer,
         "seed": seed if isinstance(seed, (int, np.integer)) else None,
         "n_real": len(real_c), "n_synthetic": len(syn_c),
+        **({"synthetic_draws": len(syn_cs)} if len(syn_cs) > 1 else {}),
         **({"n_synthetic_metrics": len(syn_like)} if len(syn_like) < len(syn_c) else {}),
         "n_holdout": None if hold_c is None else len(hold_c),
         **({} if guarantee is None else {"guarantee": dict(guarantee)}),
         # a synthetic table whose time index is missing or of another kind: compared row by
         # row without it, and the report says so
-        **({"notes": notes} if (notes := index_notes(real, synthetic, dag)) else {}),
+        **({"notes": notes} if (notes := index_notes(real, draws[0], dag)) else {}),
         "versions": _versions(),
         "timings": timings,
         "peak_memory_mb": _peak_memory_mb(),

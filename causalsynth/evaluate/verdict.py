@@ -177,6 +177,8 @@ class CausalComparison:
     ``mmm_curves`` its response curves on both tables (reported, not judged). ``df`` columns
     hold the degrees of freedom of the standard errors (bootstrap replicates - 1; inf when
     analytic). ``treatments``: the DAG's treatments (their ICI shares are decisions).
+    ``n_draws``: synthetic draws of ``n_synthetic`` rows each, combined as one synthetic side
+    (:mod:`causalsynth.evaluate.draws`).
     """
 
     target: str
@@ -192,6 +194,7 @@ class CausalComparison:
     mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
     mmm_curves: pd.DataFrame = field(default_factory=pd.DataFrame)
     treatments: list[str] = field(default_factory=list)
+    n_draws: int = 1
 
     def __post_init__(self):
         for name, cols in _COLUMNS.items():
@@ -221,7 +224,7 @@ class CausalComparison:
                    seconds=float(causal.get("seconds") or 0.0),
                    mmm=pd.DataFrame(mmm.get("channels") or []),
                    mmm_curves=pd.DataFrame(mmm.get("response_curves") or []),
-                   treatments=list(treatments))
+                   treatments=list(treatments), n_draws=int(causal.get("n_draws", 1)))
 
 
 @dataclass

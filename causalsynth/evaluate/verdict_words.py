@@ -63,6 +63,7 @@ def _summary(c: CausalComparison, q: pd.DataFrame, col: str) -> dict[str, Any]:
     roas = fam("mmm")[fam("mmm")["kind"] == "roas"]
     out: dict[str, Any] = {
         "n_real": c.n_real, "n_synthetic": c.n_synthetic,
+        **({"n_draws": c.n_draws} if c.n_draws > 1 else {}),
         "ici_points": _finite(fam("ici")[col].max()) if len(fam("ici")) else None,
         "effect_rel": _finite(max(effects.values())) if effects else None,
         "independence": (_finite(fam("independence")[col].max())
@@ -107,6 +108,8 @@ def _rows_words(c: CausalComparison) -> str:
     if sub:
         rows += (f" (a random subsample of {sub['real_rows']:,}: the intervals are those of "
                  f"{c.n_real:,} rows)")
+    if c.n_draws > 1:
+        return rows + f" and {c.n_draws} synthetic draws of {c.n_synthetic:,} rows"
     return rows + f" and {c.n_synthetic:,} synthetic rows"
 
 

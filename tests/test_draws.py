@@ -1,0 +1,110 @@
+"""Several synthetic draws measured as one synthetic side (evaluate/draws.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalsynth as cs
+from causalsynth.errors import DataError
+from causalsynth.evaluate.causal import measure_causal
+from causalsynth.evaluate.draws import combine_draws, draw_bootstrap
+from causalsynth.evaluate.verdict import judge_causal
+
+
+def _effects(synthetic: float, se: float) -> pd.DataFrame:
+    return pd.DataFrame([{"treatment": "tv", "kind": "per_unit", "method": "gcm", "real": 1.0,
+                          "synthetic": synthetic, "synthetic_low": 0.0, "synthetic_high": 0.0,
+                          "se_synthetic": se}])
+
+
+def test_combined_figure_is_the_mean_and_its_se_that_of_a_mean():
+    out = combine_draws("effects", [_effects(1.0, 0.3), _effects(2.0, 0.4), _effects(3.0, 0.5)])
+    assert out["synthetic"].item() == pytest.approx(2.0)
+    se = np.sqrt((0.09 + 0.16 + 0.25) / 3 / 3)
+    assert out["se_synthetic"].item() == pytest.approx(se)
+    assert out["synthetic_low"].item() == pytest.approx(2.0 - 1.959964 * se, rel=1e-6)
+    assert out["draws_between_se"].item() == pytest.approx(1.0 / np.sqrt(3))
+    assert out["real"].item() == 1.0  # the real side is untouched
+
+
+def test_draws_share_the_bootstrap_budget():
+    assert draw_bootstrap(30, 1) == 30
+    assert draw_bootstrap(30, 5) == 8  # at least 8 per draw: 35 degrees of freedom pooled
+    assert draw_bootstrap(50, 5) == 10
+    assert draw_bootstrap(4, 3) == 4  # never more than the single table's budget
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    dag = cs.load_dag("weekly_mmm")
+    real = dag.simulate(104, seed=1)
+    draws = [dag.simulate(104, seed=20 + j) for j in range(3)]
+    single = [measure_causal(real, d, dag, seed=0, n_bootstrap=4) for d in draws]
+    combined = measure_causal(real, draws, dag, seed=0, n_bootstrap=12)
+    return dag, real, draws, single, combined
+
+
+@pytest.mark.slow
+def test_the_synthetic_side_of_several_draws_is_the_mean_of_each_draw_measured_alone(weekly):
+    """Point estimates do not depend on the bootstrap: the combined synthetic figures equal
+    the mean of the figures each draw gives alone (ICI, effects, ROAS), to 1e-6; the real
+    side is the single measurement's."""
+    _, _, _, single, combined = weekly
+    for table, value in (("ici", "synthetic_share"), ("effects", "synthetic"),
+                         ("mmm", "synthetic")):
+        each = np.vstack([getattr(c, table)[value].to_numpy(float) for c in single])
+        got = getattr(combined, table)[value].to_numpy(float)
+        np.testing.assert_allclose(got, np.nanmean(each, axis=0), rtol=1e-6, atol=1e-9,
+                                   err_msg=table)
+        real = "real_share" if table == "ici" else "real"
+        np.testing.assert_allclose(getattr(combined, table)[real].to_numpy(float),
+                                   getattr(single[0], table)[real].to_numpy(float),
+                                   rtol=1e-9, err_msg=table)
+    assert combined.n_draws == 3 and combined.n_synthetic == 104
+    assert combined.method["draws"]["m"] == 3
+
+
+@pytest.mark.slow
+def test_several_draws_narrow_the_synthetic_side_and_the_precision_shown(weekly):
+    """Three draws: the synthetic standard errors fall to about 1/sqrt(3) of one draw's
+    (median ratio below 0.8 over effects and ROAS), and the headline names the draws."""
+    _, _, _, single, combined = weekly
+    ratios = []
+    for table in ("effects", "mmm"):
+        one = getattr(single[0], table)["se_synthetic"].to_numpy(float)
+        ratios.append(getattr(combined, table)["se_synthetic"].to_numpy(float) / one)
+    ratio = np.nanmedian(np.concatenate(ratios))
+    assert 0.3 < ratio < 0.8
+    v = judge_causal(combined)
+    assert v.verdict != "not preserved"
+    assert "104 real rows and 3 synthetic draws of 104 rows" in v.reasons[0]
+
+
+@pytest.mark.slow
+def test_validate_counts_copies_in_every_draw(weekly):
+    """A later draw that copies real rows is caught by the privacy gate: exact copies are
+    counted over every draw, not only the first (which the other metrics read)."""
+    dag, real, draws, _, _ = weekly
+    leaky = draws[1].copy()
+    leaky.iloc[:20] = real.iloc[:20].to_numpy()
+    report = cs.validate(real, [draws[0], leaky], dag, seed=0, n_bootstrap=4)
+    assert report.meta["synthetic_draws"] == 2
+    copies = report.privacy["exact_copies"]
+    assert copies.value >= 20 and copies.details["n_synthetic"] == 2 * len(real)
+    assert report.privacy_gate["flagged"]
+
+
+def test_bad_draws_get_clear_errors():
+    dag = cs.load_dag("acquisition")
+    real = dag.simulate(300, seed=1)
+    with pytest.raises(DataError, match="no synthetic table given"):
+        measure_causal(real, [], dag)
+    with pytest.raises(DataError, match="different sizes"):
+        measure_causal(real, [dag.simulate(300, seed=2), dag.simulate(310, seed=3)], dag)
+    with pytest.raises(DataError, match="must be DataFrames"):
+        measure_causal(real, [dag.simulate(300, seed=2), "table.csv"], dag)
+    broken = dag.simulate(300, seed=3).drop(columns=["revenue"])
+    with pytest.raises(DataError, match="synthetic draw 2 of 2"):
+        measure_causal(real, [dag.simulate(300, seed=2), broken], dag)
