@@ -13,6 +13,9 @@ Parts (each appends one JSON line per comparison to benchmarks/results/decision.
   reversed  the Robyn table against a copy whose revenue has one channel's effect reversed
             (revenue minus twice that channel's contribution, every other column kept), for
             each channel whose real effect is sure
+  draws     series, one synthetic draw against five combined, side by side from the same
+            draws: fresh draws of weekly_mmm (156 weeks) and the ``causal`` synthesizer
+            fitted on the Robyn table (208 weeks)
 Every line records the verdict, the confirmable margins (a faithful synthesizer is shown
 within them in 95 % of draws), the precision shown, and today's confirmable margins from the
 same comparison (``t_(1-alpha) * sqrt(2) * se_real``, effects at alpha / 2: the rule before
@@ -80,7 +83,9 @@ def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = 
     start = time.perf_counter()
     c = measure_causal(real, other, dag, seed=rep)
     v = judge_causal(c)
-    row = {"part": part, "dag": name, "n": n, "n_synthetic": len(other), "rep": rep,
+    n_other = len(other[0]) if isinstance(other, list) else len(other)
+    row = {"part": part, "dag": name, "n": n, "n_synthetic": n_other, "rep": rep,
+           "draws": len(other) if isinstance(other, list) else 1,
            "case": case, "verdict": v.verdict, "seconds": round(time.perf_counter() - start, 2),
            "confirmable": {k: v.confirmable.get(k) for k in
                            ("ici_points", "effects", "independence", "roas")},
@@ -152,6 +157,24 @@ def reversed_copies(reps: range) -> None:
                   f"{channel}{' (sure)' if sure else ''}")
 
 
+def series_draws(reps: range, m: int = 5) -> None:
+    """One synthetic draw against ``m`` combined (the first of them), on the same draws."""
+    dag = cs.load_dag("weekly_mmm")
+    for rep in reps:
+        real = dag.simulate(156, seed=1000 + rep)
+        fresh = [dag.simulate(156, seed=2000 + 100 * rep + j) for j in range(m)]
+        judge("draws", "weekly_mmm", 156, rep, real, fresh[0], dag, "fresh, 1 draw")
+        judge("draws", "weekly_mmm", 156, rep, real, fresh, dag, f"fresh, {m} draws")
+    dag, table = cs.load_dag("robyn_weekly"), load_example("robyn_weekly")
+    for rep in reps:
+        synth = cs.make_synthesizer("causal", random_state=rep).fit(table, dag)
+        sample = [synth.sample(len(table), seed=3000 + 100 * rep + j) for j in range(m)]
+        judge("draws", "robyn_weekly", len(table), rep, table, sample[0], dag,
+              "causal, 1 draw")
+        judge("draws", "robyn_weekly", len(table), rep, table, sample, dag,
+              f"causal, {m} draws")
+
+
 def demo(reps: range) -> None:
     """The demo's set-up (acquisition, 5,000 simulated rows, compare with its four
     synthesizers at the demo's epochs), one line per synthesizer and seed."""
@@ -205,7 +228,7 @@ def summary() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["fresh", "causal", "halves", "power", "reversed",
-                                       "demo"])
+                                       "demo", "draws"])
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--first-rep", type=int, default=0, help="continue a run: reps from here")
     ap.add_argument("--sizes", default="200,1000,4000,20000")
@@ -231,6 +254,8 @@ def main() -> None:
             reversed_copies(reps)
         elif args.part == "demo":
             demo(reps)
+        elif args.part == "draws":
+            series_draws(reps)
     summary()
 
 
