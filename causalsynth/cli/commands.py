@@ -263,6 +263,10 @@ def compare(
                                     "at most 100,000; series: as long as the real ones).")
     ] = None,
     epochs: EpochsOpt = None,
+    draws: Annotated[int | None, typer.Option(
+        "--draws", min=1, max=50, help="Synthetic tables each synthesizer samples, validated "
+                                       "together (default: 5 for a time DAG, else 1).")
+    ] = None,
     seeds: Annotated[str | None, typer.Option(
         "--seeds", help="Comma-separated seeds: fit every synthesizer once per seed (a grid).")
     ] = None,
@@ -294,7 +298,7 @@ def compare(
     grid: dict[str, Any] = {"backend": scheduler if scheduler is not None else workers}
     if seeds is not None:
         grid["seeds"] = _seed_list(seeds)
-    result = causalsynth.compare(frame, graph, specs, n=rows, progress=True,
+    result = causalsynth.compare(frame, graph, specs, n=rows, draws=draws, progress=True,
                                  **{k: v for k, v in grid.items() if v is not None},
                                  **judging.api_options())
     judging.write(result)
