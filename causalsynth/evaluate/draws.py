@@ -83,7 +83,7 @@ def draws_note(m: int, per_draw: int, frames: Sequence[pd.DataFrame]) -> dict:
     """What the method section says of the draws: how many, the bootstrap per draw, and the
     check of the pooled standard errors against the spread between draws (median of
     ``draws_between_se / se_synthetic``: about 1 when each draw's bootstrap is right)."""
-    ratios = np.concatenate([
+    ratios = np.concatenate([np.empty(0)] + [  # none when no draw could be measured
         (pd.to_numeric(f["draws_between_se"]) / pd.to_numeric(f["se_synthetic"])).to_numpy(
             float) for f in frames if len(f) and "draws_between_se" in f.columns])
     ratios = ratios[np.isfinite(ratios)]
