@@ -13,9 +13,10 @@ the synthetic weeks lead to the same decision as the real ones.
 
 The script
 
-1. checks the declared story (``dags/robyn_weekly.yaml``, with its time axis) against the
-   real weeks: ``check_dag`` conditions every test on trend and season and allows for weeks
-   that resemble their neighbours;
+1. checks the declared story (``dags/robyn_weekly.yaml``, with its time axis and German
+   public holidays, as Robyn's own demo declares them) against the real weeks: ``check_dag``
+   conditions every test on trend, season and holidays and allows for weeks that resemble
+   their neighbours;
 2. fits the marketing mix model on the real weeks (carryover and saturation per channel,
    block-bootstrap intervals): ROAS, marginal ROAS, contribution shares, the optimal split;
 3. has each synthesizer produce synthetic weeks from the first 80 % of the weeks (the last
@@ -72,8 +73,8 @@ def main(synthesizers: str = "causal,par,gaussian_copula", quick: Annotated[bool
     check = cs.check_dag(weeks, dag, seed=seed, progress=False)
     held = len(check.independences) - len(check.violations)
     print(f"Do the data contradict the DAG? {'no' if check.passed else 'yes'} ({held} of "
-          f"{len(check.independences)} implied independences hold given trend and season, "
-          f"autocorrelated weeks allowed for)")
+          f"{len(check.independences)} implied independences hold given the time context: "
+          f"{check.time_context}; autocorrelated weeks allowed for)")
     if table == "robyn_weekly":
         print("  (one edge added to Robyn's graph: newsletter -> search_S; paid search is "
               "bought per click and follows the searches newsletters prompt)")

@@ -74,3 +74,10 @@ def test_a_missing_lift_test_file_and_an_output_over_it_are_refused(files, tmp_p
     res = run("mmm", files["table"], "--dag", "weekly_mmm", "--lift-tests", files["tests"],
               "--json", files["tests"])
     assert res.exit_code == 2 and "is one of the input files" in res.output
+
+
+def test_mmm_is_listed_with_its_options():
+    assert "mmm" in run("--help").output
+    text = run("mmm", "--help").output
+    for option in ("--dag", "--lift-tests", "--bootstrap", "--json", "--seed", "--debug"):
+        assert option in text, option

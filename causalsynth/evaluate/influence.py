@@ -62,7 +62,8 @@ class TableEstimates:
 
 @dataclass
 class ICIResult:
-    """ICI shares (percent, summing to 100) of every ancestor of ``target`` and the target itself.
+    """ICI shares (percent, summing to 100) of every ancestor of ``target`` and the target itself,
+    on a time DAG after time's own row (``time``: trend, season, holidays).
 
     ``to_frame()`` has columns ``node``, ``share``, ``low``, ``high`` (95% percentile bootstrap
     interval) and ``mc_se`` (Monte Carlo standard error of the point estimate; 0 when exact).
