@@ -302,6 +302,16 @@ def test_imports_point_down_the_layers():
     assert not stale, f"ALLOWED entries no longer needed (remove them): {stale}"
 
 
+def test_the_privacy_audit_trains_from_above_evaluate():
+    """The audit fits synthesizers, so it sits with the comparison (no allowed exception);
+    its old names in evaluate.privacy say where it went."""
+    assert _layer_of("causalsynth.privacy_audit")[0] == _layer_of("causalsynth.comparison")[0]
+    assert not [pair for pair in ALLOWED if pair[0].startswith("causalsynth.evaluate")
+                and pair[1].startswith("causalsynth.synthesizers")]
+    with pytest.raises(ImportError, match=r"from causalsynth\.privacy_audit import audit"):
+        from causalsynth.evaluate.privacy import audit  # noqa: F401
+
+
 def test_every_module_is_in_a_layer():
     ranks = {name: _layer_of(name)[0] for name in MODULES}
     assert set(ranks) == set(MODULES) and all(0 <= r < len(LAYERS) for r in ranks.values())
