@@ -13,6 +13,17 @@ and both tools fit it:
   (``--peer-python``) through a CSV and a JSON spec; ROAS and mROAS from the library's own
   incrementality utilities (posterior means). See that script for every modelling choice.
 
+Two cases per seed, on the same simulated table (``--cases``, default both):
+
+* ``dates`` (the issue-24 case, what a real export looks like): the table's ``trend`` and
+  ``season`` columns dropped, a DAG without those two nodes and without a simulation block
+  but with the same ``time`` block (``without_nodes`` of ``benchmarks/bench_time_mmm.py``).
+  ``fit_mmm`` builds its own time features from that block; pymc-marketing gets its
+  documented set-up for such data: ``yearly_seasonality=2`` and a linear trend control ``t``
+  (the week index) beside the DAG's other controls;
+* ``columns`` (the earlier case): the table as simulated and the full DAG; no Fourier terms:
+  the table's own trend and season columns are controls of both tools.
+
 Everything comes from the DAG, nothing is copied from it here: the channels (numeric spend
 nodes among the outcome's ancestors, as ``fit_mmm`` reports them), the controls handed to
 pymc-marketing (the outcome's parents that are neither spend nor driven by spend: the
@@ -45,6 +56,7 @@ cores at load 7-9, fit_mmm 0.3-1.1 s; 5 seeds about 15 minutes)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --seeds 5
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --quick   # smoke run
     .venv/bin/python benchmarks/bench_mmm_peers.py --report   # reprint the latest saved run
+    .venv/bin/python benchmarks/bench_mmm_peers.py --report --runs RUN1 RUN2   # runs together
 """
 
 from __future__ import annotations
@@ -63,6 +75,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_time_mmm import TIME_NODES, without_nodes
 from run_info import git_state, machine_load, run_peer
 
 import causalsynth as cs
@@ -76,6 +89,11 @@ DEFAULT_OUT = HERE / "results" / "mmm_peers.jsonl"
 DEFAULT_PEER_PYTHON = os.environ.get("CAUSALSYNTH_MMM_PEER",
                                      "/work/venvs/pymc-marketing/bin/python")
 TOOLS = ("causalsynth", "pymc-marketing")
+CASES = ("dates", "columns")
+CASE_NOTE = {"dates": "dates only: no trend/season columns; fit_mmm's time features, "
+                      "pymc-marketing yearly_seasonality=2 + trend control t",
+             "columns": "no Fourier terms: the table's own trend and season columns are "
+                        "controls"}
 METRICS = ("roas", "mroas", "contribution_share", "decay")
 
 
@@ -115,8 +133,8 @@ def peer_table(table: pd.DataFrame, dag, channels: list[str], controls: list[str
     return out, names
 
 
-def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, args
-             ) -> dict[str, Any]:
+def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, args,
+             case: str = "columns") -> dict[str, Any]:
     """pymc-marketing's per-channel figures and seconds, from its own environment."""
     with tempfile.TemporaryDirectory(prefix="mmm_peer_") as tmp:
         tmp_path = Path(tmp)
@@ -125,6 +143,8 @@ def fit_peer(table: pd.DataFrame, dag, channels, controls, max_lag, seed: int, a
         spec = {"train": str(tmp_path / "train.csv"), "out": str(tmp_path / "out.json"),
                 "outcome": dag.outcome, "channels": channels, "controls": names,
                 "max_lag": max_lag, "seed": seed,
+                "yearly_seasonality": 2 if case == "dates" else None,
+                "trend_control": case == "dates",
                 "sampler": {"chains": args.chains, "draws": args.draws, "tune": args.tune,
                             "target_accept": args.target_accept, "cores": args.cores}}
         wall = run_peer(args.peer_python, RUNNER, spec, tmp_path, "pymc-marketing",
@@ -149,29 +169,45 @@ def _errors(est: dict, truth: pd.Series, decay: float | None) -> dict[str, float
             else float(est["decay"]) - decay}
 
 
+def case_inputs(dag, table: pd.DataFrame, case: str):
+    """(DAG, table) of one case: as simulated, or dates only (see the module notes)."""
+    if case == "columns":
+        return dag, table
+    drop = sorted(TIME_NODES & set(dag.nodes))
+    return without_nodes(dag, set(drop)), table.drop(columns=drop)
+
+
 def run_seed(dag, seed: int, truth: pd.DataFrame, args) -> list[dict[str, Any]]:
-    table = dag.simulate(args.weeks, seed=seed)
+    full = dag.simulate(args.weeks, seed=seed)
+    rows = []
+    for case in args.cases:
+        rows += run_case(dag, *case_inputs(dag, full, case), case, seed, truth, args)
+    return rows
+
+
+def run_case(dag, fit_dag, table: pd.DataFrame, case: str, seed: int, truth: pd.DataFrame,
+             args) -> list[dict[str, Any]]:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = fit_mmm(table, dag)
+        fit = fit_mmm(table, fit_dag)
     cs_s = time.perf_counter() - start
     ours = fit.channels.set_index("channel")
     channels = list(ours.index)
-    controls = controls_of(dag, channels)
+    controls = controls_of(fit_dag, channels)
     max_lag = {c: int(ours.loc[c, "max_lag"]) for c in channels}
     decays = declared_decays(dag)
     peer, peer_error = None, None
     if not args.causalsynth_only:
         try:
-            peer = fit_peer(table, dag, channels, controls, max_lag, seed, args)
+            peer = fit_peer(table, fit_dag, channels, controls, max_lag, seed, args, case)
         except Exception as exc:  # a failed peer fit is recorded, the run goes on
             peer_error = f"{type(exc).__name__}: {exc}"[:2000]
     theirs = {r["channel"]: r for r in (peer or {}).get("channels", [])}
     rows = []
     for c in channels:
         t = truth.loc[c]
-        row = {"seed": seed, "channel": c, "truth_roas": float(t["roas"]),
+        row = {"case": case, "seed": seed, "channel": c, "truth_roas": float(t["roas"]),
                "truth_mroas": float(t["mroas"]),
                "truth_share": float(t["contribution_share"]), "truth_decay": decays.get(c),
                "causalsynth": _errors(ours.loc[c].to_dict(), t, decays.get(c)),
@@ -188,7 +224,7 @@ def run_seed(dag, seed: int, truth: pd.DataFrame, args) -> list[dict[str, Any]]:
         if peer_error:
             row["peer_error"] = peer_error
         rows.append(row)
-    status = f"seed {seed}: fit_mmm {cs_s:.2f} s"
+    status = f"seed {seed} {case}: fit_mmm {cs_s:.2f} s"
     if peer is not None:
         status += (f", pymc-marketing {rows[0]['peer_s']:.1f} s (wall {peer['wall_s']:.0f} s, "
                    f"{peer.get('divergences')} divergences, R-hat max "
@@ -232,7 +268,19 @@ def summary(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def case_of(row: dict) -> str:
+    """A row's case; rows saved before the cases existed are the ``columns`` case."""
+    return row.get("case", "columns")
+
+
 def table(rows: list[dict]) -> str:
+    """One table per case, the ``dates`` case first."""
+    cases = sorted({case_of(r) for r in rows}, key=lambda c: CASES.index(c))
+    return "\n\n".join(f"case {c}: {CASE_NOTE[c]}\n"
+                        + case_table([r for r in rows if case_of(r) == c]) for c in cases)
+
+
+def case_table(rows: list[dict]) -> str:
     s = summary(rows)
     head = (f"{'channel':<14} {'tool':<15} {'seeds':>5} {'true ROAS':>9} "
             f"{'|ROAS err| med':>14} {'max':>7} {'|mROAS| med':>11} {'share pp med':>12} "
@@ -259,6 +307,15 @@ def table(rows: list[dict]) -> str:
         lines.append(f"seconds per fit (median): fit_mmm {cs_s:.2f} s, pymc-marketing "
                      f"{pm_s:.1f} s model to ROAS ({wall:.0f} s subprocess wall): "
                      f"{pm_s / cs_s:.0f}x faster (goal >= 10x)")
+        fits = {(r["seed"], r.get("peer_divergences"), r.get("peer_rhat_max"),
+                 r.get("peer_ess_bulk_min")) for r in rows if "peer_s" in r}
+        div = [f[1] for f in fits if f[1] is not None]
+        rhat = [f[2] for f in fits if f[2] is not None]
+        ess = [f[3] for f in fits if f[3] is not None]
+        if rhat:
+            lines.append(f"pymc-marketing sampler over {len(fits)} fits: divergences total "
+                         f"{sum(div)} (fits with any: {sum(d > 0 for d in div)}), R-hat max "
+                         f"{max(rhat):.3f}, bulk ESS min {min(ess):.0f} (media parameters)")
     return "\n".join(lines)
 
 
@@ -267,6 +324,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--dag", default="weekly_mmm", help="a time-indexed DAG (name or path)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 1..N")
     p.add_argument("--first-seed", type=int, default=1)
+    p.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
+                   help="dates: no trend/season columns; columns: as simulated "
+                        "(default: both, on the same tables)")
     p.add_argument("--weeks", type=int, default=None,
                    help="periods per series (default: three seasonal periods of the DAG)")
     p.add_argument("--chains", type=int, default=2)
@@ -282,6 +342,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-save", action="store_true")
     p.add_argument("--report", action="store_true",
                    help="fit nothing: print the table of the latest saved run in --out")
+    p.add_argument("--runs", nargs="+", default=None,
+                   help="with --report: these saved runs (their 'run' stamps) together, e.g. "
+                        "one series of seeds run in parts")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 seed, 1 chain of 100 draws after 100 tuning steps")
     args = p.parse_args(argv)
@@ -290,25 +353,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def latest_run(path: Path) -> list[dict]:
+def saved_runs(path: Path, runs: list[str] | None = None) -> list[dict]:
+    """The rows of ``runs`` in ``path`` (default: the latest run)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] \
         if path.exists() else []
     if not rows:
         return []
-    run = rows[-1]["run"]
-    return [r for r in rows if r.get("run") == run]
+    wanted = set(runs or [rows[-1]["run"]])
+    return [r for r in rows if r.get("run") in wanted]
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.report:
-        rows = latest_run(args.out)
+        rows = saved_runs(args.out, args.runs)
         if not rows:
-            print(f"no saved run in {args.out}", file=sys.stderr)
+            print(f"no saved run {args.runs or ''} in {args.out}", file=sys.stderr)
             return 1
         r0 = rows[0]
-        print(f"run {r0['run']} ({r0['dag']}, {r0['weeks']} weeks, pymc-marketing "
-              f"{r0['settings']})")
+        print(f"run {', '.join(dict.fromkeys(r['run'] for r in rows))} ({r0['dag']}, "
+              f"{r0['weeks']} weeks, pymc-marketing {r0['settings']}, seeds "
+              f"{sorted({r['seed'] for r in rows})})")
         print(table(rows))
         return 0
     if not args.causalsynth_only and not Path(args.peer_python).exists():
@@ -325,6 +390,7 @@ def main(argv=None) -> int:
                 "target_accept": args.target_accept, "cores": args.cores}
     run = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = {"run": run, "dag": dag.name, "weeks": args.weeks, "settings": settings,
+            "command": " ".join(sys.argv),
             "git": git_state(), "causalsynth": cs.__version__}
     print(f"bench_mmm_peers: {dag.name}, {args.weeks} weeks, seeds {args.first_seed}.."
           f"{args.first_seed + args.seeds - 1}, pymc-marketing {settings}; "

@@ -10,8 +10,11 @@ SPEC.json holds: ``train`` (CSV path, one row per week in time order), ``out`` (
 written at the end), ``outcome`` (revenue column), ``channels`` (spend columns), ``controls``
 (control columns), ``max_lag`` (``{channel: lags}``; pymc-marketing's adstock has one ``l_max``
 for every channel, so the largest is used), ``start_date`` (date of the first week),
-``seed`` and ``sampler``: keyword arguments of ``MMM.fit`` (``chains``, ``draws``, ``tune``,
-``target_accept``, ``cores``).
+``seed``, ``sampler``: keyword arguments of ``MMM.fit`` (``chains``, ``draws``, ``tune``,
+``target_accept``, ``cores``), and optionally ``yearly_seasonality`` (number of Fourier modes,
+default none) and ``trend_control`` (add a linear trend control ``t``, the week index 0..n-1,
+default false): the library's documented set-up for a table with dates only is
+``yearly_seasonality=2`` with ``t`` among the controls (its MMM docstring example).
 
 The model is the library's documented one: ``MMM(date_column=..., channel_columns=...,
 control_columns=..., adstock=GeometricAdstock(l_max=L), saturation=LogisticSaturation())``
@@ -19,8 +22,10 @@ with its default priors (adstock alpha ~ Beta(1, 3); saturation lam ~ Gamma(3, 1
 HalfNormal(2); controls ~ Normal(0, 2)), its default max-absolute scaling of the target and
 the channels, an identity link and a Normal likelihood. Controls are divided by their maximum
 absolute value first, as the library's docstring asks for controls far from the 0-1 range
-(a linear rescaling: the model and its media estimates are the same otherwise). No Fourier
-terms: the table's own season column is a control. Sampler: pymc's NUTS.
+(a linear rescaling: the model and its media estimates are the same otherwise; ``t`` becomes
+0..1). Without ``yearly_seasonality`` there are no Fourier terms (the table's own season column
+is then a control); with it, the library's Fourier modes of the day of year. Sampler: pymc's
+NUTS.
 
 Written per channel (posterior means):
 
@@ -100,8 +105,15 @@ def main(spec_path: str) -> None:
     sampler = {"chains": 2, "draws": 1000, "tune": 1000, "target_accept": 0.9, "cores": 2,
                **spec.get("sampler", {})}
     seed = int(spec.get("seed", 0))
+    yearly = spec.get("yearly_seasonality")
+    yearly = None if yearly is None else int(yearly)
 
     table = pd.read_csv(spec["train"])
+    if spec.get("trend_control"):
+        if "t" in table.columns:
+            raise SystemExit("trend_control: the table already holds a column 't'; rename it")
+        table["t"] = np.arange(len(table), dtype=float)
+        controls = [*controls, "t"]
     dates = pd.date_range(spec.get("start_date", "2020-01-06"), periods=len(table), freq="W-MON")
     X = pd.DataFrame({"date": dates})
     for c in channels:
@@ -116,7 +128,7 @@ def main(spec_path: str) -> None:
     t0 = time.perf_counter()
     mmm = MMM(date_column="date", channel_columns=channels, control_columns=controls or None,
               target_column=outcome, adstock=GeometricAdstock(l_max=l_max),
-              saturation=LogisticSaturation())
+              saturation=LogisticSaturation(), yearly_seasonality=yearly)
     mmm.build_model(X, y)
     mmm.add_original_scale_contribution_variable(var=["channel_contribution"])
     with warnings.catch_warnings():
@@ -146,7 +158,7 @@ def main(spec_path: str) -> None:
         "model": {"adstock": f"GeometricAdstock(l_max={l_max})",
                   "saturation": "LogisticSaturation()", "priors": "library defaults",
                   "controls": controls, "control_scale": control_scale,
-                  "yearly_seasonality": None, "likelihood": "Normal", "link": "identity"},
+                  "yearly_seasonality": yearly, "likelihood": "Normal", "link": "identity"},
         "sampler": {**sampler, "nuts_sampler": "pymc", "random_seed": seed},
         "channels": [{
             "channel": c,
