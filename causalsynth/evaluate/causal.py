@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from itertools import combinations
 from typing import Any
 
@@ -48,6 +48,7 @@ from causalsynth.evaluate.influence import (
     common_uniforms,
     percentile_interval,
     table_estimates,
+    time_label,
 )
 from causalsynth.evaluate.mmm_compare import has_mmm, measure_mmm, mmm_section
 from causalsynth.evaluate.resample import resampler
@@ -264,8 +265,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
     flexible = (len(real_c) > _SMALL_TABLE
                 and any(f not in ("linear", "logistic") for f in families.values()))
     dml_seed, ind_seed = child_seed(rng), child_seed(rng)
-    est_r = table_estimates(real_m, dag, n_resample=None, seed=est_seed, resample=resample,
-                            periods=periods[0], **common)
+    est_r = _nodes_apart_from_time(table_estimates(
+        real_m, dag, n_resample=None, seed=est_seed, resample=resample, periods=periods[0],
+        **common), time_label(dag))
     dml_boot = n_boot if len(real_c) <= _SMALL_TABLE else 0
     dml_r = dml_effects(real_m, dag, target, seed=dml_seed, flexible=flexible,
                         n_bootstrap=dml_boot, resample=resample, periods=periods[0])
@@ -287,8 +289,9 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
             # the synthetic side's noise at its own size: a table drawn larger (or several
             # draws) is measured more precisely; the difference keeps the real table's noise
             syn_m = syn_m if j == 0 else within_geo(real_c, syn_j, dag, periods, target)[1]
-            est_s = table_estimates(syn_m, dag, n_resample=None, seed=est_seed,
-                                    resample=resample_s, periods=periods[1], **per_draw)
+            est_s = _nodes_apart_from_time(table_estimates(
+                syn_m, dag, n_resample=None, seed=est_seed, resample=resample_s,
+                periods=periods[1], **per_draw), time_label(dag))
             failed_s += est_s.bootstrap_failed
             dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
                                 n_bootstrap=boot_s, resample=resample_s, periods=periods[1])
@@ -314,6 +317,11 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
                 "bootstrap_rows_synthetic": None if est_s is None else est_s.n_resample,
                 "bootstrap_failed": {"real": est_r.bootstrap_failed,
                                      "synthetic": None if est_s is None else failed_s},
+                **({"ici_time_row": time_label(dag),
+                    "ici_shares": "each node's share of the target's variance the calendar "
+                                  "leaves (summing to 100 without time's row); time's row: "
+                                  "the share the time features explain (reported, not "
+                                  "judged)"} if time_label(dag) in est_r.players else {}),
                 **({"draws": draws_note(m, per_draw["n_bootstrap"],
                                         [*combined.values(), mmm])} if m > 1 else {}),
                 "effects": ["gcm: intervention on the fitted DoWhy GCM, common random numbers",
@@ -408,6 +416,30 @@ def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
 # ---------------------------------------------------------------------------------------
 # Tables (measurements only; judged in verdict.py)
 # ---------------------------------------------------------------------------------------
+def _nodes_apart_from_time(est: TableEstimates, label: str) -> TableEstimates:
+    """The nodes' ICI shares as shares of what the calendar leaves (time's row, the share of
+    the target's variance the time features explain, kept as it is): each table's time share
+    is estimated with noise of its own (a year of weeks pins it to about +-10 points), which
+    would otherwise move every node's share with it."""
+    if label not in est.players:
+        return est
+    i = est.players.index(label)
+    nodes = np.arange(len(est.players)) != i
+
+    def apart(shares: np.ndarray) -> np.ndarray:
+        out = np.array(shares, float, copy=True)
+        rest = np.clip(100.0 - out[..., i:i + 1], 1e-9, None)
+        out[..., nodes] = out[..., nodes] * 100.0 / rest
+        return out
+
+    rest = max(100.0 - float(est.shares[i]), 1e-9)
+    mc_se = np.array(est.mc_se, float, copy=True)
+    mc_se[nodes] = mc_se[nodes] * 100.0 / rest
+    return replace(est, shares=apart(est.shares), mc_se=mc_se,
+                   boot_shares=apart(est.boot_shares) if len(est.boot_shares) else
+                   est.boot_shares)
+
+
 def _sd(boot: np.ndarray, k: int) -> np.ndarray:
     return boot.std(axis=0, ddof=1) if len(boot) > 1 else np.zeros(k)
 

@@ -278,8 +278,11 @@ def _family(name: str, frame: pd.DataFrame, **cols) -> pd.DataFrame:
 
 
 def _ici_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+    """Time's own row (the calendar's share, on a time DAG) is reported, not judged: it is no
+    one's attribution, and a year or two of weeks pins it only to about +-10 points."""
     t = c.ici
     return _family("ici", t, subject=t["node"].to_numpy(object),
+                   judged=(t["node"] != c.method.get("ici_time_row")).to_numpy(),
                    decision=t["node"].isin(c.treatments).to_numpy(),
                    real=_num(t, "real_share"), synthetic=_num(t, "synthetic_share"),
                    se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
