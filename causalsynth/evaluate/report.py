@@ -143,8 +143,9 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
         if problems:
             raise DataError([f"not a causalsynth report: {p}" for p in problems],
                             source=source)
-        section = lambda key: {k: MetricResult.from_dict(v)  # noqa: E731
-                               for k, v in (d.get(key) or {}).items()}
+        def section(key: str) -> dict[str, MetricResult]:
+            return {k: MetricResult.from_dict(v) for k, v in (d.get(key) or {}).items()}
+
         try:
             causal = CausalSection.from_dict(d["causal"])
         except InvalidParameterError as exc:  # a verdict word edited into something else
@@ -159,8 +160,10 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: verdict, privacy_gate, causal, fidelity, privacy, utility, meta,
         and structure when the report has one."""
-        section = lambda d: {k: v.to_dict() for k, v in d.items()}  # noqa: E731
-        return jsonable({
+        def section(metrics: dict[str, MetricResult]) -> dict[str, Any]:
+            return {k: v.to_dict() for k, v in metrics.items()}
+
+        out: dict[str, Any] = jsonable({
             "verdict": self.verdict.value,
             "privacy_gate": self.privacy_gate.to_dict(),
             "causal": self.causal.to_dict(),
@@ -170,6 +173,7 @@ section is a str, not a mapping; write reports with Report.to_json and do not ed
             "meta": self.meta,
             **({"structure": self.structure} if self.structure else {}),
         })
+        return out
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The report as JSON text; written whole to ``path`` when given."""
