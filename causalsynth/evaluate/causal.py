@@ -206,7 +206,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
     budget shared among them.
 
     ``n_bootstrap`` defaults to 30 when the fitted mechanisms are linear (exact ICI: cheap) or
-    the real table is small (at most 2,000 rows), else 10. ``checked``: the tables are already
+    the real table is small (at most 2,000 rows), else 10; given, it also sets the marketing-mix
+    refits of a time DAG (default 50, 20 for a panel). ``checked``: the tables are already
     typed by ``check_data`` and in canonical row order (``validate`` prepares them once); then
     ``periods`` gives the rows per series of a geo panel, real and synthetic (else they are
     read from the tables' geo columns).
@@ -304,7 +305,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
         tables["ranking"].append(_ranking_pairs(dag, est_r, est_s))
         if lost or by_chance:
             break
-    mmm, curves = (measure_mmm(real_c, syn_cs, dag, seed=child_seed(rng), periods=periods)
+    mmm, curves = (measure_mmm(real_c, syn_cs, dag, seed=child_seed(rng), periods=periods,
+                               n_bootstrap=n_bootstrap)
                    if has_mmm(dag) and not (lost or by_chance)
                    else (pd.DataFrame(), pd.DataFrame()))
     combined = {name: combine_draws(name, frames) for name, frames in tables.items()}

@@ -107,7 +107,8 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
         Name recorded in the report's meta.
     n_bootstrap : int, optional
         Bootstrap resamples for ICI/effect intervals (default 30 if linear or at most 2,000
-        real rows, else 10).
+        real rows, else 10), and for the marketing-mix refits of a time DAG (default 50, 20
+        for a geo panel).
     reference : bool
         Also judge two random halves of the real table against each other (the best any
         synthesizer could do at half the size): shown beside each figure as the split-half
