@@ -317,3 +317,16 @@ def test_a_reversal_of_two_equally_noisy_tables_needs_less_than_bonferroni():
     assert v.quantities["reversed"].sum() == 1
     assert v.reasons[1].startswith("reversed: effect of t0")
     assert not judge_causal(comparison(2.2)).quantities["reversed"].any()
+
+
+def test_split_halves_of_a_raw_weekly_export_keep_their_dates():
+    """The shipped Robyn table (country DE: holidays need dates) split as read from disk:
+    both halves keep their weeks' dates, so their holiday features can be built."""
+    from causalsynth.datasets import load_example
+    from causalsynth.media.time import row_dates
+
+    dag = cs.load_dag("robyn_weekly")
+    a, b = split_half(load_example("robyn_weekly"), dag, seed=0)
+    da, db = row_dates(a), row_dates(b)
+    assert da is not None and db is not None and len(da) + len(db) == 208
+    assert len(set(da) | set(db)) == 208  # every week in one half or the other

@@ -53,7 +53,7 @@ from causalsynth.evaluate.influence import (
 from causalsynth.evaluate.mmm_compare import has_mmm, measure_mmm, mmm_section
 from causalsynth.evaluate.resample import resampler
 from causalsynth.evaluate.verdict import CausalComparison, Margins, Verdict, judge_causal
-from causalsynth.media.time import borrow_dates, keep_dates
+from causalsynth.media.time import borrow_dates, keep_dates, row_dates
 
 __all__ = ["CAUSAL_MAX_ROWS", "Margins", "canonical_rows", "causal_section", "compare_causal",
            "lost_columns", "measure_causal", "panel_periods", "reference_summary",
@@ -123,6 +123,8 @@ def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = N
     ends.
     """
     rng = as_generator(seed)
+    if dag.time is not None and dag.time.index in table.columns and row_dates(table) is None:
+        table = check_data(table, dag, allow_constant=True)  # typed: the halves keep dates
     table = canonical_rows(table, dag)
     if dag.time is not None:
         return _time_halves(table, dag, periods)
