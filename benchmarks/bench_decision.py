@@ -17,9 +17,11 @@ Parts (each appends one JSON line per comparison to benchmarks/results/decision.
             draws: fresh draws of weekly_mmm (156 weeks) and the ``causal`` synthesizer
             fitted on the Robyn table (208 weeks)
 Every line records the verdict, the confirmable margins (a faithful synthesizer is shown
-within them in 95 % of draws), the precision shown, and today's confirmable margins from the
-same comparison (``t_(1-alpha) * sqrt(2) * se_real``, effects at alpha / 2: the rule before
-this change), so both stand side by side from one run.
+within them in 90 % of draws), the precision shown, and the confirmable margins of the rule
+before (``z_(1-alpha) * sqrt(2) * se_real``, effects at alpha / 2) over the same judged
+quantities of the same comparison, so both stand side by side from one run. (Lines before
+2026-12-07 16:20 computed the old figure over every quantity, judged or not: their effect
+column is too small where a zero-inflated GCM slope is not judged.)
 
     python benchmarks/bench_decision.py --part fresh --sizes 200,1000,4000 --reps 20
     python benchmarks/bench_decision.py --summary
@@ -55,19 +57,24 @@ SIMULATED = ("acquisition", "saturation", "ad_funnel")
 REAL_TABLES = ("robyn_weekly", "meridian_national", "online_shop")
 
 
-def today_confirmable(c) -> dict:
-    """The confirmable margins of the rule before this change, from the same measurements."""
+def today_confirmable(v) -> dict:
+    """The confirmable margins of the rule before this change, from the same measurements and
+    over the same judged quantities (``v``: the verdict; its long frame says which are
+    judged: e.g. a zero-inflated treatment's GCM per-unit slope and time's ICI row are not)."""
     z1, z2 = stats.norm.ppf(0.95), stats.norm.ppf(0.975)
-    out = {"ici_points": float(z1 * np.sqrt(2) * c.ici["se_real"].max()) if len(c.ici) else None}
-    eff = c.effects
-    if len(eff):
-        rel = z2 * np.sqrt(2) * eff["se_real"].astype(float) / eff["real"].astype(float).abs()
-        per = rel.groupby([eff["treatment"], eff["kind"]]).min().groupby(level=0).max()
-        out["effects"] = {t: float(v) for t, v in per.items()}
-    if len(c.mmm):
-        roas = c.mmm[c.mmm["quantity"] == "roas"]
-        out["roas"] = {ch: float(z1 * np.sqrt(2) * se / abs(r)) for ch, se, r in
-                       zip(roas["channel"], roas["se_real"], roas["real"], strict=True)}
+    q = v.quantities[v.quantities["status"] != "not judged"]
+    old = np.sqrt(2) * q["se_real"].astype(float) / q["scale"].astype(float)
+    out: dict = {}
+    ici = q["family"] == "ici"
+    out["ici_points"] = float(z1 * old[ici].max()) if ici.any() else None
+    eff = q["family"] == "effect"
+    if eff.any():
+        per = (z2 * old[eff]).groupby([q.loc[eff, "subject"], q.loc[eff, "kind"]]).min()
+        out["effects"] = {t: float(x) for t, x in per.groupby(level=0).max().items()}
+    roas = (q["family"] == "mmm") & (q["kind"] == "roas")
+    if roas.any():
+        out["roas"] = {ch: float(z1 * x) for ch, x in zip(q.loc[roas, "subject"], old[roas],
+                                                            strict=True)}
     return out
 
 
@@ -91,7 +98,7 @@ def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = 
                            ("ici_points", "effects", "independence", "roas")},
            "shown": {k: v.shown.get(k) for k in ("ici_points", "effects", "independence",
                                                   "roas")},
-           "today": today_confirmable(c), "reasons": v.reasons,
+           "today": today_confirmable(v), "reasons": v.reasons,
            "commit": git_state(), "load": machine_load()}
     record(row)
     return row
