@@ -64,14 +64,16 @@ def test_time_row_has_a_bootstrap_interval_and_no_row_without_time():
 
 
 def test_the_verdict_reads_the_time_row():
-    """A fresh weekly table against the real one: the time row is judged beside the nodes,
-    with a status and no missing figure; the shares of each table still sum to 100."""
+    """A fresh weekly table against the real one: the time row is reported beside the nodes
+    (not judged: a year or two of weeks pins it only to about +-10 points), with no missing
+    figure; the comparison gives the nodes' shares within time (summing to 100)."""
     real, fresh = WEEKLY.simulate(156, seed=1), WEEKLY.simulate(156, seed=2)
     section = compare_causal(real, fresh, WEEKLY, seed=0, n_bootstrap=5)
     rows = {r["node"]: r for r in section["ici"]}
-    assert TIME_ROW in rows
-    assert rows[TIME_ROW]["status"] in ("within", "beyond", "unclear")
+    assert TIME_ROW in rows and rows[TIME_ROW]["status"] == "not judged"
     assert np.isfinite([rows[TIME_ROW]["real_share"], rows[TIME_ROW]["synthetic_share"]]).all()
+    assert rows[TIME_ROW]["real_low"] < rows[TIME_ROW]["real_share"] < rows[TIME_ROW]["real_high"]
     for side in ("real_share", "synthetic_share"):
-        assert sum(r[side] for r in section["ici"]) == pytest.approx(100)
+        assert sum(r[side] for r in section["ici"] if r["node"] != TIME_ROW) == pytest.approx(
+            100)
     assert section["verdict"] in ("preserved", "not preserved", "inconclusive")

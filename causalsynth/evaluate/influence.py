@@ -26,8 +26,19 @@ from causalsynth.errors import DAGError
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
 from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
 from causalsynth.evaluate.gcm_models import choose_families
-from causalsynth.evaluate.resample import Resampler, iid_indices, resampler
-from causalsynth.evaluate.time_units import time_basis, time_share, without_time
+from causalsynth.evaluate.resample import (
+    Resampler,
+    block_bootstrap_indices,
+    block_length,
+    iid_indices,
+    resampler,
+)
+from causalsynth.evaluate.time_units import (
+    orthonormal_basis,
+    time_basis,
+    time_share,
+    without_time,
+)
 
 __all__ = ["TIME_ROW", "ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates",
            "time_label"]
@@ -171,11 +182,12 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
                             boot_effect, treatments, carry) for idx, s in jobs)
     players = [*dag.ancestors(target), target]
     if basis is not None:  # time's own row: the share of the target's variance it explains
-        r2 = time_share(y, basis)
         players = [time_label(dag), *players]
+        r2 = time_share(y, basis)
         shares, se = _with_time(shares, r2), _with_time(se, r2, own=0.0)
-        reps = [None if r is None else (_with_time(r[0], time_share(y[idx], basis[idx])), r[1])
-                for (idx, _), r in zip(jobs, reps, strict=True)]
+        r2_boot = _time_replicates(y, basis, periods, len(reps), as_generator(child_seed(rng)))
+        reps = [None if r is None else (_with_time(r[0], b), r[1])
+                for r, b in zip(reps, r2_boot, strict=True)]
     failed = sum(r is None for r in reps)
     reps = [r for r in reps if r is not None]
     if n_bootstrap >= 2 and len(reps) < 2:  # no noise estimate: undecidable, not certain
@@ -190,6 +202,31 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
 def time_label(dag: DAG) -> str:
     """The label of time's own ICI row: ``time`` (``time (calendar)`` if a node is so named)."""
     return TIME_ROW if TIME_ROW not in dag.nodes else f"{TIME_ROW} (calendar)"
+
+
+def _time_replicates(y: np.ndarray, basis: np.ndarray, periods: int | None, count: int,
+                     rng: np.random.Generator) -> list[float]:
+    """``count`` bootstrap replicates of time's share (0..1) of ``y``. The calendar is fixed
+    (the same weeks would be observed again), so the residuals of ``y``'s fit on the time
+    features are resampled in moving blocks of periods, the same weeks for every geo of a
+    panel (geos live the same weeks), on whole geos drawn with replacement, added back to
+    the fit and measured again. Measured spread of time's share over 8 fresh draws: geo_mmm
+    (40 geos x 52 weeks) sd 2.9 points, this standard error 2.8-3.4 (whole geos alone
+    2.1, week blocks of rows alone 10.9); weekly_mmm (156 weeks) sd 4.5, this 4.7-7.4."""
+    q = orthonormal_basis(basis)
+    fitted = q @ (q.T @ y)
+    resid = y - fitted
+    n = len(y)
+    geos = n // periods if periods and n % periods == 0 else 1
+    length = n // geos
+    out = []
+    for _ in range(count):
+        drawn = rng.integers(0, geos, geos) if geos > 1 else np.zeros(1, int)
+        weeks = block_bootstrap_indices(length, block_length(length), rng)
+        own = (drawn[:, None] * length + np.arange(length)[None, :]).reshape(-1)
+        rows = (drawn[:, None] * length + weeks[None, :]).reshape(-1)
+        out.append(time_share(fitted[own] + resid[rows], basis[own]))
+    return out
 
 
 def _with_time(shares: np.ndarray, r2: float, own: float | None = None) -> np.ndarray:
@@ -230,11 +267,13 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
     On a DAG with ``time``, time is a common cause of spend and revenue: the mechanisms are
     fitted with the time features (trend, Fourier terms of the period, a country's holidays)
     partialled out, and time gets its **own row** (``time``, first): the share of the
-    target's variance the time features explain (its R^2 on them, bootstrapped with the
-    rows). Time is a root whose influence adds to that of the nodes' noise, so the Shapley
-    share of every node is its share within time times ``1 - R^2``, and all shares still sum
-    to 100. A table with dates only and the same table with ``trend`` and ``season`` columns
-    give the same shares (the columns get none: time holds them).
+    target's variance the time features explain (its R^2 on them; interval from a residual
+    block bootstrap with the calendar held fixed). Time is a root whose influence adds to
+    that of the nodes' noise, so the Shapley share of every node is its share within time
+    times ``1 - R^2``, and all shares still sum to 100 (the causal comparison reports the
+    nodes' shares within time, time's row apart). A table with dates only and the same
+    table with ``trend`` and ``season`` columns give the same shares (the columns get none:
+    time holds them).
 
     Parameters
     ----------

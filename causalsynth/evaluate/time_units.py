@@ -32,7 +32,7 @@ import pandas as pd
 from causalsynth.dag import DAG
 from causalsynth.media.time import table_features
 
-__all__ = ["time_basis", "time_share", "without_time"]
+__all__ = ["orthonormal_basis", "time_basis", "time_share", "without_time"]
 
 
 def time_basis(data: pd.DataFrame, dag: DAG, periods: int | None = None) -> np.ndarray | None:
@@ -44,7 +44,7 @@ def time_basis(data: pd.DataFrame, dag: DAG, periods: int | None = None) -> np.n
     return table_features(data, dag, periods).values
 
 
-def _orthonormal(basis: np.ndarray) -> np.ndarray:
+def orthonormal_basis(basis: np.ndarray) -> np.ndarray:
     """An orthonormal basis of the intercept and ``basis``'s columns (collinear ones left out)."""
     q, r = np.linalg.qr(np.column_stack([np.ones(len(basis)), basis]))
     return q[:, np.abs(np.diag(r)) > 1e-9 * np.abs(np.diag(r)).max()]
@@ -62,7 +62,7 @@ def time_share(values: np.ndarray, basis: np.ndarray) -> float:
     total = float(np.sum((v - v.mean()) ** 2))
     if total <= 0 or not basis.shape[1]:
         return 0.0
-    q = _orthonormal(basis)
+    q = orthonormal_basis(basis)
     resid = v - q @ (q.T @ v)
     return float(np.clip(1.0 - np.sum(resid ** 2) / total, 0.0, 1.0))
 
@@ -76,7 +76,7 @@ def without_time(data: pd.DataFrame, dag: DAG, periods: int | None = None,
     out = data.copy()
     if basis is None or not basis.shape[1]:
         return out
-    q = _orthonormal(basis)
+    q = orthonormal_basis(basis)
     for node in dag.nodes:
         if node in data.columns and dag.node(node).is_numeric:
             v = data[node].to_numpy(float)
