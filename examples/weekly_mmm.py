@@ -55,7 +55,8 @@ import causalsynth as cs
 from causalsynth.evaluate.mmm import fit_mmm
 from causalsynth.render import print_leaderboard
 
-QUICK = typer.Option(envvar="CAUSALSYNTH_QUICK", help="the causal synthesizer only")
+QUICK = typer.Option(envvar="CAUSALSYNTH_QUICK", help="the causal synthesizer only, 10 "
+                     "bootstrap fits, no DoWhy permutation test: for tests")
 
 
 def main(synthesizers: str = "causal,par,gaussian_copula", quick: Annotated[bool, QUICK] = False,
@@ -70,7 +71,9 @@ def main(synthesizers: str = "causal,par,gaussian_copula", quick: Annotated[bool
     print(f"{len(weeks)} rows ({index.min()} to {index.max()}); DAG {dag.name}: spend "
           f"{', '.join(dag.treatments)} -> {dag.outcome}")
 
-    check = cs.check_dag(weeks, dag, seed=seed, progress=False)
+    # --quick: DoWhy's permutation test skipped (tests/test_real_data.py runs it on every table)
+    check = cs.check_dag(weeks, dag, seed=seed, progress=False,
+                         **({"falsify_max_claims": 1} if quick else {}))
     held = len(check.independences) - len(check.violations)
     print(f"Do the data contradict the DAG? {'no' if check.passed else 'yes'} ({held} of "
           f"{len(check.independences)} implied independences hold given the time context: "
@@ -79,7 +82,7 @@ def main(synthesizers: str = "causal,par,gaussian_copula", quick: Annotated[bool
         print("  (one edge added to Robyn's graph: newsletter -> search_S; paid search is "
               "bought per click and follows the searches newsletters prompt)")
 
-    mmm = fit_mmm(weeks, dag, seed=seed, n_bootstrap=50)
+    mmm = fit_mmm(weeks, dag, seed=seed, n_bootstrap=10 if quick else 50)
     table = mmm.channels.merge(mmm.budget[["channel", "optimal_share"]], on="channel")
     print(f"\nMarketing mix on the real weeks (R² {mmm.r2:.2f}; 95% block-bootstrap "
           f"intervals):")

@@ -60,6 +60,13 @@ def _env() -> dict[str, str]:
             "COLUMNS": "200"}
 
 
+def _default_sigint() -> None:
+    """In the child, before Python starts: SIGINT's default action, so that Python installs
+    its Ctrl-C handler. A suite started in the background (`cmd &`) passes SIGINT on ignored,
+    which main() rightly keeps: the signal would be lost and the run go on to the end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def checksums(*paths: Path) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
@@ -367,7 +374,8 @@ def test_interrupt_at_any_moment_leaves_all_outputs_or_none(work, command, sig, 
     args, outs = RUNS[command]
     before = checksums(*(work / p for p in INPUTS))
     proc = subprocess.Popen([sys.executable, "-m", "causalsynth", *args], cwd=work, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     time.sleep(offset)
     running = proc.poll() is None
     if running:
