@@ -105,7 +105,8 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
         "quality": _value(fid, "quality_score"),
         "shapes": _value(fid, "column_shapes"),
         "pair_trends": _value(fid, "column_pair_trends"),
-        "max_ici_diff": _max_abs(causal.get("ici") or [], "diff_pp"),
+        "max_ici_diff": _max_abs([r for r in causal.get("ici") or []  # time's row: not judged
+                                  if r.get("status") != "not judged"], "diff_pp"),
         "max_effect_diff": _max_abs([r for r in causal.get("effects") or []
                                      if r.get("status") != "not judged"], "rel_diff"),
         "independences_broken": (sum(r.get("status") == "beyond" for r in ind)

@@ -147,3 +147,22 @@ def test_compare_hands_every_cell_its_draws(tmp_path, monkeypatch):
     bad = CliRunner().invoke(cli.app, ["compare", str(path), "--dag", "acquisition",
                                        "--draws", "0"])
     assert bad.exit_code == 2 and "draws" in bad.output
+
+
+def test_a_draw_missing_a_rare_label_by_chance_is_set_aside():
+    """Three draws of a table with a one-week label; one draw lacks it (as chance explains
+    for a single week): that draw is set aside and the other two are measured, instead of
+    leaving the whole synthetic side unmeasured. Every draw lacking it: unmeasured, as a single
+    table is."""
+    from causalsynth.evaluate.causal import _usable_draws
+
+    real = pd.DataFrame({"x": np.arange(100.0), "flag": [1] + [0] * 99})
+    has = real.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    lacks = real.assign(flag=0)
+    lost, chance, used, short = _usable_draws(real, [has, lacks, has])
+    assert (lost, chance, len(used), short) == ([], [], 2, 1)
+    lost, chance, used, short = _usable_draws(real, [lacks, lacks])
+    assert (lost, chance, len(used), short) == ([], ["flag"], 2, 0)
+    gone = real.assign(x=1.0)  # a numeric column constant: lost, whatever the other draws say
+    lost, chance, used, short = _usable_draws(real, [has, gone])
+    assert lost == ["x"] and len(used) == 2

@@ -70,6 +70,21 @@ _SMALL_TABLE = 2_000
 CAUSAL_MAX_ROWS = 100_000
 
 
+def _usable_draws(real: pd.DataFrame, draws: list[pd.DataFrame]
+                  ) -> tuple[list[str], list[str], list[pd.DataFrame], int]:
+    """Lost columns (in any draw: a synthesizer that loses a variable once loses it), the rare
+    labels absent by chance, the draws to measure and how many were set aside. A draw that
+    lacks a rare label by chance is set aside while another draw has them all (five series
+    of a year each often miss a one-week event in one of them); only when every draw lacks
+    one is the comparison left unmeasured."""
+    checks = [lost_columns(real, d) for d in draws]
+    lost = sorted(set().union(*(c[0] for c in checks)))
+    whole = [d for d, c in zip(draws, checks, strict=True) if not c[1]]
+    if lost or not whole:
+        return lost, sorted(set().union(*(c[1] for c in checks))), draws, 0
+    return lost, [], whole, len(draws) - len(whole)
+
+
 def _subsample(table: pd.DataFrame, rows: int, rng: np.random.Generator) -> pd.DataFrame:
     """``rows`` rows of ``table`` drawn without replacement (in their order), or all of it."""
     if len(table) <= rows:
@@ -235,8 +250,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
                   for d, what in zip(draws, draw_names(len(draws)), strict=True)]
     if dag.time is not None and dag.time.country:  # holidays: a synthetic table without
         syn_cs = [borrow_dates(s, real_c) for s in syn_cs]  # dates sits on the real's
-    lost, by_chance = (sorted(set().union(*parts)) for parts in
-                       zip(*(lost_columns(real_c, s) for s in syn_cs), strict=True))
+    lost, by_chance, syn_cs, short = _usable_draws(real_c, syn_cs)
     rng = as_generator(seed)
     subsample = None
     if dag.time is None and max(len(real_c), len(syn_cs[0])) > CAUSAL_MAX_ROWS:
@@ -326,8 +340,11 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
                                   "leaves (summing to 100 without time's row); time's row: "
                                   "the share the time features explain (reported, not "
                                   "judged)"} if time_label(dag) in est_r.players else {}),
-                **({"draws": draws_note(m, per_draw["n_bootstrap"],
-                                        [*combined.values(), mmm])} if m > 1 else {}),
+                **({"draws": {**draws_note(m, per_draw["n_bootstrap"],
+                                           [*combined.values(), mmm]),
+                              **({"set_aside": f"{short} draw(s) lacking a rare label by "
+                                               f"chance"} if short else {})}}
+                   if m > 1 or short else {}),
                 "effects": ["gcm: intervention on the fitted DoWhy GCM, common random numbers",
                             "dml: EconML LinearDML, controls = treatment's parents (backdoor)"],
                 "independence_test": "residual correlation (GCM); the difference of effect "
