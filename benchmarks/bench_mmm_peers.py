@@ -50,10 +50,15 @@ Python >= 3.12 and a C compiler for pytensor)::
 
 (the system Python here is 3.11; pyenv's ``/root/.pyenv/versions/3.12.1/bin/python`` served.)
 
-Run (main environment; one pymc-marketing fit took 108-202 s, median 134 s, on the 2 shared
-cores at load 7-9, fit_mmm 0.3-1.1 s; 5 seeds about 15 minutes)::
+Run (main environment; with the default sampler one pymc-marketing fit took 108-202 s,
+median 134 s, on the 2 shared cores at load 7-9, fit_mmm 0.3-1.1 s. The 2026-12-07 run of both
+cases, seeds 1-10, used 2 chains x 500 draws after 500 tuning steps, one chain at a time:
+73-147 s per pymc-marketing fit at load 5-9 under nice 19, 0 divergences, R-hat <= 1.02, bulk
+ESS >= 150; about 4 minutes per seed)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --seeds 5
+    OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python benchmarks/bench_mmm_peers.py --seeds 10 \
+        --chains 2 --tune 500 --draws 500 --cores 1   # the 2026-12-07 run
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mmm_peers.py --quick   # smoke run
     .venv/bin/python benchmarks/bench_mmm_peers.py --report   # reprint the latest saved run
     .venv/bin/python benchmarks/bench_mmm_peers.py --report --runs RUN1 RUN2   # runs together
