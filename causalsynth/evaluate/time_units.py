@@ -56,7 +56,7 @@ def time_share(values: np.ndarray, basis: np.ndarray) -> float:
 
     >>> t = np.arange(8.0)
     >>> round(time_share(t + np.array([1, -1] * 4), t[:, None]), 3)
-    0.913
+    0.819
     """
     v = np.asarray(values, float)
     total = float(np.sum((v - v.mean()) ** 2))
