@@ -171,3 +171,25 @@ def test_panel_subsample_keeps_whole_geos(panels):
     kept = rows.take(keep)
     assert len(keep) <= 1000 and kept.n_geos == len(keep) // 104
     assert all((kept.geo == g).sum() == 104 for g in np.unique(kept.geo))
+
+
+def test_partial_out_survives_an_svd_that_does_not_converge(monkeypatch):
+    """LAPACK's SVD failed to converge on a 20,000-row spline basis (discover, PC): the
+    residuals then come from a pivoted QR, equal to least squares' on a collinear basis."""
+    import numpy as np
+
+    from causalsynth.evaluate import series
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    basis = np.column_stack([np.ones(200), x, x[:, 0] + x[:, 1]])  # one collinear column
+    y = rng.normal(size=(200, 2))
+    want, rank = series.partial_out(y, basis)
+
+    def fails(*args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")
+
+    monkeypatch.setattr(np.linalg, "lstsq", fails)
+    got, got_rank = series.partial_out(y, basis)
+    assert got_rank == rank == 4
+    np.testing.assert_allclose(got, want, atol=1e-10)

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
 
 from causalsynth.errors import DataError, excerpt
 from causalsynth.media.time import (
@@ -305,8 +306,16 @@ def partial_out(values: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, int]
     >>> resid, rank
     (array([-1.5, -0.5,  0.5,  1.5]), 1)
     """
-    coef, _, rank, _ = np.linalg.lstsq(basis, values, rcond=None)
-    return values - basis @ coef, int(rank)
+    try:
+        coef, _, rank, _ = np.linalg.lstsq(basis, values, rcond=None)
+        return values - basis @ coef, int(rank)
+    except np.linalg.LinAlgError:  # LAPACK's SVD can fail to converge on a large, nearly
+        # collinear spline basis (seen at 20,000 weekly rows): the same projection by QR
+        q, r, _ = linalg.qr(basis, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        keep = diag > 1e-10 * (diag.max() if len(diag) else 1.0)
+        q = q[:, keep]
+        return values - q @ (q.T @ values), int(keep.sum())
 
 
 def lag1_autocorrelation(values: np.ndarray, rows: TimeRows) -> np.ndarray:
