@@ -24,13 +24,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.evaluate.draws import (
     DRAW_COLUMNS,
+    Z95,
     combine_draws,
     draw_bootstrap,
     draw_names,
@@ -547,9 +547,6 @@ def _gcm_effect_rows(est_r: TableEstimates, est_s: TableEstimates | None, target
     return rows
 
 
-_Z95 = float(stats.norm.ppf(0.975))
-
-
 def _dml_rows(dml_r: list[dict], dml_s: list[dict], target: str, zeros: dict[str, float]
               ) -> list[dict]:
     syn = {(r["treatment"], r["kind"]): r for r in dml_s}
@@ -559,8 +556,8 @@ def _dml_rows(dml_r: list[dict], dml_s: list[dict], target: str, zeros: dict[str
         s_est = s.get("estimate", np.nan)
         s_lo, s_hi = s.get("low", np.nan), s.get("high", np.nan)
         rows.append(_effect_row(r["treatment"], target, r["kind"], "dml", r["estimate"],
-                                r["low"], r["high"], (r["high"] - r["low"]) / (2 * _Z95),
-                                s_est, s_lo, s_hi, (s_hi - s_lo) / (2 * _Z95), r["df"],
+                                r["low"], r["high"], (r["high"] - r["low"]) / (2 * Z95),
+                                s_est, s_lo, s_hi, (s_hi - s_lo) / (2 * Z95), r["df"],
                                 zeros.get(r["treatment"], 0.0)))
     return rows
 

@@ -36,7 +36,7 @@ from causalsynth.errors import DataError
 __all__ = ["DRAW_COLUMNS", "combine_draws", "draw_bootstrap", "draw_names", "draws_note",
            "synthetic_draws"]
 
-_Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(stats.norm.ppf(0.975))
 
 #: per comparison table: (row keys, synthetic figures, their standard errors, interval
 #: columns around the first figure); other synthetic columns take the draws' median
@@ -130,8 +130,8 @@ def combine_draws(name: str, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     out["draws_between_se"] = np.nanstd(stack[main], axis=0, ddof=1) / np.sqrt(m)
     if interval is not None:
         lo, hi = interval
-        out[lo] = out[main] - _Z95 * out[ses[0]]
-        out[hi] = out[main] + _Z95 * out[ses[0]]
+        out[lo] = out[main] - Z95 * out[ses[0]]
+        out[hi] = out[main] + Z95 * out[ses[0]]
         if name == "ici":  # shares stay shares
             out[[lo, hi]] = out[[lo, hi]].clip(0.0, 100.0)
     if "synthetic_p" in first.columns:

@@ -111,11 +111,10 @@ def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFr
     fit_r = fit_mmm(real, dag, seed=boot_seed, n_bootstrap=n_bootstrap, periods=periods[0])
     point_r, (se_r, lo_r, hi_r) = _points(fit_r), _summary(fit_r)
     boot_s = draw_bootstrap(n_bootstrap, len(draws))
-    frames, fit_s = [], None
-    for draw in draws:
-        fit = fit_mmm(draw, dag, seed=boot_seed, n_bootstrap=boot_s, n_resample=len(real),
-                      periods=periods[1])
-        fit_s = fit_s or fit
+    fits = [fit_mmm(draw, dag, seed=boot_seed, n_bootstrap=boot_s, n_resample=len(real),
+                    periods=periods[1]) for draw in draws]
+    frames = []
+    for fit in fits:
         point_s, (se_s, lo_s, hi_s) = _points(fit), _summary(fit)
         rows = []
         for channel in point_r.index:
@@ -137,7 +136,7 @@ def measure_mmm(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFr
         frames.append(frame)
     frame = combine_draws("mmm", frames)
     curves = pd.concat([fit_r.response_curves.assign(table="real"),
-                        fit_s.response_curves.assign(table="synthetic")], ignore_index=True)
+                        fits[0].response_curves.assign(table="synthetic")], ignore_index=True)
     return frame, curves[["table", "channel", "multiplier", "spend", "contribution"]]
 
 
