@@ -78,6 +78,36 @@ def test_a_faithful_synthesizer_is_shown_within_its_confirmable_margin():
     assert abs(wins / 400 - 0.90) < 3 * np.sqrt(0.90 * 0.10 / 400)
 
 
+def test_a_real_bootstrap_that_understates_its_spread_is_floored_by_the_synthetic_side():
+    """A faithful synthesizer drawn at 10x the real rows, where the real table's bootstrap
+    states se 1 but its estimates scatter by 2 (a small table's bootstrap on a rare outcome):
+    the synthetic side's se scaled to the real size (0.63 * sqrt(10) = 2) is the floor, so
+    false alarms stay at 5 % (within 3 binomial sd of 400 draws, margin 2 points); without
+    the floor they would be about a quarter."""
+    rng = np.random.default_rng(3)
+    se_true, se_s = 2.0, 2.0 / np.sqrt(10)
+
+    def comparison(diff: float) -> CausalComparison:
+        c = _comparison(diff, 1.0, se_synthetic=se_s)
+        return CausalComparison(target=c.target, n_real=200, n_synthetic=2000, ici=c.ici,
+                                effects=c.effects, independences=c.independences,
+                                ranking=c.ranking)
+
+    diffs = rng.normal(0, np.hypot(se_true, se_s), 400)
+    margins = cs.Margins(ici_points=2.0)
+    alarms = sum(judge_causal(comparison(d), margins).verdict == "not preserved"
+                 for d in diffs)
+    assert alarms / 400 <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
+    unfloored = sum(abs(d) > 2 and abs(d) > 1.96 * np.hypot(1.0, se_s) for d in diffs)
+    assert unfloored > 0.2 * 400
+    # the floor shows in the stated interval: se_diff = hypot(se_s * sqrt(10), se_s)
+    v = judge_causal(comparison(0.0))
+    assert v.ici["se_diff"].iloc[0] == pytest.approx(np.hypot(2.0, se_s), rel=1e-9)
+    # equal sizes and a real side noisier than the synthetic one: no floor
+    assert judge_causal(_comparison(0.0, 1.0, se_synthetic=0.5)).ici["se_diff"].iloc[0] == (
+        pytest.approx(np.hypot(1.0, 0.5), rel=1e-9))
+
+
 def test_margins_are_checked():
     with pytest.raises(cs.InvalidParameterError, match="ici_points"):
         cs.Margins(ici_points=-1)
