@@ -47,6 +47,7 @@ from causalsynth.cli.options import (
 from causalsynth.comparison import REFERENCE
 from causalsynth.dag import load_dag
 from causalsynth.errors import CausalSynthError, DAGError, DataError
+from causalsynth.guarantee import PrivacyGuarantee
 from causalsynth.render.terminal import print_leaderboard, print_summary
 from causalsynth.synthesizers import REGISTRY, Synthesizer, make_synthesizer, synthesizer_class
 
@@ -214,14 +215,16 @@ def synthesize(
             "params": model.get_params(), "input": str(data), "output": str(out_path),
             "rows": n, "seed": seed, "dag": graph.name, "fit_s": fit_s, "sample_s": sample_s}
     guarantee = getattr(model, "guarantee_", None)
-    if guarantee is not None:
-        meta["guarantee"] = guarantee
+    if guarantee is not None:  # typed, or a dict from a synthesizer of another package
+        guarantee = PrivacyGuarantee.from_dict(guarantee)
+        meta["guarantee"] = guarantee.to_dict()
     commit({out_path: synthetic, json_path: json_output(meta) if json_path is not None else None})
     out().print(f"wrote {n:,} synthetic rows from [bold]{synthesizer}[/] to {out_path} "
                 f"(fit {fit_s:.1f} s, sample {sample_s:.1f} s)")
     if guarantee is not None:
-        out().print(f"differential privacy: (epsilon = {guarantee['epsilon']:g}, delta = "
-                    f"{guarantee['delta']:g}); accountant: {guarantee['accountant']}")
+        delta = "–" if guarantee.delta is None else f"{guarantee.delta:g}"
+        out().print(f"differential privacy: (epsilon = {guarantee.epsilon:g}, delta = {delta})"
+                    + (f"; accountant: {guarantee.accountant}" if guarantee.accountant else ""))
 
 
 @app.command()

@@ -28,6 +28,7 @@ from causalsynth.evaluate.causal import (
 from causalsynth.evaluate.draws import draw_names, synthetic_draws
 from causalsynth.evaluate.gate import check_holdout, privacy_gate
 from causalsynth.evaluate.report import Report
+from causalsynth.guarantee import PrivacyGuarantee
 
 __all__ = ["validate"]
 
@@ -77,7 +78,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
              holdout: pd.DataFrame | None = None,
              seed=0, margins: Margins | None = None, synthesizer: str | None = None,
              n_bootstrap: int | None = None, reference: bool = False,
-             guarantee: Mapping[str, Any] | None = None) -> Report:
+             guarantee: PrivacyGuarantee | Mapping[str, Any] | None = None) -> Report:
     """Judge a synthetic table against the real one it was made from.
 
     Runs the causal comparison (ICI, treatment effects, implied independences, with a verdict)
@@ -113,9 +114,10 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
         Also judge two random halves of the real table against each other (the best any
         synthesizer could do at half the size): shown beside each figure as the split-half
         column, under ``report.causal["reference"]``.
-    guarantee : dict, optional
+    guarantee : PrivacyGuarantee or dict, optional
         The differential-privacy guarantee of the synthesizer that made ``synthetic`` (its
-        ``guarantee_``: ``epsilon``, ``delta``, ``accountant``, ``bounds``, ...). Recorded as
+        ``guarantee_``: ``epsilon``, ``delta``, ``accountant``, ``bounds``, ...), or its dict
+        form (a saved report's ``meta["guarantee"]``). Recorded, in its dict form, as
         ``report.meta["guarantee"]`` and stated first in the report's privacy section; nothing
         is recorded when None. The evaluator takes it as stated: it cannot check it.
 
@@ -145,10 +147,13 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
     from causalsynth.evaluate.utility import evaluate_utility
 
     dag = load_dag(dag)
-    if guarantee is not None and not (isinstance(guarantee, Mapping) and "epsilon" in guarantee):
-        raise InvalidParameterError(
-            f"The 'guarantee' parameter of validate must be a dict with an 'epsilon' (a "
-            f"synthesizer's guarantee_) or None. Got {guarantee!r} instead.")
+    if guarantee is not None:
+        try:
+            guarantee = PrivacyGuarantee.from_dict(guarantee)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(
+                f"The 'guarantee' parameter of validate must be a synthesizer's guarantee_ (a "
+                f"PrivacyGuarantee), its dict with an 'epsilon', or None; {exc}") from None
     # fail early, with every problem of every table, before any long computation
     real_c = canonical_rows(check_data(real, dag, what="the real table"), dag)
     draws = synthetic_draws(synthetic)
@@ -211,7 +216,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
         **({"synthetic_draws": len(syn_cs)} if len(syn_cs) > 1 else {}),
         **({"n_synthetic_metrics": len(syn_like)} if len(syn_like) < len(syn_c) else {}),
         "n_holdout": None if hold_c is None else len(hold_c),
-        **({} if guarantee is None else {"guarantee": dict(guarantee)}),
+        **({} if guarantee is None else {"guarantee": guarantee.to_dict()}),
         # a synthetic table whose time index is missing or of another kind: compared row by
         # row without it, and the report says so
         **({"notes": notes} if (notes := index_notes(real, draws[0], dag)) else {}),

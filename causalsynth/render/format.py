@@ -19,6 +19,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from causalsynth.guarantee import PrivacyGuarantee
+
 __all__ = ["as_float", "effect_kind", "esc", "fmt", "guarantee_text", "number", "points"]
 
 #: treatment-effect kinds as a reader names them: kind -> (long, short)
@@ -112,9 +114,11 @@ def effect_kind(kind: Any, short: bool = False) -> str:
     return brief if short else long
 
 
-def guarantee_text(guarantee: Mapping[str, Any], details: bool = False) -> str:
-    """A differential-privacy guarantee (a synthesizer's ``guarantee_``) in plain words; with
-    ``details``, the accounting behind it instead (plain text: escape it for a page).
+def guarantee_text(guarantee: PrivacyGuarantee | Mapping[str, Any], details: bool = False) -> str:
+    """A differential-privacy guarantee (a synthesizer's ``guarantee_``, or its dict form in a
+    saved report's ``meta``) in plain words; with ``details``, the accounting behind it instead
+    (plain text: escape it for a page). Read through the mapping both share, so a report
+    whose guarantee lacks a figure still renders (``–``).
 
     >>> g = {"epsilon": 3.0, "delta": 1e-6, "rho": 0.0571, "epsilon_spent": 2.9999,
     ...      "accountant": "zCDP", "bounds": {"tv": "declared", "search": "private"}}
@@ -124,6 +128,8 @@ def guarantee_text(guarantee: Mapping[str, Any], details: bool = False) -> str:
     bounds declared for tv, estimated privately for search
     >>> guarantee_text(g, details=True)
     'ρ = 0.0571 (zCDP); ε spent 3'
+    >>> guarantee_text(PrivacyGuarantee(epsilon=1.0, notes=("widen 'range:'",)))
+    "Differential privacy: (ε = 1, δ = –) guaranteed by the synthesizer; widen 'range:'"
     """
     def num(value: Any) -> str:
         v = number(value)

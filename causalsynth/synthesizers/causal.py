@@ -61,6 +61,7 @@ from causalsynth.errors import (
     PrivacyBoundsWarning,
     SynthesizerError,
 )
+from causalsynth.guarantee import PrivacyGuarantee
 from causalsynth.scm import parse_interventions, propagate
 from causalsynth.synthesizers._node_models import (
     EPS,
@@ -134,9 +135,10 @@ class CausalSynthesizer(Synthesizer):
         One fitted model per node, in topological order.
     summary_ : pandas.DataFrame
         Per node: the model chosen, its validation scores, noise model, gates.
-    guarantee_ : dict or None
+    guarantee_ : PrivacyGuarantee or None
         With ``epsilon``: the guarantee (``epsilon``, ``delta``, ``rho``, ``accountant``, how
-        the budget was split, where each node's bounds came from); None otherwise.
+        the budget was split, where each node's bounds came from); None otherwise. It also
+        reads like a dict (``guarantee_["epsilon"]``).
 
     Examples
     --------
@@ -191,7 +193,7 @@ class CausalSynthesizer(Synthesizer):
     def _fit(self, data: pd.DataFrame, dag: DAG) -> None:
         rng = np.random.default_rng(self.random_state)
         values = to_codes(data, dag)
-        self.guarantee_: dict[str, Any] | None = None
+        self.guarantee_: PrivacyGuarantee | None = None
         self.series_: SeriesModel | None = None  # a refit never samples an earlier series model
         if self.epsilon is not None:
             self._fit_private(dag, values, float(self.epsilon), rng)
@@ -305,20 +307,20 @@ class CausalSynthesizer(Synthesizer):
         self.ranges_ = ranges
         # the exact number of training rows tells whether one row was in the table
         self.n_train_ = None
-        self.guarantee_ = {
-            "epsilon": epsilon, "delta": delta, "rho": rho,
-            "epsilon_spent": epsilon_for(spent, delta), "accountant": ACCOUNTANT,
-            "split": f"{self.bounds_share:.0%} of the budget of the numeric nodes without a "
-                     "declared range for their bounds, in equal parts; the rest across nodes in "
-                     "proportion to the squared norm bound of their statistics (1 for a "
-                     f"root); within a node with a declared range, {CLIP_SHARE:.0%} for the "
-                     "count of rows outside it",
-            "bounds": sources,
+        self.guarantee_ = PrivacyGuarantee(
+            epsilon=epsilon, delta=delta, rho=rho,
+            epsilon_spent=epsilon_for(spent, delta), accountant=ACCOUNTANT,
+            split=f"{self.bounds_share:.0%} of the budget of the numeric nodes without a "
+                  "declared range for their bounds, in equal parts; the rest across nodes in "
+                  "proportion to the squared norm bound of their statistics (1 for a "
+                  f"root); within a node with a declared range, {CLIP_SHARE:.0%} for the "
+                  "count of rows outside it",
+            bounds=sources,
             # noisy share of real rows outside each declared range (post-processing)
-            "clipped": {k: round(v, 4) for k, v in clipped.items()},
+            clipped={k: round(v, 4) for k, v in clipped.items()},
             # what a reader of the synthetic table must know: fallback bounds, clipped ranges
-            "notes": notes,
-        }
+            notes=tuple(notes),
+        )
         for note in notes:  # decided from noisy counts: saying it costs no privacy
             warnings.warn(f"causal (epsilon={self.epsilon:g}): {note}", PrivacyBoundsWarning,
                           stacklevel=4)
