@@ -27,6 +27,7 @@ from causalsynth.evaluate.report import Report, judge, read_report
 from causalsynth.evaluate.report_sections import CausalSection, PrivacyGate, Verdict
 from causalsynth.evaluate.validate import validate
 from causalsynth.evaluate.verdict import Margins
+from causalsynth.guarantee import PrivacyGuarantee
 from causalsynth.simulation import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer
 
@@ -54,6 +55,7 @@ __all__ = [
     "NotFittedError",
     "PrivacyBoundsWarning",
     "PrivacyGate",
+    "PrivacyGuarantee",
     "Report",
     "Synthesizer",
     "SynthesizerError",
