@@ -7,7 +7,7 @@ synthesizer on the training rows, samples, and validates each synthetic table wi
 the reports differ only by the synthesizer. A synthesizer that fails is recorded with its error
 in its leaderboard row; the others go on. With ``seeds`` every synthesizer is fitted once per
 seed, and ``backend`` runs these cells on local processes or a Dask cluster (see
-:mod:`causalsynth._backend`) with the serial run's numbers.
+:mod:`causalsynth._grid_backends`) with the serial run's numbers.
 
 Examples
 --------
@@ -30,15 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth._backend import (
-    Cell,
-    CellResult,
-    DaskBackend,
-    ProcessBackend,
-    error_text,
-    resolve_backend,
-    run_cell,
-)
+from causalsynth._grid_backends import DaskBackend, ProcessBackend, resolve_backend
+from causalsynth._grid_cells import Cell, CellResult, error_text, run_cell
 from causalsynth._io import json_text, write_text_atomic
 from causalsynth._params import Interval, SequenceOf, check_param, check_size
 from causalsynth._random import as_generator, child_seed

@@ -17,7 +17,7 @@ A DAG file names every node with its type and role, and lists each node's parent
         parents: [demand, tv_spend]
     simulation:                   # optional: how to generate data with known truth
       ...                         # see causalsynth.simulation
-    time: {index: week, period: 52}   # optional: rows are consecutive weeks (causalsynth._time)
+    time: {index: week, period: 52}   # optional: rows are weekly (causalsynth._time_block)
 
 YAML text is data: it is parsed by a restricted ``yaml.SafeLoader`` and never evaluated;
 repeated keys, alias bombs, deep nesting and huge files are refused, and names and labels are
@@ -43,7 +43,7 @@ import yaml
 
 from causalsynth._discovery_block import DiscoveryBlock, parse_discovery
 from causalsynth._simulation_block import check_simulation
-from causalsynth._time import TimeAxis, parse_time
+from causalsynth._time_block import TimeAxis, parse_time
 from causalsynth._yaml import read_dag_source
 from causalsynth.errors import DAGError, excerpt
 
@@ -116,7 +116,7 @@ class DAG:
     description: str
     node_specs: tuple[Node, ...]
     simulation: Mapping[str, Any] | None = field(default=None, repr=False)
-    #: rows as consecutive periods (``time: {index, period}``, see causalsynth._time); None
+    #: rows as consecutive periods (``time: {index, period}``, see causalsynth._time_block); None
     #: when the rows are independent
     time: TimeAxis | None = None
     #: edges forbidden or required in causal discovery (``discovery:`` block); None if absent

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from causalsynth._time import LAYOUT_KEY, MIN_PERIODS, SeriesLayout, check_time_columns
+from causalsynth._time_columns import LAYOUT_KEY, MIN_PERIODS, SeriesLayout, check_time_columns
 from causalsynth.errors import DAGError, DataError, excerpt
 
 if TYPE_CHECKING:  # the DAG module imports the simulation, which imports this module

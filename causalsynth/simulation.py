@@ -21,7 +21,7 @@ distribution; other nodes combine their parents. The vocabulary::
         min: 0                  # clip below
 
 Rows as a time series: a DAG with a top-level ``time: {index: week, period: 52}`` block has
-rows that are consecutive periods (see :mod:`causalsynth._time`), and two more words::
+rows that are consecutive periods (see :mod:`causalsynth._time_block`), and two more words::
 
       trend:   {trend: {start: 0, end: 1}}                  # linear ramp, first to last row
       season:  {seasonality: {amplitude: 1, harmonics: 2, phase: 0},
@@ -78,7 +78,7 @@ from causalsynth._mmm import channel_truth
 from causalsynth._params import Interval, check_param, check_size
 from causalsynth._random import as_generator
 from causalsynth._simulation_block import LINKS, PANEL_KEY, Panel, check_simulation, panel_effects
-from causalsynth._time import period_positions
+from causalsynth._time_columns import period_positions
 from causalsynth.data import from_codes
 from causalsynth.errors import DAGError, InvalidParameterError
 from causalsynth.media import adstock, hill, time_curve

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 # the package exports the function compare(); the module is reached through sys.modules
-import causalsynth._backend as backend_mod
+import causalsynth._dask_connect as connect_mod
 import causalsynth.comparison as cmp
 from causalsynth import CausalSynthError, load_dag
 from causalsynth.evaluate.metric import MetricResult
@@ -146,7 +146,7 @@ def test_backend_values_are_checked_before_any_work(real, stand_in):
 
 
 def test_unreachable_scheduler_is_one_clear_error_within_the_timeout(real, stand_in, monkeypatch):
-    monkeypatch.setattr(backend_mod, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connect_mod, "CONNECT_TIMEOUT", 1.0)
     outcome: dict[str, BaseException] = {}
 
     def call():
@@ -287,7 +287,7 @@ def test_cli_workers_scheduler_and_seeds(real, stand_in, monkeypatch, tmp_path):
     assert res.exit_code == 2 and "--workers and --scheduler exclude each other" in res.output
     res = run("--seeds", "0,x")
     assert res.exit_code == 2 and "--seeds must be comma-separated ints" in res.output
-    monkeypatch.setattr(backend_mod, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(connect_mod, "CONNECT_TIMEOUT", 1.0)
     res = run("--scheduler", "tcp://127.0.0.1:9")
     assert res.exit_code == 2, res.output
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 1 s" in res.output

@@ -154,14 +154,16 @@ def test_every_subpackage_is_shipped():
 #: its own layer and those below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("errors", "_params", "_random", "_io", "_yaml", "guarantee")),
-    ("declaration", ("dag", "data", "_time", "_simulation_block", "_discovery_block")),
+    ("declaration", ("dag", "data", "_time_block", "_time_columns", "_simulation_block",
+                     "_discovery_block")),
     ("engine and media rules", ("scm", "simulation", "media", "carryover", "_mmm", "_ici",
                                 "datasets")),
     ("synthesizers | evaluate", ("synthesizers", "evaluate")),
     # leaderboard.py reads report dicts only (no training, no judging): the renderers use it
     ("render", ("render", "leaderboard")),
     # the modules that both train and judge: the comparison grid and the privacy audit
-    ("comparison", ("comparison", "_backend", "privacy_audit")),
+    ("comparison", ("comparison", "_grid_cells", "_grid_backends", "_dask_connect",
+                    "privacy_audit")),
     ("public API", ("",)),
     ("command line", ("cli", "__main__")),
 )

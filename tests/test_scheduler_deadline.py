@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-import causalsynth._backend as backend_mod
+import causalsynth._dask_connect as connect_mod
+import causalsynth._grid_backends as backend_mod
 from causalsynth import CausalSynthError, InvalidParameterError, load_dag
 
 distributed = pytest.importorskip("distributed", reason="needs causalsynth[dask]")
@@ -111,7 +112,7 @@ def test_an_address_that_cannot_be_valid_is_refused_before_connecting(address, w
     def no_connection(*args, **kwargs):
         raise AssertionError("a connection was tried")
 
-    monkeypatch.setattr(backend_mod, "_probe", no_connection)
+    monkeypatch.setattr(connect_mod, "_probe", no_connection)
     with pytest.raises(InvalidParameterError) as info:
         backend_mod.DaskBackend(address)
     message = str(info.value)
@@ -152,7 +153,7 @@ def test_a_failed_client_closes_quietly_in_a_fresh_process(tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(textwrap.dedent("""
         import socket, threading
-        import causalsynth._backend as b
+        import causalsynth._grid_backends as b
         from causalsynth import CausalSynthError
         sock = socket.socket(); sock.bind(("127.0.0.1", 0)); sock.listen(4)
         def serve():
@@ -181,7 +182,7 @@ def test_cli_compare_on_an_http_server_exits_2_with_one_line_and_writes_nothing(
 
     import causalsynth.cli as cli
 
-    monkeypatch.setattr(backend_mod, "CONNECT_TIMEOUT", DEADLINE)
+    monkeypatch.setattr(connect_mod, "CONNECT_TIMEOUT", DEADLINE)
     real = tmp_path / "real.csv"
     load_dag("acquisition").simulate(200, seed=0).to_csv(real, index=False)
     out = tmp_path / "comparison.json"

@@ -8,7 +8,7 @@ import pytest
 
 from causalsynth import DAGError, load_dag
 from causalsynth._mmm import channel_truth
-from causalsynth._time import TimeAxis
+from causalsynth._time_block import TimeAxis
 from causalsynth.data import check_data
 from causalsynth.media import adstock, adstock_weights
 from causalsynth.scm import propagate

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from causalsynth._params import Interval, check_param
-from causalsynth._time import check_time_columns
+from causalsynth._time_columns import check_time_columns
 from causalsynth.errors import DAGError, DataError
 from causalsynth.evaluate._spectrum import (
     binned_spectrum,

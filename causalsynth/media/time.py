@@ -21,7 +21,7 @@ The simulator's trend and seasonality roots draw their curves from the same clas
 Examples
 --------
 >>> import numpy as np
->>> from causalsynth._time import TimeAxis
+>>> from causalsynth._time_block import TimeAxis
 >>> feats = time_features(TimeAxis("week", 52), np.arange(104))
 >>> feats.names
 ('trend', 'sin1', 'cos1', 'sin2', 'cos2')
@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalsynth._time import DEFAULT_HARMONICS, LAYOUT_KEY, SeriesLayout
+from causalsynth._time_block import DEFAULT_HARMONICS
+from causalsynth._time_columns import LAYOUT_KEY, SeriesLayout
 from causalsynth.errors import DataError
 from causalsynth.media.registry import register
 
@@ -181,7 +182,7 @@ def time_features(axis, position: np.ndarray, *, dates=None, outcome: np.ndarray
                   harmonics: int | None = None) -> TimeFeatures:
     """The time features of each row (see the module notes).
 
-    ``axis``: the DAG's :class:`~causalsynth._time.TimeAxis`; ``position``: each row's period
+    ``axis``: the DAG's :class:`~causalsynth._time_block.TimeAxis`; ``position``: each row's period
     within its series (0, 1, ...; gaps kept); ``dates``: each row's date (needed when the axis
     names a ``country``); ``outcome``: the outcome's values (``harmonics: auto`` chooses from
     them; without them the default count); ``events``: values of the declared event nodes;

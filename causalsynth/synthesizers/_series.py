@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from causalsynth._time import LAYOUT_KEY, SeriesLayout
+from causalsynth._time_columns import LAYOUT_KEY, SeriesLayout
 from causalsynth.carryover import estimate_carryover
 from causalsynth.dag import DAG
 from causalsynth.data import from_codes

@@ -53,7 +53,7 @@ import pandas as pd
 
 from causalsynth._params import Interval, Options, Pattern
 from causalsynth._random import as_generator, child_seed
-from causalsynth._time import MIN_PERIODS
+from causalsynth._time_columns import MIN_PERIODS
 from causalsynth.dag import DAG, load_dag
 from causalsynth.data import sdv_metadata, to_plain_frame
 from causalsynth.errors import CausalSynthError, DataError, InvalidParameterError, SynthesizerError
