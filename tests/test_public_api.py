@@ -16,7 +16,7 @@ PUBLIC = {
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",
     "InvalidParameterError", "judge", "load_example", "read_report", "MMMFit", "fit_mmm",
     "DiscoveredGraph", "discover", "PrivacyBoundsWarning",
-    "Verdict", "CausalSection", "PrivacyGate",
+    "Verdict", "CausalSection", "PrivacyGate", "PrivacyGuarantee",
 }
 
 
