@@ -217,7 +217,8 @@ class DAG:
         return simulate(self, n, seed=seed, interventions=interventions)
 
     def ground_truth(self, **kwargs: Any) -> GroundTruth:
-        """True ICI shares and treatment effects (see causalsynth.simulation.ground_truth)."""
+        """True ICI shares and treatment effects (see causalsynth.simulation.ground_truth;
+        computed once per machine, then read from the disk cache)."""
         from causalsynth.simulation import ground_truth
 
         return ground_truth(self, **kwargs)

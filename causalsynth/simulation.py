@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from causalsynth._cache import cached, frame_from_json, frame_to_json
 from causalsynth._ici import shapley_variance_shares
 from causalsynth._mmm import channel_truth
 from causalsynth._params import Interval, check_param, check_size
@@ -354,6 +355,12 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
     (carryover included). ``mmm`` and ``response_curves`` give the channel truth (see
     :class:`GroundTruth`).
 
+    The truth of an int ``seed`` is computed once per machine: it is saved in the disk cache
+    of :mod:`causalsynth._cache` (the folder ``$CAUSALSYNTH_CACHE_DIR``, else the user's cache
+    folder such as ``~/.cache/causalsynth``; ``CAUSALSYNTH_CACHE_DIR=off`` turns it off),
+    keyed on the DAG's whole spec, every argument, the library versions and the source of the
+    code that computes it, and read back exactly as computed.
+
     References
     ----------
     Janzing, Blöbaum, Minorics, Mastakouri, Wenzel. "Quantifying intrinsic causal contributions
@@ -369,11 +376,38 @@ def ground_truth(dag, target: str | None = None, n_samples: int = 200_000, seed:
     if key not in _TRUTHS:
         if len(_TRUTHS) >= 32:  # a small cache: the Monte Carlo truth takes seconds
             _TRUTHS.pop(next(iter(_TRUTHS)))
-        _TRUTHS[key] = _ground_truth(dag, target, int(n_samples), seed, periods)
+        _TRUTHS[key] = _saved_truth(dag, *key[1:])
     return _TRUTHS[key]
 
 
 _TRUTHS: dict[tuple, GroundTruth] = {}
+#: the frames of a GroundTruth, as its disk cache entry holds them
+_FRAMES = ("ici", "effects", "mmm", "response_curves")
+
+
+def _saved_truth(dag, target: str, n_samples: int, seed, periods: int | None) -> GroundTruth:
+    """The truth from the disk cache of :mod:`causalsynth._cache` (computed and saved on a
+    miss), keyed on the DAG's whole spec and every argument; an unseeded truth (None or a
+    Generator: a draw, not a fixed answer) is computed each time."""
+    def compute() -> GroundTruth:
+        return _ground_truth(dag, target, n_samples, seed, periods)
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        return compute()
+    inputs = {"spec": dag.to_yaml(), "target": target, "n_samples": n_samples,
+              "seed": int(seed), "n_periods": periods}
+    return cached("ground_truth", inputs, __name__, compute, _truth_to_json, _truth_from_json)
+
+
+def _truth_to_json(truth: GroundTruth) -> dict[str, Any]:
+    frames = {f: None if getattr(truth, f) is None else frame_to_json(getattr(truth, f))
+              for f in _FRAMES}
+    return {"target": truth.target, "method": truth.method, **frames}
+
+
+def _truth_from_json(data: Mapping[str, Any]) -> GroundTruth:
+    frames = {f: None if data[f] is None else frame_from_json(data[f]) for f in _FRAMES}
+    return GroundTruth(target=data["target"], method=data["method"], **frames)
 
 
 def _ground_truth(dag, target: str, n_samples: int, seed: int, periods: int | None

@@ -18,6 +18,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _ground_truth_cache(tmp_path_factory):
+    """One ground-truth cache folder (causalsynth._cache) for the whole run, shared by the
+    xdist workers and the subprocesses tests start: each truth is computed once per run, and
+    no run reads what an earlier one left. An explicit CAUSALSYNTH_CACHE_DIR (a folder kept
+    across runs, or off) is left as it is."""
+    if os.environ.get("CAUSALSYNTH_CACHE_DIR"):
+        yield
+        return
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker's folder sits in the run's folder
+        root = root.parent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAUSALSYNTH_CACHE_DIR", str(root / "causalsynth-cache"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def acquisition():
     return load_dag("acquisition")
