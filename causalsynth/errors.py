@@ -13,8 +13,10 @@ for a wrong value. The tree (each error's second base in parentheses)::
     ├── MissingDependencyError (ImportError) an optional dependency is not installed
     └── SynthesizerError (RuntimeError)      a synthesizer failed while fitting or sampling
 
-One warning: :class:`PrivacyBoundsWarning` (a ``UserWarning``), when a differentially private
-fit had to clip a column into bounds that do not describe it.
+Two warnings (each a ``UserWarning``): :class:`PrivacyBoundsWarning`, when a differentially
+private fit had to clip a column into bounds that do not describe it, and
+:class:`MarginalRefitWarning`, when a copula model's fitted marginal of a column collapsed and
+was refitted with another family.
 
 Messages name the thing, the value and the fix. When several things are wrong at
 once (a DAG with a cycle *and* an unknown type, a table with NaN *and* a missing
@@ -31,6 +33,7 @@ __all__ = [
     "DAGError",
     "DataError",
     "InvalidParameterError",
+    "MarginalRefitWarning",
     "MissingDependencyError",
     "NotFittedError",
     "PrivacyBoundsWarning",
@@ -128,3 +131,9 @@ class PrivacyBoundsWarning(UserWarning):
     """A private fit's bounds of a column do not describe it: private bounds that fell back to
     a default range, or a declared ``range`` that excludes a visible share of the rows. The
     same sentences are in the synthesizer's ``guarantee_["notes"]``."""
+
+
+class MarginalRefitWarning(UserWarning):
+    """A copula model's fitted marginal of a column collapsed (its quartiles far from the
+    data's: SDV's beta fit can converge to a point mass at one end) and was refitted with
+    another family; the synthesizer's ``refitted_marginals_`` names the columns."""

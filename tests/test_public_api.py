@@ -15,7 +15,7 @@ PUBLIC = {
     "SynthesizerError", "__version__", "available_synthesizers", "check_dag", "compare",
     "intrinsic_influence", "load_dag", "make_synthesizer", "simulate", "validate",
     "InvalidParameterError", "judge", "load_example", "read_report", "MMMFit", "fit_mmm",
-    "DiscoveredGraph", "discover", "PrivacyBoundsWarning",
+    "DiscoveredGraph", "discover", "PrivacyBoundsWarning", "MarginalRefitWarning",
     "Verdict", "CausalSection", "PrivacyGate", "PrivacyGuarantee",
 }
 
@@ -37,6 +37,8 @@ ERROR_BASES = {
     "SynthesizerError": (errors.CausalSynthError, RuntimeError),
     # a warning, not an error: a private fit whose bounds do not describe a column
     "PrivacyBoundsWarning": (UserWarning,),
+    # a copula marginal that collapsed and was refitted with another family
+    "MarginalRefitWarning": (UserWarning,),
 }
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalsynth import load_dag
+from causalsynth import MarginalRefitWarning, load_dag
 from causalsynth.data import sdv_metadata
 from causalsynth.errors import DataError, InvalidParameterError, SynthesizerError
 from causalsynth.synthesizers import make_synthesizer
@@ -184,6 +184,9 @@ def test_no_warnings_reach_the_user(name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # stricter than pytest's config: also SDV deprecations
         make_synthesizer(name, **FAST[name]).fit(real, ACQ).sample(100, seed=0)
+    # ours, not SDV's: a copula marginal that collapsed was refitted (on these 60 rows
+    # revenue's beta came out with a third of the data's spread; tests/test_copula_marginals.py)
+    caught = [w for w in caught if not issubclass(w.category, MarginalRefitWarning)]
     assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
 
 

@@ -54,7 +54,19 @@ from causalsynth._params import BOOLEAN, SEED, Interval, Options, SequenceOf
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG
 from causalsynth.data import sdv_metadata, to_plain_frame
-from causalsynth.errors import CausalSynthError, DataError, InvalidParameterError, SynthesizerError
+from causalsynth.errors import (
+    CausalSynthError,
+    DataError,
+    InvalidParameterError,
+    MarginalRefitWarning,
+    SynthesizerError,
+)
+from causalsynth.synthesizers._copula_marginals import (
+    FALLBACK_MARGINAL,
+    collapsed_marginals,
+    copula_bounds,
+    fitted_marginals,
+)
 from causalsynth.synthesizers._torch import flush_denormal, require_torch
 from causalsynth.synthesizers.base import Synthesizer
 
@@ -74,7 +86,7 @@ _RATE = [Interval(float, 0, None, closed="neither")]
 _DISTRIBUTIONS = [Options({"beta", "norm", "truncnorm", "gamma", "uniform", "gaussian_kde"})]
 
 
-# ---- helpers: global random state, warnings, errors, copula bounds --------------------------
+# ---- helpers: global random state, warnings, errors --------------------------
 @contextlib.contextmanager
 def _seeded_global_rngs(seed: int) -> Iterator[None]:
     """Seed numpy's, Python's and torch's global generators; restore all three on exit.
@@ -131,43 +143,6 @@ def _translate(exc: Exception, who: str, step: str) -> CausalSynthError:
     return SynthesizerError(
         f"{who!r} failed while {step} ({type(exc).__name__}: {text}); try more rows, fewer or "
         f"smaller layers, a smaller batch_size, or the 'gaussian_copula' or 'causal' synthesizer")
-
-
-def _copula_bounds(model, data: pd.DataFrame, dag: DAG) -> dict[str, tuple[float, float]]:
-    """Per continuous column, the band ``(low, high)`` outside which a value sits on a bound.
-
-    The band is the support ``[ppf(0), ppf(1)]`` of the copula marginal SDV fitted (read from
-    the fitted objects: ``get_learned_distributions()`` names the requested family even where
-    SDV fell back to another), shrunk by half of SDV's rounding unit (SDV rounds synthetic
-    values to the real data's decimals, which turns a value a float's width from the real
-    minimum into the minimum itself) and by a relative 1e-9.
-    """
-    from rdt.transformers.utils import learn_rounding_digits
-    from sdv.single_table import GaussianCopulaSynthesizer
-
-    copula = getattr(model, "_model", None)
-    normalizer = getattr(model, "_gaussian_normalizer_hyper_transformer", None)
-    if isinstance(model, GaussianCopulaSynthesizer) and copula is not None \
-            and hasattr(copula, "univariates"):
-        fitted = dict(zip(copula.columns, copula.univariates, strict=True))
-    elif normalizer is not None and hasattr(normalizer, "field_transformers"):
-        fitted = {col: t._univariate for col, t in normalizer.field_transformers.items()
-                  if hasattr(t, "_univariate")}
-    else:  # pragma: no cover - guards an SDV upgrade
-        raise SynthesizerError(f"cannot read the fitted marginals of SDV's "
-                               f"{type(model).__name__} (SDV changed); pin sdv<3 or report this")
-    bounds: dict[str, tuple[float, float]] = {}
-    for col, univariate in fitted.items():
-        if col not in dag.nodes or dag.node_type(col) != "continuous":
-            continue
-        low, high = (float(v) for v in np.ravel(univariate.ppf(np.array([0.0, 1.0]))))
-        digits = learn_rounding_digits(data[col])
-        half_unit = 0.0 if digits is None else 0.5 * 10.0 ** -digits
-        low += max(half_unit, 1e-9 * abs(low)) if np.isfinite(low) else 0.0
-        high -= max(half_unit, 1e-9 * abs(high)) if np.isfinite(high) else 0.0
-        if np.isfinite(low) or np.isfinite(high):
-            bounds[col] = (low, high)
-    return bounds
 
 
 # ---- the shared adapter -----------------------------------------------------------------
@@ -231,25 +206,48 @@ class SDVAdapter(Synthesizer):
         seed = child_seed(as_generator(self.random_state))
         frame = to_plain_frame(data, dag)
         fit_context = flush_denormal() if self._flush_denormal_in_fit else contextlib.nullcontext()
-        try:  # a TypeError here is an unknown key in sdv_params
-            with _quiet_sdv():
-                metadata = Metadata.load_from_dict(sdv_metadata(dag, _TABLE))
-                model = getattr(single_table, self._sdv_class)(
-                    metadata, enforce_min_max_values=False, **kwargs)
-        except Exception as exc:
-            raise _translate(exc, self.name, "setting up") from exc
-        try:
-            with _quiet_sdv(), _seeded_global_rngs(seed), fit_context:
-                model.fit({_TABLE: frame})
-        except Exception as exc:
-            raise _translate(exc, self.name, "fitting") from exc
+
+        def fitted(kwargs: dict[str, Any]) -> Any:
+            try:  # a TypeError here is an unknown key in sdv_params
+                with _quiet_sdv():
+                    metadata = Metadata.load_from_dict(sdv_metadata(dag, _TABLE))
+                    model = getattr(single_table, self._sdv_class)(
+                        metadata, enforce_min_max_values=False, **kwargs)
+            except Exception as exc:
+                raise _translate(exc, self.name, "setting up") from exc
+            try:
+                with _quiet_sdv(), _seeded_global_rngs(seed), fit_context:
+                    model.fit({_TABLE: frame})
+            except Exception as exc:
+                raise _translate(exc, self.name, "fitting") from exc
+            return model
+
+        model = fitted(kwargs)
+        self.refitted_marginals_: dict[str, str] = {}
+        if self._copula:
+            collapsed = self._marginals_step(collapsed_marginals, model, data, dag)
+            if collapsed:  # refit those columns with another family (module docstring)
+                self.refitted_marginals_ = dict.fromkeys(collapsed, FALLBACK_MARGINAL)
+                warnings.warn(
+                    f"{self.name!r}: the fitted {', '.join(map(repr, collapsed))} marginal(s) "
+                    f"collapsed (their quartiles far from the data's), refitted as "
+                    f"{FALLBACK_MARGINAL!r}; set numerical_distributions to choose another",
+                    MarginalRefitWarning, stacklevel=3)
+                kwargs["numerical_distributions"] = {
+                    **(kwargs.get("numerical_distributions") or {}), **self.refitted_marginals_}
+                model = fitted(kwargs)
         self.model_ = model
         # Sign only: a column never negative in training stays non-negative.
         self.nonnegative_ = [c for c in dag.nodes if dag.node_type(c) == "count"
                              or (dag.node_type(c) == "continuous" and (data[c] >= 0).all())]
-        try:  # finite support bounds of the copula models' marginals; none for CTGAN/TVAE
+        # finite support bounds of the copula models' marginals; none for CTGAN/TVAE
+        self.marginal_bounds_ = self._marginals_step(copula_bounds, model, data, dag) \
+            if self._copula else {}
+
+    def _marginals_step(self, step: Any, model: Any, data: pd.DataFrame, dag: DAG) -> Any:
+        try:
             with _quiet_sdv():
-                self.marginal_bounds_ = _copula_bounds(model, data, dag) if self._copula else {}
+                return step(fitted_marginals(model), data, dag)
         except Exception as exc:
             raise _translate(exc, self.name, "reading the marginals of") from exc
 
