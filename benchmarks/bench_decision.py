@@ -3,7 +3,8 @@ at the sizes analysts have)
 
 Parts (each appends one JSON line per comparison to benchmarks/results/decision.jsonl):
   fresh     a fresh draw of the true model against the real table, the synthetic side drawn
-            as ``compare`` draws it (10x the real rows for exchangeable rows, at most 100,000);
+            as ``compare`` draws it (10 draws the real table's size for exchangeable rows, at
+            most 100,000 rows in all; lines before 2026-12-07 19:00 drew one table 10x larger);
             acquisition, saturation, ad_funnel at 200 / 1,000 / 4,000 / 20,000 rows
   causal    the ``causal`` synthesizer fitted on the real table, sampled as ``compare`` does
   halves    split halves of the shipped real tables (robyn_weekly, meridian_national,
@@ -43,7 +44,7 @@ import pandas as pd
 from scipy import stats
 
 import causalsynth as cs
-from causalsynth.comparison import default_synthetic_rows
+from causalsynth.comparison import default_synthetic_draws, default_synthetic_rows
 from causalsynth.datasets import load_example
 from causalsynth.evaluate.causal import measure_causal, split_half
 from causalsynth.evaluate.verdict import judge_causal
@@ -104,14 +105,23 @@ def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = 
     return row
 
 
+def as_compare_draws(draw, n: int, dag) -> list:
+    """The synthetic side as ``compare`` samples it: ``default_synthetic_draws`` draws of
+    ``default_synthetic_rows`` rows; ``draw(rows, j)`` samples draw ``j``."""
+    rows = default_synthetic_rows(n, dag)
+    return [draw(rows, j) for j in range(default_synthetic_draws(dag, rows))]
+
+
 def fresh(reps: range, sizes: list[int], dags: list[str]) -> None:
     for name in dags:
         dag = cs.load_dag(name)
         for n in sizes:
-            m = default_synthetic_rows(n, dag)
             for rep in reps:
+                def draw(rows: int, j: int, rep: int = rep, dag=dag) -> pd.DataFrame:
+                    return dag.simulate(rows, seed=2000 + rep + 10_000 * j)
+
                 judge("fresh", name, n, rep, dag.simulate(n, seed=1000 + rep),
-                      dag.simulate(m, seed=2000 + rep), dag)
+                      as_compare_draws(draw, n, dag), dag)
 
 
 def causal(reps: range, sizes: list[int], dags: list[str]) -> None:
@@ -121,8 +131,9 @@ def causal(reps: range, sizes: list[int], dags: list[str]) -> None:
             for rep in reps:
                 real = dag.simulate(n, seed=1000 + rep)
                 synth = cs.make_synthesizer("causal", random_state=rep).fit(real, dag)
-                judge("causal", name, n, rep, real,
-                      synth.sample(default_synthetic_rows(n, dag), seed=3000 + rep), dag)
+                judge("causal", name, n, rep, real, as_compare_draws(
+                    lambda rows, j, rep=rep, synth=synth: synth.sample(
+                        rows, seed=3000 + rep + 10_000 * j), n, dag), dag)
 
 
 def halves(reps: range, tables: list[str]) -> None:
@@ -136,10 +147,10 @@ def halves(reps: range, tables: list[str]) -> None:
 def power(reps: range, plan: list[tuple[str, int, str]]) -> None:
     for name, n, case in plan:
         dag = cs.load_dag(name)
-        m = default_synthetic_rows(n, dag)
         for rep in reps:
-            judge("power", name, n, rep, dag.simulate(n, seed=1000 + rep),
-                  broken_table(dag, case, m, 2000 + rep), dag, case)
+            judge("power", name, n, rep, dag.simulate(n, seed=1000 + rep), as_compare_draws(
+                lambda rows, j, rep=rep, dag=dag, case=case: broken_table(
+                    dag, case, rows, 2000 + rep + 10_000 * j), n, dag), dag, case)
 
 
 def reversed_copies(reps: range) -> None:

@@ -59,7 +59,9 @@ class Broken(Synthesizer):
 
 
 def fake_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=None):
-    """Stands in for causalsynth.validate: a correlation-based verdict, real figures only."""
+    """Stands in for causalsynth.validate: a correlation-based verdict, real figures only (of
+    the first draw, when compare passes several)."""
+    synthetic = synthetic[0] if isinstance(synthetic, list) else synthetic
     diff = (real.corr() - synthetic.corr()).abs().to_numpy().max()
     verdict = "preserved" if diff < 0.25 else "not preserved"
     ici = [{"node": c, "real_share": 10.0, "synthetic_share": 10.0 + 30 * diff * (i == 0),
@@ -87,7 +89,8 @@ def patched(monkeypatch):
     calls = []
 
     def spy(real, synthetic, dag, holdout, seed, margins=None, guarantee=None):
-        calls.append({"n_real": len(real), "n_synth": len(synthetic),
+        draws = synthetic if isinstance(synthetic, list) else [synthetic]
+        calls.append({"n_real": len(real), "n_synth": len(draws[0]), "n_draws": len(draws),
                       "n_holdout": len(holdout), "seed": seed, "real": real, "holdout": holdout,
                       "guarantee": guarantee})
         return fake_validate(real, synthetic, dag, holdout, seed, guarantee=guarantee)
@@ -127,8 +130,9 @@ def test_leaderboard_ranks_and_records_failures(real, patched):
 def test_split_when_no_holdout_is_stated_and_disjoint(real, patched):
     result = cmp.compare(real, "acquisition", [LinearGaussian()], seed=1)
     call = patched[0]
-    # synthetic tables are drawn ten times the training rows by default
-    assert call["n_real"] == 400 and call["n_holdout"] == 100 and call["n_synth"] == 4_000
+    # ten synthetic draws the size of the training rows by default
+    assert call["n_real"] == 400 and call["n_holdout"] == 100 and call["n_synth"] == 400
+    assert call["n_draws"] == 10
     merged = pd.concat([call["real"], call["holdout"]]).sort_values("revenue")
     pd.testing.assert_frame_equal(merged.reset_index(drop=True),
                                   real.sort_values("revenue").reset_index(drop=True))
@@ -232,7 +236,7 @@ def test_json_and_html_outputs(real, patched, tmp_path):
 
 @pytest.mark.slow
 def test_compare_with_real_validate_reference_and_rejudging(tmp_path):
-    # 4,000 training rows decide at the default margins (synthetic tables drawn 10x larger)
+    # 4,000 training rows decide at the default margins (ten synthetic draws of 4,000 rows)
     big = load_dag("acquisition").simulate(5_000, seed=0)
     result = cmp.compare(big, "acquisition", [LinearGaussian(), IndependentNormal()], seed=0,
                          reference=True)

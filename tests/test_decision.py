@@ -8,17 +8,26 @@ import pandas as pd
 import pytest
 
 import causalsynth as cs
-from causalsynth.comparison import SYNTHETIC_FACTOR, default_synthetic_rows
+from causalsynth.comparison import (
+    SERIES_DRAWS,
+    SYNTHETIC_DRAWS,
+    default_synthetic_draws,
+    default_synthetic_rows,
+)
 from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS, compare_causal
 
 
-def test_compare_draws_synthetic_tables_larger_than_the_real_one():
+def test_compare_draws_several_tables_the_size_of_the_real_one():
+    """Draws the training table's size (their figures carry its small-sample bias), ten of
+    them where rows are exchangeable (at most CAUSAL_MAX_ROWS rows in all), five series."""
     rows = cs.load_dag("acquisition")
-    assert default_synthetic_rows(1_000, rows) == SYNTHETIC_FACTOR * 1_000
-    assert default_synthetic_rows(50_000, rows) == CAUSAL_MAX_ROWS  # capped
-    assert default_synthetic_rows(200_000, rows) == 200_000  # never fewer than the real rows
-    # rows of a time-indexed table are periods of series: as long as the real ones
-    assert default_synthetic_rows(156, cs.load_dag("weekly_mmm")) == 156
+    assert default_synthetic_rows(1_000, rows) == 1_000
+    assert default_synthetic_draws(rows, 1_000) == SYNTHETIC_DRAWS == 10
+    assert default_synthetic_draws(rows, 20_000) == CAUSAL_MAX_ROWS // 20_000 == 5
+    assert default_synthetic_draws(rows, 200_000) == 1  # never none
+    weekly = cs.load_dag("weekly_mmm")
+    assert default_synthetic_rows(156, weekly) == 156
+    assert default_synthetic_draws(weekly, 156) == SERIES_DRAWS == 5
 
 
 def test_validate_compares_like_with_like_and_counts_every_copy(acquisition):

@@ -20,13 +20,21 @@ def _effects(synthetic: float, se: float) -> pd.DataFrame:
 
 
 def test_combined_figure_is_the_mean_and_its_se_that_of_a_mean():
-    out = combine_draws("effects", [_effects(1.0, 0.3), _effects(2.0, 0.4), _effects(3.0, 0.5)])
+    out = combine_draws("effects", [_effects(1.0, 1.3), _effects(2.0, 1.4), _effects(3.0, 1.5)])
     assert out["synthetic"].item() == pytest.approx(2.0)
-    se = np.sqrt((0.09 + 0.16 + 0.25) / 3 / 3)
+    se = np.sqrt((1.3 ** 2 + 1.4 ** 2 + 1.5 ** 2) / 3 / 3)
     assert out["se_synthetic"].item() == pytest.approx(se)
     assert out["synthetic_low"].item() == pytest.approx(2.0 - 1.959964 * se, rel=1e-6)
     assert out["draws_between_se"].item() == pytest.approx(1.0 / np.sqrt(3))
     assert out["real"].item() == 1.0  # the real side is untouched
+
+
+def test_the_spread_between_draws_floors_a_bootstrap_that_understates_it():
+    """Each draw's bootstrap says se 0.3-0.5, the draws scatter by 1: the combined se is the
+    between-draw one, sd / sqrt(m), not the pooled bootstrap's sqrt(u / m)."""
+    out = combine_draws("effects", [_effects(1.0, 0.3), _effects(2.0, 0.4), _effects(3.0, 0.5)])
+    assert out["se_synthetic"].item() == pytest.approx(1.0 / np.sqrt(3))
+    assert out["se_synthetic"].item() > np.sqrt((0.09 + 0.16 + 0.25) / 3 / 3)
 
 
 def test_draws_share_the_bootstrap_budget():
@@ -143,7 +151,7 @@ def test_compare_hands_every_cell_its_draws(tmp_path, monkeypatch):
     import json
     assert json.loads(out.read_text())["meta"]["synthetic_draws"] == 3
     assert default_synthetic_draws(cs.load_dag("weekly_mmm")) == 5
-    assert default_synthetic_draws(dag) == 1
+    assert default_synthetic_draws(dag, 100) == 10
     bad = CliRunner().invoke(cli.app, ["compare", str(path), "--dag", "acquisition",
                                        "--draws", "0"])
     assert bad.exit_code == 2 and "draws" in bad.output
