@@ -262,13 +262,14 @@ def compare(
     synthesizers: Annotated[str, typer.Option(
         "--synthesizers", help="Comma-separated synthesizer names.")] = "gaussian_copula,causal",
     rows: Annotated[int | None, typer.Option(
-        "--rows", "-n", min=1, help="Synthetic rows each (default: 10x the training rows, "
-                                    "at most 100,000; series: as long as the real ones).")
+        "--rows", "-n", min=1, help="Synthetic rows per draw (default: as many as the "
+                                    "training rows).")
     ] = None,
     epochs: EpochsOpt = None,
     draws: Annotated[int | None, typer.Option(
         "--draws", min=1, max=50, help="Synthetic tables each synthesizer samples, validated "
-                                       "together (default: 5 for a time DAG, else 1).")
+                                       "together (default: 10, at most 100,000 rows in all; "
+                                       "5 for a time DAG).")
     ] = None,
     seeds: Annotated[str | None, typer.Option(
         "--seeds", help="Comma-separated seeds: fit every synthesizer once per seed (a grid).")
