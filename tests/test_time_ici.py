@@ -55,10 +55,16 @@ def test_time_row_has_a_bootstrap_interval_and_no_row_without_time():
     frame = intrinsic_influence(real, WEEKLY, seed=0, n_bootstrap=10).to_frame()
     row = frame.set_index("node").loc[TIME_ROW]
     assert row["low"] < row["share"] < row["high"] and row["mc_se"] == 0
+    # the comparison's convention beside: the nodes' shares of what the calendar leaves
+    nodes = frame[frame["node"] != TIME_ROW]
+    assert np.isnan(row["share_apart_from_time"])
+    assert nodes["share_apart_from_time"].sum() == pytest.approx(100.0)
+    assert np.allclose(nodes["share_apart_from_time"], nodes["share"] * 100 / (100 - row["share"]))
     acquisition = load_dag("acquisition")
     plain = intrinsic_influence(acquisition.simulate(2000, seed=0), acquisition, seed=0,
                                 n_bootstrap=0)
     assert TIME_ROW not in plain.nodes
+    assert "share_apart_from_time" not in plain.to_frame().columns
     named = load_dag({**acquisition.to_dict(), "name": "x"})
     assert time_label(named) == TIME_ROW
 

@@ -44,6 +44,7 @@ from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
 from causalsynth.evaluate.influence import (
     DEFAULT_MC_ROWS,
     TableEstimates,
+    apart_from_time,
     check_target,
     common_uniforms,
     percentile_interval,
@@ -446,19 +447,12 @@ def _nodes_apart_from_time(est: TableEstimates, label: str) -> TableEstimates:
         return est
     i = est.players.index(label)
     nodes = np.arange(len(est.players)) != i
-
-    def apart(shares: np.ndarray) -> np.ndarray:
-        out = np.array(shares, float, copy=True)
-        rest = np.clip(100.0 - out[..., i:i + 1], 1e-9, None)
-        out[..., nodes] = out[..., nodes] * 100.0 / rest
-        return out
-
     rest = max(100.0 - float(est.shares[i]), 1e-9)
     mc_se = np.array(est.mc_se, float, copy=True)
     mc_se[nodes] = mc_se[nodes] * 100.0 / rest
-    return replace(est, shares=apart(est.shares), mc_se=mc_se,
-                   boot_shares=apart(est.boot_shares) if len(est.boot_shares) else
-                   est.boot_shares)
+    return replace(est, shares=apart_from_time(est.shares, i), mc_se=mc_se,
+                   boot_shares=apart_from_time(est.boot_shares, i) if len(est.boot_shares)
+                   else est.boot_shares)
 
 
 def _sd(boot: np.ndarray, k: int) -> np.ndarray:

@@ -40,7 +40,8 @@ from causalsynth.evaluate.time_units import (
     without_time,
 )
 
-__all__ = ["TIME_ROW", "ICIResult", "TableEstimates", "intrinsic_influence", "table_estimates",
+__all__ = ["TIME_ROW", "ICIResult", "TableEstimates", "apart_from_time", "intrinsic_influence",
+           "table_estimates",
            "time_label"]
 
 DEFAULT_BOOTSTRAP = 30
@@ -77,7 +78,10 @@ class ICIResult:
     on a time DAG after time's own row (``time``: trend, season, holidays).
 
     ``to_frame()`` has columns ``node``, ``share``, ``low``, ``high`` (95% percentile bootstrap
-    interval) and ``mc_se`` (Monte Carlo standard error of the point estimate; 0 when exact).
+    interval) and ``mc_se`` (Monte Carlo standard error of the point estimate; 0 when exact);
+    on a time DAG also ``share_apart_from_time``: each node's share of what the calendar
+    leaves, the convention the causal comparison judges (``validate``, ``compare``), where
+    each table's noisy time share would otherwise move every node's share with it.
     """
 
     target: str
@@ -89,10 +93,17 @@ class ICIResult:
     method: str
     n_bootstrap: int
     families: dict[str, str] = field(default_factory=dict)
+    time_row: str | None = None  # the label of time's own row, on a time DAG
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"node": self.nodes, "share": self.share, "low": self.low,
-                             "high": self.high, "mc_se": self.mc_se})
+        frame = pd.DataFrame({"node": self.nodes, "share": self.share, "low": self.low,
+                              "high": self.high, "mc_se": self.mc_se})
+        if self.time_row in self.nodes:
+            i = self.nodes.index(self.time_row)
+            apart = apart_from_time(self.share, i)
+            apart[i] = np.nan
+            frame["share_apart_from_time"] = apart
+        return frame
 
     def shares(self) -> dict[str, float]:
         return dict(zip(self.nodes, self.share.tolist(), strict=True))
@@ -316,9 +327,20 @@ def intrinsic_influence(data: pd.DataFrame, dag, target: str | None = None, seed
                           n_bootstrap=n_bootstrap, n_resample=None, seed=child_seed(rng),
                           n_jobs=n_jobs, resample=resampler(dag, periods), periods=periods)
     low, high = percentile_interval(est.boot_shares, est.shares)
+    label = time_label(dag) if dag.time is not None else None
     return ICIResult(target=target, nodes=est.players, share=est.shares, low=low, high=high,
                      mc_se=est.mc_se, method=est.method, n_bootstrap=n_bootstrap,
-                     families=est.families)
+                     families=est.families, time_row=label if label in est.players else None)
+
+
+def apart_from_time(shares: np.ndarray, i: int) -> np.ndarray:
+    """ICI shares (last axis: players) with every player but time's (index ``i``, kept as it
+    is) as a share of what the calendar leaves: ``share * 100 / (100 - time's share)``."""
+    out = np.array(shares, float, copy=True)
+    nodes = np.arange(out.shape[-1]) != i
+    rest = np.clip(100.0 - out[..., i:i + 1], 1e-9, None)
+    out[..., nodes] = out[..., nodes] * 100.0 / rest
+    return out
 
 
 def percentile_interval(boot: np.ndarray, point: np.ndarray, level: float = 0.95
