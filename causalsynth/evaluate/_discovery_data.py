@@ -44,7 +44,7 @@ from causallearn.utils.cit import CIT_Base, register_ci_test
 from causalsynth._random import as_generator
 from causalsynth.data import check_data
 from causalsynth.errors import DataError, excerpt
-from causalsynth.evaluate.independence import residual_test
+from causalsynth.evaluate.independence import ConditionalTests
 from causalsynth.evaluate.series import (
     TimeRows,
     partial_out,
@@ -194,6 +194,7 @@ class GCMTest(CIT_Base):
         self.prepared, self.threshold, self.tiers = prepared, float(threshold), tiers
         #: cache key -> (effect, p-value) of every test run
         self.results: dict[str, tuple[float, float]] = {}
+        self.engine = ConditionalTests(prepared.columns, prepared.layout)
 
     def __call__(self, X, Y, condition_set=None):
         xs, ys, given, key = self.get_formatted_XYZ_and_cachekey(X, Y, condition_set)
@@ -205,9 +206,15 @@ class GCMTest(CIT_Base):
         prep = self.prepared
         x, y = prep.nodes[xs[0]], prep.nodes[ys[0]]
         timed = prep.layout is not None and not ({x, y} & prep.time_nodes)
-        effect, p, _ = residual_test(prep.columns[x], prep.columns[y],
-                                     [prep.columns[prep.nodes[s]] for s in given],
-                                     prep.layout if timed else None)
+        names = [prep.nodes[s] for s in given]
+        # PC tests many pairs given one set: fit every other node on it at once, with the
+        # time context, then (if a time node is outside the set) without, from the same basis
+        others = [n for n in prep.nodes if n not in names]
+        if prep.layout is not None:
+            self.engine.residuals(names, others, True)
+        if prep.layout is None or prep.time_nodes - set(names):
+            self.engine.residuals(names, others, False)
+        effect, p, _ = self.engine.test(x, y, names, timed)
         self.results[key] = (effect, p)
         self.pvalue_cache[key] = 1.0 if effect < self.threshold else p
         return self.pvalue_cache[key]

@@ -62,8 +62,8 @@ from causalsynth.media.time import (
     time_features,
 )
 
-__all__ = ["HARMONICS", "TimeRows", "lag1_autocorrelation", "partial_out", "scale_within_geo",
-           "series_z", "time_context", "time_rows"]
+__all__ = ["HARMONICS", "TimeRows", "gram_partial_out", "lag1_autocorrelation", "partial_out",
+           "scale_within_geo", "series_z", "time_context", "time_rows"]
 
 #: Fourier harmonics of the declared period in the time context when the DAG names none
 HARMONICS = DEFAULT_HARMONICS
@@ -318,6 +318,59 @@ def partial_out(values: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, int]
         return values - q @ (q.T @ values), int(keep.sum())
 
 
+#: eigenvalues of a basis's Gram matrix, relative to the largest: above GRAM_KEEP a direction of
+#: the fit, below GRAM_NOISE rounding noise of an exact collinearity; one between the two
+#: sends :func:`gram_partial_out` to least squares
+GRAM_KEEP, GRAM_NOISE = 1e-10, 1e-14
+
+
+def gram_partial_out(values: np.ndarray, basis: np.ndarray, gram: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, int]:
+    """:func:`partial_out` (same residuals and rank, to rounding) from the basis's Gram matrix,
+    about three times faster on the wide spline bases of the conditional-independence tests.
+
+    ``basis.T @ basis`` (``gram``: its upper triangle, when already computed) costs half the
+    arithmetic of least squares' QR step and runs at the speed of a matrix product. Its
+    eigenvectors with eigenvalues above ``GRAM_KEEP`` times the largest span the fit; two
+    steps of iterative refinement make the residuals as accurate as least squares' (the Gram
+    matrix squares the basis's condition number, up to 1e10 here). The spline bases have
+    many exactly collinear columns (B-splines sum to one; products of splines whose supports
+    do not overlap are zero): their eigenvalues are rounding noise, below ``GRAM_NOISE``,
+    while the fitted directions stay far above ``GRAM_KEEP``. A spectrum with an eigenvalue
+    between the two bounds (a nearly but not exactly collinear basis, whose rank the Gram
+    matrix cannot tell) is left to :func:`partial_out`.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(50, 2))
+    >>> basis = np.column_stack([np.ones(50), x, x.sum(axis=1)])  # one collinear column
+    >>> y = rng.normal(size=50)
+    >>> resid, rank = gram_partial_out(y, basis)
+    >>> rank, bool(np.allclose(resid, partial_out(y, basis)[0]))
+    (3, True)
+    """
+    v = np.asarray(values, dtype=float)
+    b = np.asfortranarray(basis, dtype=float)
+    if b.shape[1] == 0:
+        return v.copy(), 0
+    g = linalg.blas.dsyrk(1.0, b, trans=1) if gram is None else gram  # upper triangle
+    nonzero = np.diag(g) > 0  # all-zero columns change no fit
+    if not nonzero.any():
+        return v.copy(), 0
+    if not nonzero.all():
+        b, g = b.T[nonzero].T, g[np.ix_(nonzero, nonzero)]
+    lam, vec = linalg.eigh(g, lower=False)
+    rel = lam / lam[-1] if lam[-1] > 0 else lam
+    if lam[-1] <= 0 or ((rel > GRAM_NOISE) & (rel < GRAM_KEEP)).any():
+        return partial_out(values, basis)
+    keep = rel >= GRAM_KEEP
+    w = vec[:, keep] / np.sqrt(lam[keep])  # b @ w: an orthonormal basis of the fit's span
+    flat = v.reshape(len(v), -1)
+    resid = flat - b @ (w @ (w.T @ (b.T @ flat)))
+    for _ in range(2):  # iterative refinement
+        resid -= b @ (w @ (w.T @ (b.T @ resid)))
+    return resid.reshape(v.shape), int(keep.sum())
+
+
 def lag1_autocorrelation(values: np.ndarray, rows: TimeRows) -> np.ndarray:
     """Lag-1 autocorrelation of each column of ``values`` (n x k) within each series
     (pairs of rows one period apart in the same geo), bias-corrected by Kendall's
@@ -365,7 +418,9 @@ def series_z(rx: np.ndarray, ry: np.ndarray, rows: TimeRows) -> tuple[np.ndarray
     pos = np.asarray(rows.position, dtype=int)
     h = np.zeros((int(pos.max()) + 1 if n else 0, products.shape[1]))
     np.add.at(h, pos, products)
-    h = h[np.unique(pos)]
+    present = np.zeros(len(h), dtype=bool)
+    present[pos] = True
+    h = h[present]  # the periods present, in order
     centred = h - h.mean(axis=0)
     var = (centred * centred).sum(axis=0) * (1 + factor) / (1 - factor)
     dof = np.maximum(len(h) * (1 - factor) / (1 + factor) - 2, 1.0)
