@@ -273,8 +273,10 @@ def _nearly_collinear(context: np.ndarray | None, parts: list[_Part]) -> bool:
     table's season: its real values are exact Fourier terms) puts a direction into the basis
     whose singular value is 1e-8 of the largest or less: least squares keeps it, while the
     Gram matrix (which squares singular values) cannot tell it from an exact collinearity.
-    Such sets (a singular value of the standardised plain columns between 1e-15 and 1e-5 of
-    the largest) are fitted by least squares; the check costs a small SVD."""
+    Such sets are fitted by least squares: those whose standardised plain columns have a
+    singular value between 1e-5 of the largest and a hundredth of least squares' own cutoff
+    (``eps * max(n, p)``: below it, an exact collinearity's rounding noise, which both fits
+    drop). The check costs a small SVD."""
     if context is None:
         return False
     plain = [p.plain for p in parts]
@@ -283,7 +285,8 @@ def _nearly_collinear(context: np.ndarray | None, parts: list[_Part]) -> bool:
     cols = np.where(sd > 0, (cols - cols.mean(axis=0)) / np.where(sd > 0, sd, 1.0), cols)
     sv = np.linalg.svd(cols, compute_uv=False)
     rel = sv / sv[0] if len(sv) and sv[0] > 0 else sv
-    return bool(((rel > 1e-15) & (rel < 1e-5)).any())
+    noise = np.finfo(float).eps * max(cols.shape) / 100
+    return bool(((rel > noise) & (rel < 1e-5)).any())
 
 
 class _SetDesign:

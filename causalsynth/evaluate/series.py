@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,8 @@ class TimeRows:
     def __len__(self) -> int:
         return len(self.position)
 
-    @property
-    def n_geos(self) -> int:
+    @cached_property
+    def n_geos(self) -> int:  # read by every test: counted once
         return 1 if self.geo is None else len(np.unique(self.geo))
 
     def take(self, rows: np.ndarray) -> TimeRows:
@@ -319,9 +320,10 @@ def partial_out(values: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, int]
 
 
 #: eigenvalues of a basis's Gram matrix, relative to the largest: above GRAM_KEEP a direction of
-#: the fit, below GRAM_NOISE rounding noise of an exact collinearity; one between the two
-#: sends :func:`gram_partial_out` to least squares
-GRAM_KEEP, GRAM_NOISE = 1e-10, 1e-14
+#: the fit (a singular value above 1e-6 of the largest: least squares keeps those above about
+#: 1e-12), below GRAM_NOISE rounding noise of an exact collinearity (seen up to 5e-16 on the
+#: tests' spline bases); one between the two sends :func:`gram_partial_out` to least squares
+GRAM_KEEP, GRAM_NOISE = 1e-12, 1e-14
 
 
 def gram_partial_out(values: np.ndarray, basis: np.ndarray, gram: np.ndarray | None = None
@@ -331,14 +333,17 @@ def gram_partial_out(values: np.ndarray, basis: np.ndarray, gram: np.ndarray | N
 
     ``basis.T @ basis`` (``gram``: its upper triangle, when already computed) costs half the
     arithmetic of least squares' QR step and runs at the speed of a matrix product. Its
-    eigenvectors with eigenvalues above ``GRAM_KEEP`` times the largest span the fit; two
-    steps of iterative refinement make the residuals as accurate as least squares' (the Gram
-    matrix squares the basis's condition number, up to 1e10 here). The spline bases have
-    many exactly collinear columns (B-splines sum to one; products of splines whose supports
-    do not overlap are zero): their eigenvalues are rounding noise, below ``GRAM_NOISE``,
-    while the fitted directions stay far above ``GRAM_KEEP``. A spectrum with an eigenvalue
-    between the two bounds (a nearly but not exactly collinear basis, whose rank the Gram
-    matrix cannot tell) is left to :func:`partial_out`.
+    eigenvectors with eigenvalues above ``GRAM_KEEP`` times the largest span the fit;
+    iterative refinement (until a step changes nothing) makes the residuals as accurate as
+    least squares' although the Gram matrix squares the basis's condition number. The spline
+    bases have many exactly collinear columns (B-splines sum to one; products of splines
+    whose supports do not overlap are zero; geo indicators sum to one): their eigenvalues are
+    rounding noise, below ``GRAM_NOISE``. A spectrum with an eigenvalue between the two
+    bounds, whose rank the Gram matrix cannot tell, is left to :func:`partial_out`. A
+    singular value below about 1e-7 of the largest (an eigenvalue below 1e-14) is invisible
+    in the Gram matrix although least squares keeps it down to about 1e-12: the callers send
+    the bases that can hold one (a conditioning variable nearly a linear function of the
+    time context) to least squares first.
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(50, 2))
@@ -366,8 +371,14 @@ def gram_partial_out(values: np.ndarray, basis: np.ndarray, gram: np.ndarray | N
     w = vec[:, keep] / np.sqrt(lam[keep])  # b @ w: an orthonormal basis of the fit's span
     flat = v.reshape(len(v), -1)
     resid = flat - b @ (w @ (w.T @ (b.T @ flat)))
-    for _ in range(2):  # iterative refinement
-        resid -= b @ (w @ (w.T @ (b.T @ resid)))
+    last = np.inf
+    for _ in range(4):  # iterative refinement, while a step still gains (to rounding noise)
+        step = b @ (w @ (w.T @ (b.T @ resid)))
+        resid -= step
+        size = np.abs(step).max()
+        if size > last / 10 or size <= 1e-15 * np.abs(flat).max():
+            break
+        last = size
     return resid.reshape(v.shape), int(keep.sum())
 
 
