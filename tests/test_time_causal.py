@@ -114,14 +114,19 @@ def test_a_saved_section_is_rejudged_with_other_margins(fresh_section):
 
 def test_tv_shifted_by_eight_weeks_is_not_preserved(dag, real):
     """TV moved 8 weeks later against revenue destroys its carryover: the synthetic table's
-    TV ROAS collapses (measured: 1.64 real vs 0.23 shifted) and the verdict says so."""
+    TV ROAS collapses (measured: 1.69 real vs 0.23 shifted), and the verdict says so, every
+    reason naming TV (its ICI share 42 % vs 0.5 %, its optimal budget share 56 % vs 1 %; the
+    ROAS itself, 4.5 se apart, is short of the decisions' Bonferroni t with 9 degrees of
+    freedom at this test's 10 replicates)."""
     fresh = dag.simulate(156, seed=2)
     shifted = fresh.assign(tv_spend=np.roll(fresh["tv_spend"].to_numpy(), 8))
     section = compare_causal(real, shifted, dag, seed=0, n_bootstrap=10)
     assert section["verdict"] == "not preserved"
+    assert len(section["reasons"]) >= 3
+    assert all("tv_spend" in reason for reason in section["reasons"][1:])
     tv = next(r for r in section["mmm"]["channels"]
-          if r["channel"] == "tv_spend" and r["quantity"] == "roas")
-    assert tv["status"] == "beyond" and tv["synthetic"] < 0.5 * tv["real"]
+              if r["channel"] == "tv_spend" and r["quantity"] == "roas")
+    assert tv["status"] in ("beyond", "unclear") and tv["synthetic"] < 0.5 * tv["real"]
 
 
 def test_robyn_split_halves_are_not_called_damaged():
