@@ -3,7 +3,8 @@
 ``check_dag`` and ``discover``'s PC share one test (``residual_test``). Its fast path fits each
 conditioning set once for every column (``ConditionalTests``), builds the spline basis without
 scikit-learn's transformers, fits least squares from the basis's Gram matrix
-(``gram_partial_out``) and the i.i.d. ridge from the same Gram matrix. The figures pinned
+(``gram_partial_out``, which hands a basis whose rank the Gram matrix cannot tell back to
+least squares) and the i.i.d. ridge from the same Gram matrix. The figures pinned
 below were computed by the exact path it replaced (``numpy.linalg.lstsq`` per test and per
 variable, scikit-learn's ``SplineTransformer``, ``PolynomialFeatures``, ``StandardScaler`` and
 ``Ridge``) at commit 358c935; the fast path must give them to 1e-9 relative (it gives them to
@@ -209,3 +210,28 @@ def test_gram_partial_out_leaves_a_nearly_collinear_basis_to_least_squares(monke
     want, want_rank = exact(y, basis)
     assert calls and rank == want_rank == 5
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_gram_partial_out_leaves_a_direction_it_cannot_see_to_least_squares(monkeypatch):
+    """A singular value of 2e-11 of the largest (a column that differs from another on three
+    rows only, by 1e-9): rounding noise to the Gram matrix, a direction to least squares, and
+    the target leans on it. The residuals' lean on the basis shows it: least squares decides
+    (the Gram fit alone would miss the three rows' 50-fold component)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2000, 2))
+    rare = np.zeros(2000)
+    rare[:3] = rng.normal(size=3)
+    basis = np.column_stack([np.ones(2000), x, x[:, 0] + 1e-9 * rare])
+    y = rng.normal(size=2000) + 50 * rare
+    calls = []
+    exact = series.partial_out
+
+    def counted(*args):
+        calls.append(1)
+        return exact(*args)
+
+    monkeypatch.setattr(series, "partial_out", counted)
+    got, rank = gram_partial_out(y, basis)
+    want, want_rank = exact(y, basis)
+    assert calls and rank == want_rank == 4
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())

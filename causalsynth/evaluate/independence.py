@@ -53,7 +53,6 @@ from causalsynth.evaluate.falsify import falsify
 from causalsynth.evaluate.series import (
     TimeRows,
     gram_partial_out,
-    partial_out,
     scale_within_geo,
     series_z,
     time_rows,
@@ -266,29 +265,6 @@ def _residuals(target: np.ndarray, basis: np.ndarray | None,
     return (flat - x @ coef).reshape(target.shape)
 
 
-def _nearly_collinear(context: np.ndarray | None, parts: list[_Part]) -> bool:
-    """Are the time context and the set's plain values nearly, not exactly, collinear?
-
-    A conditioning variable that is almost a linear function of the context (a synthetic
-    table's season: its real values are exact Fourier terms) puts a direction into the basis
-    whose singular value is 1e-8 of the largest or less: least squares keeps it, while the
-    Gram matrix (which squares singular values) cannot tell it from an exact collinearity.
-    Such sets are fitted by least squares: those whose standardised plain columns have a
-    singular value between 1e-5 of the largest and a hundredth of least squares' own cutoff
-    (``eps * max(n, p)``: below it, an exact collinearity's rounding noise, which both fits
-    drop). The check costs a small SVD."""
-    if context is None:
-        return False
-    plain = [p.plain for p in parts]
-    cols = np.column_stack([context, *plain]) if plain else context
-    sd = cols.std(axis=0)
-    cols = np.where(sd > 0, (cols - cols.mean(axis=0)) / np.where(sd > 0, sd, 1.0), cols)
-    sv = np.linalg.svd(cols, compute_uv=False)
-    rel = sv / sv[0] if len(sv) and sv[0] > 0 else sv
-    noise = np.finfo(float).eps * max(cols.shape) / 100
-    return bool(((rel > noise) & (rel < 1e-5)).any())
-
-
 class _SetDesign:
     """What one conditioning set gives the fits, built once: the time context (time rows) and
     z's basis in one Fortran-ordered matrix, and its Gram matrix (upper triangle), which the
@@ -300,7 +276,6 @@ class _SetDesign:
         cap = None if context is None else max(n // 4 - self.lead, 1)
         self.matrix, self.width, self.full = _design(parts, cap, lead=context)
         self._gram: np.ndarray | None = None
-        self._linear = (context, parts)
 
     @property
     def gram(self) -> np.ndarray | None:
@@ -309,13 +284,9 @@ class _SetDesign:
         return self._gram
 
     def least_squares(self, targets: np.ndarray) -> tuple[np.ndarray, int]:
-        """Residuals on the time context and the basis, and the fit's rank: from the Gram
-        matrix, or by least squares where the set is nearly collinear with the context
-        (:func:`_nearly_collinear`)."""
+        """Residuals on the time context and the basis, and the fit's rank."""
         if self.matrix is None or self.matrix.shape[1] == 0:
             return targets - targets.mean(axis=0), 0
-        if _nearly_collinear(*self._linear):
-            return partial_out(targets, self.matrix)
         return gram_partial_out(targets, self.matrix, self.gram)
 
     def ridge(self, targets: np.ndarray) -> tuple[np.ndarray, int]:
