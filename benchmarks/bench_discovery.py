@@ -16,7 +16,8 @@ runs on it once (no bootstrap):
   ``ges`` (BIC), both on the nodes' values (category codes), with no knowledge and no time.
 
 Per run: skeleton precision and recall, orientation accuracy (of the true edges found, the
-share oriented the true way; unoriented counts as wrong), SHD and seconds, one JSON line each
+share oriented the true way; unoriented counts as wrong), SHD, seconds and the rows the method
+read (``rows_used``: ``discover`` subsamples above its ``max_rows``), one JSON line each
 in benchmarks/results/discovery.jsonl; a table of means per DAG, size and method is printed.
 A time DAG's table of ``rows`` rows is that many weeks (a panel: geos x weeks).
 
@@ -61,9 +62,10 @@ def simulated_dags() -> list[str]:
 
 def one_run(dag, table, method: str, seed: int) -> dict:
     start = time.perf_counter()
+    used = len(table)
     if method in OURS:
         graph = cs.discover(table, dag, method=method, seed=seed, n_bootstrap=0)
-        found = graph.found
+        found, used = graph.found, graph.rows  # discover subsamples above its max_rows
     else:
         clean = check_data(table, dag)
         found = edges_from_matrix(baseline(method[3:], code_matrix(clean, dag), dag.nodes),
@@ -71,7 +73,8 @@ def one_run(dag, table, method: str, seed: int) -> dict:
     seconds = time.perf_counter() - start
     c = compare_to_dag(found, dag.nodes, dag.edges)
     return {k: c[k] for k in ("skeleton_precision", "skeleton_recall", "orientation_accuracy",
-                              "shd", "found_edges", "true_edges")} | {"seconds": seconds}
+                              "shd", "found_edges", "true_edges")} | {"seconds": seconds,
+                                                                      "rows_used": used}
 
 
 def bench(args) -> None:
@@ -101,18 +104,30 @@ def _f(x) -> str:
     return " n/a" if x is None else f"{x:.2f}"
 
 
+#: discover's default max_rows before it read 20,000 rows (results without ``rows_used``)
+OLD_MAX_ROWS = 10_000
+
+
+def _used(r: dict) -> int:
+    """Rows a run's method read (older results: ours capped at the old default)."""
+    if "rows_used" in r:
+        return r["rows_used"]
+    return min(r["rows"], OLD_MAX_ROWS) if r["method"] in OURS else r["rows"]
+
+
 def _table(rows: list[dict]) -> None:
-    print("\nmeans: dag, rows, method | precision recall orientation SHD seconds")
-    keys = sorted({(r["dag"], r["rows"], r["method"]) for r in rows},
-                  key=lambda k: (k[0], k[1], (OURS + PEERS).index(k[2])))
+    print("\nmeans: dag, rows, rows read, method | precision recall orientation SHD seconds")
+    keys = sorted({(r["dag"], r["rows"], _used(r), r["method"]) for r in rows},
+                  key=lambda k: (k[0], k[1], k[2], (OURS + PEERS).index(k[3])))
     for key in keys:
-        sel = [r for r in rows if (r["dag"], r["rows"], r["method"]) == key]
+        sel = [r for r in rows if (r["dag"], r["rows"], _used(r), r["method"]) == key]
 
         def mean(k, sel=sel):
             v = [r[k] for r in sel if r[k] is not None]
             return float(np.mean(v)) if v else None
 
-        print(f"{key[0]:12s} {key[1]:6d} {key[2]:7s} | {_f(mean('skeleton_precision'))} "
+        print(f"{key[0]:12s} {key[1]:6d} {key[2]:6d} {key[3]:7s} | "
+              f"{_f(mean('skeleton_precision'))} "
               f"{_f(mean('skeleton_recall'))} {_f(mean('orientation_accuracy'))} "
               f"{mean('shd'):5.1f} {mean('seconds'):7.2f}  (n={len(sel)})")
 
