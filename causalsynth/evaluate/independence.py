@@ -60,6 +60,7 @@ from causalsynth.evaluate.series import (
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "ConditionalTests",
     "DAGCheck",
     "check_dag",
     "implied_independences",
