@@ -39,6 +39,7 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS
+from causalsynth.evaluate.draws import SYNTHETIC_DRAWS
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
 from causalsynth.evaluate.verdict import Margins
@@ -320,10 +321,6 @@ def default_synthetic_rows(n_train: int, dag: DAG) -> int:
     return n_train
 
 
-#: synthetic draws per synthesizer when rows are exchangeable (at most
-#: ``CAUSAL_MAX_ROWS`` rows in all): the synthetic side's noise is then a third of the real
-#: table's, and adds about 5 % to the interval of every difference instead of 41 %
-SYNTHETIC_DRAWS = 10
 #: synthetic draws per synthesizer of a time-indexed DAG: five draws shrink the synthetic
 #: side's noise to 45 %: the difference's interval widens by 10 % over the real table's own
 SERIES_DRAWS = 5

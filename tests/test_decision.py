@@ -31,16 +31,17 @@ def test_compare_draws_several_tables_the_size_of_the_real_one():
 
 
 def test_validate_compares_like_with_like_and_counts_every_copy(acquisition):
-    """A synthetic table ten times the real one: the causal comparison uses all of it, the
-    fidelity and privacy metrics a random real-sized part, and exact copies are counted over
-    every synthetic row (a copy must not hide in the part the metrics did not see)."""
+    """A synthetic table ten times the real one: the causal comparison measures it as ten
+    draws of the real size, the fidelity and privacy metrics a random real-sized part, and
+    exact copies are counted over every synthetic row (a copy must not hide in the part the
+    metrics did not see)."""
     real = acquisition.simulate(300, seed=1)
     synthetic = acquisition.simulate(3_000, seed=2)
     synthetic.iloc[2_940:] = real.iloc[:60].to_numpy()  # 60 copied customers (2 %) at the end
     report = cs.validate(real, synthetic, acquisition, holdout=acquisition.simulate(100, seed=3),
                          seed=0, n_bootstrap=5)
     assert report.meta["n_synthetic"] == 3_000 and report.meta["n_synthetic_metrics"] == 300
-    assert report.causal["n_synthetic"] == 3_000
+    assert report.causal["n_synthetic"] == 300 and report.meta["synthetic_draws"] == 10
     assert report.privacy["exact_copies"].value == 60
     assert report.privacy_gate["flagged"]
 

@@ -37,10 +37,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from causalsynth._random import as_generator
 from causalsynth.errors import DataError
 
-__all__ = ["DRAW_COLUMNS", "combine_draws", "draw_bootstrap", "draw_names", "draws_note",
-           "synthetic_draws"]
+__all__ = ["DRAW_COLUMNS", "SYNTHETIC_DRAWS", "combine_draws", "draw_bootstrap", "draw_names",
+           "draws_note", "real_sized_draws", "synthetic_draws"]
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -57,6 +58,10 @@ DRAW_COLUMNS: dict[str, tuple[list[str], list[str], list[str], tuple[str, str] |
     "mmm": (["channel", "quantity"], ["synthetic"], ["se_synthetic"],
             ("synthetic_low", "synthetic_high")),
 }
+#: synthetic draws of the real table's size measured per synthesizer when rows are
+#: exchangeable: the synthetic side's noise is then a third of the real table's, and adds
+#: about 5 % to the interval of every difference instead of 41 %
+SYNTHETIC_DRAWS = 10
 #: fewest bootstrap replicates per draw (the pooled variance has m * (B - 1) degrees of freedom)
 MIN_DRAW_BOOTSTRAP = 8
 
@@ -77,6 +82,32 @@ def synthetic_draws(synthetic) -> list[pd.DataFrame]:
             f"the {len(draws)} synthetic draws have different sizes ({sizes}): draws of one "
             f"synthesizer are combined only at one size; sample each with the same n")
     return draws
+
+
+def real_sized_draws(table: pd.DataFrame, rows: int, seed, most: int = SYNTHETIC_DRAWS,
+                     ) -> list[pd.DataFrame]:
+    """One synthetic table of exchangeable rows cut at random into draws of ``rows`` rows
+    each (at most ``most``; rows left over are not used), each kept in the table's order.
+
+    A table at least twice the real one's size is measured as several draws of the real
+    size rather than whole: each draw then carries the real table's small-sample bias (200
+    rows of ``ad_funnel`` put exposure's ICI share near 10 %, 2,000 rows near 14 %), so a
+    faithful synthesizer is compared like with like. Fewer than two such draws: the table,
+    whole.
+
+    >>> table = pd.DataFrame({"x": range(10)})
+    >>> [len(d) for d in real_sized_draws(table, 3, seed=0)]
+    [3, 3, 3]
+    >>> sorted(pd.concat(real_sized_draws(table, 5, seed=0))["x"]) == list(range(10))
+    True
+    >>> len(real_sized_draws(table, 6, seed=0))
+    1
+    """
+    m = min(int(most), len(table) // max(int(rows), 1))
+    if m < 2:
+        return [table]
+    order = as_generator(seed).permutation(len(table))[: m * rows]
+    return [table.iloc[np.sort(part)].reset_index(drop=True) for part in np.split(order, m)]
 
 
 def draw_names(m: int) -> list[str]:

@@ -18,6 +18,7 @@ from causalsynth.data import check_data, index_notes
 from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
 from causalsynth.evaluate.causal import (
+    CAUSAL_MAX_ROWS,
     Margins,
     canonical_rows,
     compare_causal,
@@ -25,7 +26,12 @@ from causalsynth.evaluate.causal import (
     reference_summary,
     split_half,
 )
-from causalsynth.evaluate.draws import draw_names, synthetic_draws
+from causalsynth.evaluate.draws import (
+    SYNTHETIC_DRAWS,
+    draw_names,
+    real_sized_draws,
+    synthetic_draws,
+)
 from causalsynth.evaluate.gate import check_holdout, privacy_gate
 from causalsynth.evaluate.report import Report
 from causalsynth.guarantee import PrivacyGuarantee
@@ -97,7 +103,11 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
         same size (a weekly table cannot be drawn longer than the real one: draws sharpen
         its comparison instead). The causal comparison combines the draws (their mean
         figures, with the standard error of a mean of independent draws); fidelity, utility
-        and privacy read the first draw, and exact copies are counted over every draw.
+        and privacy read the first draw, and exact copies are counted over every draw. One
+        table of exchangeable rows at least twice the real table's size is cut at random
+        into draws of the real size for the causal comparison (at most 10, 100,000 rows in
+        all; ``report.meta["synthetic_draws"]``): a draw the real table's size carries the
+        same small-sample bias as the real figures, one larger table would not.
     dag : DAG, path or built-in name
     holdout : DataFrame, optional
         Real rows the synthesizer never saw: the reference for privacy and utility.
@@ -171,7 +181,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
                None if holdout is None else panel_periods(holdout, dag))
     rng = as_generator(seed)
     seeds = {k: child_seed(rng) for k in ("causal", "fidelity", "utility", "privacy",
-                                          "reference", "structure")}
+                                          "reference", "structure", "draws")}
     # checked once: the metrics share these tables and what they compute from them. A
     # synthetic table drawn larger than the real one sharpens the causal comparison; the
     # fidelity, utility and privacy metrics compare like with like, on as many synthetic rows
@@ -190,7 +200,12 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
             timings[name] = time.perf_counter() - start
             bar.update()
 
-    causal = timed("causal", compare_causal, real_c, syn_cs, dag, seed=seeds["causal"],
+    # one large table of exchangeable rows: measured as draws the real table's size
+    causal_sides = real_sized_draws(
+        syn_c, len(real_c), seeds["draws"],
+        most=min(SYNTHETIC_DRAWS, max(1, CAUSAL_MAX_ROWS // len(real_c)))) \
+        if len(syn_cs) == 1 and dag.time is None else syn_cs
+    causal = timed("causal", compare_causal, real_c, causal_sides, dag, seed=seeds["causal"],
                    margins=margins, n_bootstrap=n_bootstrap, checked=True,
                    periods=periods[:2])
     if reference:
@@ -213,7 +228,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
         "synthesizer": synthesizer,
         "seed": seed if isinstance(seed, (int, np.integer)) else None,
         "n_real": len(real_c), "n_synthetic": len(syn_c),
-        **({"synthetic_draws": len(syn_cs)} if len(syn_cs) > 1 else {}),
+        **({"synthetic_draws": len(causal_sides)} if len(causal_sides) > 1 else {}),
         **({"n_synthetic_metrics": len(syn_like)} if len(syn_like) < len(syn_c) else {}),
         "n_holdout": None if hold_c is None else len(hold_c),
         **({} if guarantee is None else {"guarantee": guarantee.to_dict()}),
