@@ -23,11 +23,11 @@ from causalsynth.errors import (
 from causalsynth.evaluate.discovery import DiscoveredGraph, discover
 from causalsynth.evaluate.independence import DAGCheck, check_dag
 from causalsynth.evaluate.influence import ICIResult, intrinsic_influence
+from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.mmm import MMMFit, fit_mmm
 from causalsynth.evaluate.report import Report, judge, read_report
 from causalsynth.evaluate.report_sections import CausalSection, PrivacyGate, Verdict
 from causalsynth.evaluate.validate import validate
-from causalsynth.evaluate.verdict import Margins
 from causalsynth.guarantee import PrivacyGuarantee
 from causalsynth.simulation import GroundTruth, simulate
 from causalsynth.synthesizers import Synthesizer, available_synthesizers, make_synthesizer

@@ -131,7 +131,7 @@ def _synthesizer(cell: Cell, train: Any, holdout: Any, dag: Any, advance: Callab
 def _reference(cell: Cell, train: Any, holdout: Any, dag: Any, advance: Callable) -> CellResult:
     """Two halves of the training rows judged against each other, like a synthesizer."""
     from causalsynth.data import check_data
-    from causalsynth.evaluate.causal import split_half
+    from causalsynth.evaluate.reference import split_half
 
     advance(cell.label, "validating")
     try:

@@ -40,9 +40,9 @@ from causalsynth.data import check_data
 from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS
 from causalsynth.evaluate.draws import SYNTHETIC_DRAWS
+from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
-from causalsynth.evaluate.verdict import Margins
 from causalsynth.leaderboard import (
     FRONTIER_COLUMNS,
     LEADERBOARD_COLUMNS,

@@ -145,6 +145,34 @@ def test_validate_takes_the_object_and_its_dict_alike(private_fit, acquisition, 
                 for f in ("typed.json", "plain.json")]
     assert json.dumps(as_saved[0]) == json.dumps(as_saved[1]) == json.dumps(saved)
     assert typed.verdict == plain.verdict
+    assert isinstance(typed.guarantee, PrivacyGuarantee)  # Report.guarantee: the typed value
+    assert typed.guarantee.epsilon == synth.guarantee_.epsilon == 3.0
+
+
+# ---- Report.guarantee ---------------------------------------------------------------------------
+def test_a_reports_guarantee_is_typed_and_reads_like_its_dict():
+    report = cs.Report("preserved", {}, meta={"guarantee": json.loads(json.dumps(SAVED))})
+    g = report.guarantee
+    assert isinstance(g, PrivacyGuarantee)
+    assert (g.epsilon, g.delta, g.bounds["revenue"], g.notes) == (
+        3.0, 1e-6, "fallback", ("the private bounds of 'revenue' could not be told from the "
+                                "noise",))
+    assert g == SAVED and g["clipped"] == {"tv_spend": 0.02} and list(g) == LEGACY_KEYS
+    # the report still holds and writes the JSON form, byte-identical
+    assert type(report.meta["guarantee"]) is dict
+    back = cs.Report.from_dict(json.loads(report.to_json()))
+    assert json.dumps(back.to_dict()["meta"]["guarantee"]) == json.dumps(SAVED)
+    assert back.guarantee == g and json.dumps(back.guarantee.to_dict()) == json.dumps(SAVED)
+    assert cs.Report("preserved", {}).guarantee is None
+    assert cs.Report("preserved", {}, meta={"guarantee": None}).guarantee is None
+
+
+def test_a_saved_report_with_a_malformed_guarantee_is_refused_when_read():
+    bad = {"verdict": "preserved", "causal": {}, "meta": {"guarantee": {"epsilon": -1.0}}}
+    with pytest.raises(cs.DataError, match=r"meta\['guarantee'\] is not a differential-"
+                                           r"privacy guarantee: its 'epsilon' must be a "
+                                           r"number > 0\. Got -1\.0 instead; write reports"):
+        cs.Report.from_dict(bad)
 
 
 def test_validate_names_the_parameter_and_the_problem(acquisition):

@@ -30,7 +30,7 @@ from rich.console import Console
 from causalsynth.cli.files import check_outputs, commit, read_rows
 from causalsynth.dag import builtin_dags
 from causalsynth.errors import CausalSynthError
-from causalsynth.evaluate.verdict import Margins
+from causalsynth.evaluate.margins import Margins
 
 __all__ = [
     "DagOpt", "DebugOpt", "JsonOpt", "Judging", "SeedOpt", "add_options", "judging_options",

@@ -8,10 +8,15 @@ real one is thus measured more precisely, while every difference's interval stil
 real table's own noise (so a synthetic table never claims more certainty than the real table
 behind it supports).
 
-This module measures (a :class:`~causalsynth.evaluate.verdict.CausalComparison`); the verdict
-is decided from it by :func:`~causalsynth.evaluate.verdict.judge_causal`, with the default
-``Margins``: ICI shares within 5 points, effects within 10%, independence effect sizes within
-0.05, clear treatment orderings kept, at an error rate of 5%.
+This module measures (:func:`measure_causal`: a
+:class:`~causalsynth.evaluate.causal_comparison.CausalComparison`, its rows written by
+:mod:`causalsynth.evaluate.causal_rows`) and writes a report's ``causal`` section
+(:func:`causal_section`); the verdict is decided from the comparison by
+:func:`~causalsynth.evaluate.verdict.judge_causal`, with the default ``Margins``: ICI shares
+within 5 points, effects within 10%, independence effect sizes within 0.05, clear treatment
+orderings kept, at an error rate of 5%. The real-data reference (a table's canonical row
+order, its split halves) is :mod:`causalsynth.evaluate.reference`; its names are importable
+from here too.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -27,10 +31,17 @@ import pandas as pd
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.dag import DAG, load_dag
-from causalsynth.data import check_data, series_layout
+from causalsynth.data import check_data
+from causalsynth.evaluate.causal_comparison import CausalComparison
+from causalsynth.evaluate.causal_rows import (
+    dml_rows,
+    gcm_effect_rows,
+    ici_rows,
+    independence_rows,
+    ranking_pairs,
+)
 from causalsynth.evaluate.draws import (
     DRAW_COLUMNS,
-    Z95,
     combine_draws,
     draw_bootstrap,
     draw_names,
@@ -40,22 +51,29 @@ from causalsynth.evaluate.draws import (
 from causalsynth.evaluate.effects import dml_effects
 from causalsynth.evaluate.gcm_models import choose_families, selection_note
 from causalsynth.evaluate.geo_units import panel_families, within_geo
-from causalsynth.evaluate.independence import MAX_TEST_ROWS, independence_tests
+from causalsynth.evaluate.independence import independence_tests
 from causalsynth.evaluate.influence import (
     DEFAULT_MC_ROWS,
     TableEstimates,
     apart_from_time,
     check_target,
     common_uniforms,
-    percentile_interval,
     table_estimates,
     time_label,
 )
+from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.mmm_compare import has_mmm, measure_mmm, mmm_section
+from causalsynth.evaluate.reference import (
+    canonical_rows,
+    panel_periods,
+    reference_summary,
+    split_half,
+)
 from causalsynth.evaluate.resample import resampler
-from causalsynth.evaluate.verdict import CausalComparison, Margins, Verdict, judge_causal
-from causalsynth.media.time import borrow_dates, keep_dates, row_dates
+from causalsynth.evaluate.verdict import Verdict, judge_causal
+from causalsynth.media.time import borrow_dates
 
+#: the measuring names, and (re-exported) the margins and the real-data reference
 __all__ = ["CAUSAL_MAX_ROWS", "Margins", "canonical_rows", "causal_section", "compare_causal",
            "lost_columns", "measure_causal", "panel_periods", "reference_summary",
            "split_half"]
@@ -94,111 +112,14 @@ def _subsample(table: pd.DataFrame, rows: int, rng: np.random.Generator) -> pd.D
         drop=True)
 
 
-def _text_rank(col: pd.Series) -> np.ndarray:
-    """Per row, the rank of its label's text among the column's categories: sorting by it
-    sorts by the text, without turning a million labels into strings."""
-    rank = np.argsort(np.argsort(np.asarray(col.cat.categories.astype(str))))
-    return np.where(col.cat.codes.to_numpy() >= 0, rank[col.cat.codes.to_numpy()], -1)
-
-
-def canonical_rows(table: pd.DataFrame, dag: DAG) -> pd.DataFrame:
-    """The table's rows in one canonical order (sorted by every node), columns in DAG order.
-
-    Every split, subsample and bootstrap is then drawn from the seed over this order, so the
-    same rows in any order give the same report. The rows of a time-indexed DAG's table are
-    periods in order: their order is the data, so it is kept.
-    """
-    cols = list(dag.nodes)
-    if dag.time is not None:
-        return table[cols].reset_index(drop=True)
-    # labels sort by their text (codes follow the declared order, which is not the text's)
-    keys = [_text_rank(table[c]) if str(table[c].dtype) == "category" else table[c].to_numpy()
-            for c in cols]
-    order = np.lexsort(list(reversed(keys)))
-    return table[cols].iloc[order].reset_index(drop=True)
-
-
-def panel_periods(table: pd.DataFrame, dag: DAG) -> int | None:
-    """Rows per geo of a geo-panel table (read from its geo and index columns), else None."""
-    if dag.time is None or dag.time.geo is None or dag.time.geo not in table.columns:
-        return None
-    return series_layout(table, dag, min_periods=2).periods
-
-
-def split_half(table: pd.DataFrame, dag: DAG, seed=None, periods: int | None = None
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two halves of a real table: the real-data yardstick of a perfect synthesizer.
-
-    Rows are dealt alternately to the halves within strata of the label columns, rarest
-    strata first, so a rare level (an event week) lands in both halves where it can and
-    neither half is left with a constant column by chance. The rows of a time-indexed table
-    are series, so they are dealt in blocks: the geos of a panel (``periods`` rows each)
-    alternately, the periods of one series in alternating runs of a quarter (13 weeks of 52;
-    shorter runs when a label would otherwise be missing from a half). Both halves then span
-    the whole time range (trend and season alike), and carryover is cut only where a run
-    ends.
-    """
-    rng = as_generator(seed)
-    if dag.time is not None and dag.time.index in table.columns and row_dates(table) is None:
-        table = check_data(table, dag, allow_constant=True)  # typed: the halves keep dates
-    table = canonical_rows(table, dag)
-    if dag.time is not None:
-        return _time_halves(table, dag, periods)
-    labels = [n for n in dag.nodes if not dag.node(n).is_numeric]
-    if labels:
-        strata = table[labels].astype(str).agg("|".join, axis=1)
-        sizes = strata.map(strata.value_counts())
-        tie = rng.random(len(table))
-        order = np.lexsort((tie, strata.to_numpy(), sizes.to_numpy()))
-    else:
-        order = rng.permutation(len(table))
-    start = int(rng.integers(2))
-    side = (np.arange(len(table)) + start) % 2
-    a, b = np.sort(order[side == 0]), np.sort(order[side == 1])
-    return table.iloc[a].reset_index(drop=True), table.iloc[b].reset_index(drop=True)
-
-
-def _halves(table: pd.DataFrame, side: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows of ``side`` 0 and 1, each keeping its rows' dates (for holidays)."""
-    return tuple(keep_dates(table[side == k].reset_index(drop=True), table, side == k)
-                 for k in (0, 1))
-
-
-def _time_halves(table: pd.DataFrame, dag: DAG, periods: int | None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    n = len(table)
-    if periods and n // periods > 1:  # a panel: every other geo
-        return _halves(table, (np.arange(n) // periods) % 2)
-    varying = [c for c in table.columns if table[c].nunique() > 1]
-    first = None
-    for run in dict.fromkeys([max(2, dag.time.period // 4), 10, 8, 6, 4, 2]):
-        for start in (0, 1):
-            halves = _halves(table, (np.arange(n) // run + start) % 2)
-            first = first or halves
-            if all(h[c].nunique() > 1 for h in halves for c in varying):
-                return halves
-    return first
-
-
-def reference_summary(section: dict[str, Any]) -> dict[str, Any]:
-    """The split-half comparison, reduced to what is shown beside each real-vs-synthetic figure."""
-    key = lambda r: f"{r['treatment']}|{r['kind']}|{r['method']}"  # noqa: E731
-    return {"verdict": section["verdict"], "n_rows": [section["n_real"], section["n_synthetic"]],
-            "reasons": section["reasons"],
-            "ici_diff": {r["node"]: r["diff"] for r in section["ici"]},
-            "effect_rel_diff": {key(r): r["rel_diff"] for r in section["effects"]},
-            "independence_diff": {f"{r['x']}|{r['y']}": r["diff"]
-                                  for r in section["independences"]},
-            "mmm_diff": {f"{r['channel']}|{r['quantity']}": r["diff"]
-                         for r in (section.get("mmm") or {}).get("channels", [])}}
-
 
 def lost_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Columns that vary in the real table but are constant in the synthetic one: those lost,
     and those chance explains (the real share of the synthetic table's one value, raised to
     its number of rows, is at least 1 %: a label seen in 1 of 166 real weeks is missing from
     a faithful table of 166 weeks 37 % of the time)."""
-    lost, chance = [], []
+    lost: list[str] = []
+    chance: list[str] = []
     for c in real.columns:
         if real[c].nunique() > 1 and synthetic[c].nunique() <= 1:
             share = float((real[c] == synthetic[c].iloc[0]).mean()) if len(synthetic) else 0.0
@@ -277,8 +198,8 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
     est_seed = child_seed(rng)  # the same seed for both tables: same resampling streams
     # time-indexed tables: moving blocks of periods, or whole geos of a panel
     resample, resample_s = (resampler(dag, p) for p in periods)
-    common = dict(target=target, families=families, uniforms=uniforms, n_bootstrap=n_boot,
-                  n_jobs=n_jobs)
+    common: dict[str, Any] = dict(target=target, families=families, uniforms=uniforms,
+                                  n_bootstrap=n_boot, n_jobs=n_jobs)
     # flexible (boosted) nuisance models only where there are rows enough to fit them
     flexible = (len(real_c) > _SMALL_TABLE
                 and any(f not in ("linear", "logistic") for f in families.values()))
@@ -295,7 +216,7 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
     zeros = {t: float((real_m[t] == 0).mean()) if dag.node(t).is_numeric else 0.0
              for t in dag.treatments}
     m = len(syn_cs)
-    per_draw = {**common, "n_bootstrap": draw_bootstrap(n_boot, m)}
+    per_draw: dict[str, Any] = {**common, "n_bootstrap": draw_bootstrap(n_boot, m)}
     boot_s = draw_bootstrap(dml_boot, m) if dml_boot else 0
     tables: dict[str, list[pd.DataFrame]] = {n: [] for n in DRAW_COLUMNS if n != "mmm"}
     est_s = None
@@ -314,12 +235,12 @@ def measure_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
             dml_s = dml_effects(syn_m, dag, target, seed=dml_seed, flexible=flexible,
                                 n_bootstrap=boot_s, resample=resample_s, periods=periods[1])
             ind_s = _independences(syn_j, dag, ind_seed, periods[1])
-        tables["ici"].append(_ici_rows(est_r, est_s))
-        tables["effects"].append(pd.DataFrame(_gcm_effect_rows(est_r, est_s, target, zeros)
-                                              + _dml_rows(dml_r, dml_s, target, zeros)))
-        tables["independences"].append(_independence_rows(dag, ind_r, ind_s, len(real_c),
+        tables["ici"].append(ici_rows(est_r, est_s))
+        tables["effects"].append(pd.DataFrame(gcm_effect_rows(est_r, est_s, target, zeros)
+                                              + dml_rows(dml_r, dml_s, target, zeros)))
+        tables["independences"].append(independence_rows(dag, ind_r, ind_s, len(real_c),
                                                           len(syn_j)))
-        tables["ranking"].append(_ranking_pairs(dag, est_r, est_s))
+        tables["ranking"].append(ranking_pairs(dag, est_r, est_s))
         if lost or by_chance:
             break
     mmm, curves = (measure_mmm(real_c, syn_cs, dag, seed=child_seed(rng), periods=periods,
@@ -435,9 +356,6 @@ def compare_causal(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.Dat
     return causal_section(comparison, judge_causal(comparison, margins))
 
 
-# ---------------------------------------------------------------------------------------
-# Tables (measurements only; judged in verdict.py)
-# ---------------------------------------------------------------------------------------
 def _nodes_apart_from_time(est: TableEstimates, label: str) -> TableEstimates:
     """The nodes' ICI shares as shares of what the calendar leaves (time's row, the share of
     the target's variance the time features explain, kept as it is): each table's time share
@@ -455,139 +373,8 @@ def _nodes_apart_from_time(est: TableEstimates, label: str) -> TableEstimates:
                    else est.boot_shares)
 
 
-def _sd(boot: np.ndarray, k: int) -> np.ndarray:
-    return boot.std(axis=0, ddof=1) if len(boot) > 1 else np.zeros(k)
-
-
-def _df(est: TableEstimates | None) -> float:
-    """Degrees of freedom of a bootstrap standard error (inf when there is none)."""
-    return float(len(est.boot_shares) - 1) if est is not None and len(est.boot_shares) > 1 \
-        else np.inf
-
-
-def _ici_rows(est_r: TableEstimates, est_s: TableEstimates | None) -> pd.DataFrame:
-    k = len(est_r.players)
-    r_lo, r_hi = percentile_interval(est_r.boot_shares, est_r.shares)
-    if est_s is None:
-        nan = np.full(k, np.nan)
-        s_sh, s_lo, s_hi, sd_s, mc_s = nan, nan, nan, nan, nan
-    else:
-        s_sh = est_s.shares
-        s_lo, s_hi = percentile_interval(est_s.boot_shares, est_s.shares)
-        sd_s, mc_s = _sd(est_s.boot_shares, k), est_s.mc_se
-    return pd.DataFrame({
-        "node": est_r.players, "real_share": est_r.shares, "real_low": r_lo, "real_high": r_hi,
-        "synthetic_share": s_sh, "synthetic_low": s_lo, "synthetic_high": s_hi,
-        "se_real": _sd(est_r.boot_shares, k), "se_synthetic": sd_s,
-        "mc_se_real": est_r.mc_se, "mc_se_synthetic": mc_s, "df": _df(est_r)})
-
-
 def _orders(c: CausalComparison) -> dict[str, list[str]]:
     by = c.ici.set_index("node")
     treatments = [t for t in c.ranking[["a", "b"]].stack().unique()] if len(c.ranking) else []
     order = lambda col: sorted(treatments, key=lambda t: -by.loc[t, col])  # noqa: E731
     return {"real": order("real_share"), "synthetic": order("synthetic_share")}
-
-
-def _ranking_pairs(dag: DAG, est_r: TableEstimates, est_s: TableEstimates | None
-                   ) -> pd.DataFrame:
-    """ICI share gaps of every pair of treatments, with bootstrap standard errors."""
-    idx = {n: i for i, n in enumerate(est_r.players)}
-    treatments = [t for t in dag.treatments if t in idx]
-    def gap(est: TableEstimates, i: int, j: int) -> tuple[float, float]:
-        boot = est.boot_shares[:, i] - est.boot_shares[:, j]
-        sd = float(np.std(boot, ddof=1)) if len(boot) > 1 else 0.0
-        return float(est.shares[i] - est.shares[j]), sd
-
-    rows = []
-    for a, b in combinations(treatments, 2):
-        g_r, sd_r = gap(est_r, idx[a], idx[b])
-        g_s, sd_s = (np.nan, np.nan) if est_s is None else gap(est_s, idx[a], idx[b])
-        rows.append({"a": a, "b": b, "real_gap": g_r, "synthetic_gap": g_s, "se_real": sd_r,
-                     "se_synthetic": sd_s, "df": _df(est_r)})
-    return pd.DataFrame(rows, columns=["a", "b", "real_gap", "synthetic_gap", "se_real",
-                                       "se_synthetic", "df"])
-
-
-def _effect_row(treatment, outcome, kind, method, real, r_lo, r_hi, se_r, syn, s_lo, s_hi,
-                se_s, df, zero_share) -> dict:
-    return {"treatment": treatment, "outcome": outcome, "kind": kind, "method": method,
-            "real": real, "real_low": r_lo, "real_high": r_hi,
-            "synthetic": syn, "synthetic_low": s_lo, "synthetic_high": s_hi,
-            "se_real": se_r, "se_synthetic": se_s, "df": df, "zero_share": zero_share}
-
-
-def _boot_summary(boot: list[dict], key, point: float) -> tuple[float, float, float]:
-    values = np.array([b[key] for b in boot], float)
-    (lo,), (hi,) = percentile_interval(values.reshape(-1, 1), np.array([point]))
-    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return float(lo), float(hi), sd
-
-
-def _gcm_effect_rows(est_r: TableEstimates, est_s: TableEstimates | None, target: str,
-                     zeros: dict[str, float]) -> list[dict]:
-    rows = []
-    for key, real in est_r.effects.items():
-        r_lo, r_hi, sd_r = _boot_summary(est_r.boot_effects, key, real)
-        if est_s is None:
-            syn, s_lo, s_hi, sd_s = np.nan, np.nan, np.nan, np.nan
-        elif key in est_s.effects:
-            syn = est_s.effects[key]
-            s_lo, s_hi, sd_s = _boot_summary(est_s.boot_effects, key, syn)
-        else:
-            continue
-        rows.append(_effect_row(key[0], target, key[1], "gcm", real, r_lo, r_hi, sd_r, syn,
-                                s_lo, s_hi, sd_s, _df(est_r), zeros.get(key[0], 0.0)))
-    return rows
-
-
-def _dml_rows(dml_r: list[dict], dml_s: list[dict], target: str, zeros: dict[str, float]
-              ) -> list[dict]:
-    syn = {(r["treatment"], r["kind"]): r for r in dml_s}
-    rows = []
-    for r in dml_r:
-        s = syn.get((r["treatment"], r["kind"]), {})
-        s_est = s.get("estimate", np.nan)
-        s_lo, s_hi = s.get("low", np.nan), s.get("high", np.nan)
-        rows.append(_effect_row(r["treatment"], target, r["kind"], "dml", r["estimate"],
-                                r["low"], r["high"], (r["high"] - r["low"]) / (2 * Z95),
-                                s_est, s_lo, s_hi, (s_hi - s_lo) / (2 * Z95), r["df"],
-                                zeros.get(r["treatment"], 0.0)))
-    return rows
-
-
-def _given_columns(dag: DAG, given) -> int:
-    """Columns of the residual test's basis: splines or indicators, plus their interactions."""
-    p = sum(len(dag.node(g).categories) - 1 if dag.node_type(g) == "categorical"
-            else 1 if dag.node_type(g) == "binary" else 7 for g in given)
-    return p + p * (p - 1) // 2 if len(given) > 1 else p
-
-
-def _effect_se(effect: float, raw: float, n: int, basis: int) -> float:
-    """Standard error of an independence effect size: that of its residual correlation,
-    (1 - r^2) / sqrt(dof), times the weight the effect gives it (the share of both variables'
-    spread the conditioning set leaves unexplained, ``effect / r``; delta method)."""
-    dof = max(n - basis - 3, 3)
-    weight = min(effect / raw, 1.0) if raw > 1e-12 and np.isfinite(effect) else 1.0
-    return float(weight * (1 - min(raw, 0.999) ** 2) / np.sqrt(dof))
-
-
-def _independence_rows(dag: DAG, ind_r: pd.DataFrame, ind_s: pd.DataFrame | None, n_real: int,
-                       n_syn: int) -> pd.DataFrame:
-    rows = []
-    syn = [None] * len(ind_r) if ind_s is None else list(ind_s.itertuples())
-    for r, s in zip(ind_r.itertuples(), syn, strict=True):
-        basis = _given_columns(dag, r.given)
-        rows.append({"x": r.x, "y": r.y, "given": list(r.given), "test": r.test,
-                     "real_effect": r.effect, "real_p": r.p_value,
-                     "synthetic_effect": np.nan if s is None else s.effect,
-                     "synthetic_p": np.nan if s is None else s.p_value,
-                     "real_residual_corr": r.residual_corr,
-                     "synthetic_residual_corr": np.nan if s is None else s.residual_corr,
-                     "se_real": _effect_se(r.effect, r.residual_corr,
-                                           min(n_real, MAX_TEST_ROWS), basis),
-                     "se_synthetic": np.nan if s is None else _effect_se(
-                         s.effect, s.residual_corr, min(n_syn, MAX_TEST_ROWS), basis),
-                     # a basis of more columns than half the rows leaves the test powerless
-                     "testable": basis < min(n_real, MAX_TEST_ROWS) / 2})
-    return pd.DataFrame(rows)

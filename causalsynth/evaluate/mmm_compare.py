@@ -38,9 +38,9 @@ import pandas as pd
 
 from causalsynth._mmm import media_channels
 from causalsynth._random import as_generator, child_seed
+from causalsynth.evaluate.causal_comparison import MMM_COLUMNS
 from causalsynth.evaluate.draws import combine_draws, draw_bootstrap
 from causalsynth.evaluate.mmm import MAX_MULTIPLIER, fit_mmm
-from causalsynth.evaluate.verdict import MMM_COLUMNS
 
 __all__ = ["MMM_QUANTITIES", "has_mmm", "measure_mmm", "mmm_section"]
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from causalsynth._io import json_text, write_text_atomic
 from causalsynth.errors import DataError, InvalidParameterError, excerpt
+from causalsynth.evaluate.causal_comparison import CausalComparison
 from causalsynth.evaluate.gate import privacy_gate
+from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.metric import MetricResult, jsonable
 from causalsynth.evaluate.report_sections import CausalSection, PrivacyGate, Verdict
 from causalsynth.evaluate.verdict import (
@@ -22,10 +24,9 @@ from causalsynth.evaluate.verdict import (
     NOT_PRESERVED,
     PRESERVED,
     VERDICTS,
-    CausalComparison,
-    Margins,
     judge_causal,
 )
+from causalsynth.guarantee import PrivacyGuarantee
 
 __all__ = ["INCONCLUSIVE", "NOT_PRESERVED", "PRESERVED", "CausalSection", "PrivacyGate",
            "Report", "Verdict", "judge", "read_report", "schema_problems"]
@@ -48,7 +49,8 @@ class Report:
         Standard figures, each with a direction, a reference and a breakdown.
     meta : dict
         Versions, seed, timings, table sizes; ``guarantee``, the synthesizer's differential
-        privacy guarantee, only when :func:`~causalsynth.validate` was given one.
+        privacy guarantee in its JSON form, only when :func:`~causalsynth.validate` was given
+        one (``report.guarantee`` reads it as a :class:`~causalsynth.PrivacyGuarantee`).
     privacy_gate : PrivacyGate
         Does the synthetic table copy real rows? ``flagged``, ``assessed``, ``reason`` (see
         :mod:`causalsynth.evaluate.gate`); shown beside the verdict, exit code 4 when flagged.
@@ -110,16 +112,22 @@ class Report:
         return self.verdict == INCONCLUSIVE
 
     @property
-    def guarantee(self) -> dict[str, Any] | None:
-        """The synthesizer's differential-privacy guarantee (``epsilon``, ``delta``, ...), or
-        None when the report was made without one.
+    def guarantee(self) -> PrivacyGuarantee | None:
+        """The synthesizer's differential-privacy guarantee, read from ``meta["guarantee"]``
+        (its JSON form), or None when the report was made without one.
 
-        >>> Report("preserved", {}, meta={"guarantee": {"epsilon": 1.0}}).guarantee
-        {'epsilon': 1.0}
+        A :class:`~causalsynth.guarantee.PrivacyGuarantee` (``.epsilon``, ``.delta``,
+        ``.notes``...) that also reads like the dict it replaced (``["epsilon"]``, equality
+        with that dict).
+
+        >>> g = Report("preserved", {}, meta={"guarantee": {"epsilon": 1.0}}).guarantee
+        >>> g.epsilon, g["epsilon"], g == {"epsilon": 1.0}
+        (1.0, 1.0, True)
         >>> Report("preserved", {}).guarantee is None
         True
         """
-        return self.meta.get("guarantee")
+        stored = self.meta.get("guarantee")
+        return None if stored is None else PrivacyGuarantee.from_dict(stored)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str | None = None) -> Report:
@@ -253,6 +261,13 @@ def schema_problems(d: dict[str, Any]) -> list[str]:
                                     f"number")
                     continue
                 figures.append(value)
+    meta = d.get("meta")
+    guarantee = meta.get("guarantee") if isinstance(meta, dict) else None
+    if guarantee is not None:  # what Report.guarantee reads
+        try:
+            PrivacyGuarantee.from_dict(guarantee)
+        except InvalidParameterError as exc:
+            problems.append(f"its meta['guarantee'] is {str(exc).rstrip('.')}")
     shaped = [f"{p}; {_FIX}" for p in problems]
     if figures and not any(v is not None and math.isfinite(v) for v in figures):
         shaped.append(f"every figure of its causal comparison ({len(figures)} ICI shares and "

@@ -5,7 +5,7 @@ Each section is a dataclass read by attribute (``report.causal.confirmable.text`
 ``to_dict()`` writes exactly the JSON a report has always held: the same keys in the same
 order, a key absent from the dict it was read from left absent, an unknown key (from a newer
 version) kept in ``extra``. ``from_dict(d).to_dict() == d`` for every section a report writes
-(the margins, read into a :class:`~causalsynth.evaluate.verdict.Margins`, included), so a
+(the margins, read into a :class:`~causalsynth.evaluate.margins.Margins`, included), so a
 saved report reads back and writes out unchanged.
 
 Compatibility path: a section also reads like the dict it replaced (``report.causal["verdict"]``,
@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 import pandas as pd
 
 from causalsynth.errors import DataError, InvalidParameterError, excerpt
-from causalsynth.evaluate.verdict import Margins
+from causalsynth.evaluate.margins import Margins
 
 __all__ = ["CausalSection", "Precision", "PrivacyGate", "Verdict"]
 

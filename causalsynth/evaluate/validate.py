@@ -17,15 +17,7 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, index_notes
 from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
-from causalsynth.evaluate.causal import (
-    CAUSAL_MAX_ROWS,
-    Margins,
-    canonical_rows,
-    compare_causal,
-    panel_periods,
-    reference_summary,
-    split_half,
-)
+from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS, compare_causal
 from causalsynth.evaluate.draws import (
     SYNTHETIC_DRAWS,
     draw_names,
@@ -33,6 +25,13 @@ from causalsynth.evaluate.draws import (
     synthetic_draws,
 )
 from causalsynth.evaluate.gate import check_holdout, privacy_gate
+from causalsynth.evaluate.margins import Margins
+from causalsynth.evaluate.reference import (
+    canonical_rows,
+    panel_periods,
+    reference_summary,
+    split_half,
+)
 from causalsynth.evaluate.report import Report
 from causalsynth.guarantee import PrivacyGuarantee
 

@@ -3,8 +3,9 @@
 Every judged quantity — each ICI share, each treatment effect (GCM and DML), each implied
 independence, each clearly ordered pair of treatments, each ROAS, contribution and budget
 share of a marketing mix — is declared once, as a row of one long frame
-(:func:`quantities`): its family, whether it drives a decision, both tables' figures, their
-standard errors and its margin. The rule then reads only that frame.
+(:func:`~causalsynth.evaluate.quantities.quantities`): its family, whether it drives a
+decision, both tables' figures, their standard errors and its margin. The rule, here, then
+reads only that frame.
 
 The question is the analyst's: *would the synthetic table lead to the same conclusions as the
 real one?* It is answered by the difference ``d`` (synthetic minus real) of each quantity:
@@ -58,8 +59,9 @@ Standard errors from ``B`` bootstrap replicates use Student's t with ``B - 1`` d
 freedom. A synthetic column that is constant where the real one varies is a lost variable:
 ``not preserved``, whatever else holds (a rare label that chance explains: inconclusive).
 
-The verdict is decided here and only here; ``judge`` works from the stored comparison, so a
-saved report can be re-judged with other margins without refitting anything. The sentences
+The verdict is decided here and only here; ``judge`` works from the stored comparison
+(:mod:`causalsynth.evaluate.causal_comparison`), so a saved report can be re-judged with
+other margins (:mod:`causalsynth.evaluate.margins`) without refitting anything. The sentences
 are written by :mod:`causalsynth.evaluate.verdict_words`.
 
 References
@@ -76,15 +78,19 @@ data." JRSS A 181(3), 2018.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causalsynth._params import BOOLEAN, Interval, check_params
+from causalsynth.evaluate.causal_comparison import MMM_COLUMNS, CausalComparison
+from causalsynth.evaluate.margins import Margins
+from causalsynth.evaluate.quantities import FAMILIES, quantities, t_quantile
 
+#: the rule's own names, and (re-exported) the comparison it reads, the margins and the
+#: quantities, where code written before they had modules of their own imports them
 __all__ = ["INCONCLUSIVE", "MMM_COLUMNS", "NOT_PRESERVED", "PRESERVED", "VERDICTS",
            "CausalComparison", "Margins", "Verdict", "judge_causal", "quantities"]
 
@@ -98,139 +104,8 @@ COVERED = "covered"
 #: probability with which a faithful synthesizer is shown within its confirmable margin
 CONFIRM_PROBABILITY = 0.90
 _Z_CONFIRM = float(stats.norm.ppf((1 + CONFIRM_PROBABILITY) / 2))  # |d| below it: 90 %
-
-
-@dataclass(frozen=True)
-class Margins:
-    """How far the synthetic table may drift before attribution is 'not preserved'.
-
-    Parameters
-    ----------
-    ici_points : float
-        Largest tolerated difference of an ICI share, in percentage points.
-    effect_rel : float
-        Largest tolerated difference of a treatment effect, relative to the real effect.
-    independence : float
-        Largest tolerated difference of an implied independence's effect size (residual
-        correlation weighted by unexplained variance).
-    keep_treatment_ranking : bool
-        A pair of treatments clearly ordered by ICI on both tables, in opposite orders, is a
-        failure.
-    alpha : float
-        Error rate of the rule: a perfect synthesizer is called "not preserved" at most this
-        often, and "preserved" is shown at this level.
-    zero_inflated : float
-        Treatments with at least this share of exact zeros: their per-unit GCM slope (an
-        extrapolation to the unobserved gap above zero) is reported but not judged.
-    budget_points : float
-        Time-indexed DAGs: largest tolerated difference of a channel's share of the optimal
-        budget split, in percentage points (ROAS is held to ``effect_rel``, contribution
-        shares to ``ici_points``).
-    """
-
-    ici_points: float = 5.0
-    effect_rel: float = 0.10
-    independence: float = 0.05
-    keep_treatment_ranking: bool = True
-    alpha: float = 0.05
-    zero_inflated: float = 0.05
-    budget_points: float = 10.0
-
-    def __post_init__(self):
-        positive = [Interval(float, 0, None, closed="neither")]
-        check_params("Margins", {
-            "ici_points": positive, "effect_rel": positive, "independence": positive,
-            "budget_points": positive, "keep_treatment_ranking": [BOOLEAN],
-            "alpha": [Interval(float, 0, 0.5, closed="neither")],
-            "zero_inflated": [Interval(float, 0, 1, closed="right")],
-        }, {f.name: getattr(self, f.name) for f in fields(self)})
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> Margins:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (d or {}).items() if k in known})
-
-
-#: measurement columns of each table of a comparison (what ``judge`` reads)
-_COLUMNS = {
-    "ici": ["node", "real_share", "real_low", "real_high", "synthetic_share", "synthetic_low",
-            "synthetic_high", "se_real", "se_synthetic", "mc_se_real", "mc_se_synthetic", "df"],
-    "effects": ["treatment", "outcome", "kind", "method", "real", "real_low", "real_high",
-                "synthetic", "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df",
-                "zero_share"],
-    "independences": ["x", "y", "given", "test", "real_effect", "real_p", "synthetic_effect",
-                      "synthetic_p", "real_residual_corr", "synthetic_residual_corr", "se_real",
-                      "se_synthetic", "testable"],
-    "ranking": ["a", "b", "real_gap", "synthetic_gap", "se_real", "se_synthetic", "df"],
-    "mmm": ["channel", "quantity", "real", "real_low", "real_high", "synthetic",
-            "synthetic_low", "synthetic_high", "se_real", "se_synthetic", "df", "at_bound"],
-}
-#: measurement columns of the marketing-mix table (time-indexed DAGs)
-MMM_COLUMNS = _COLUMNS["mmm"]
-_MMM_MARGIN = {"roas": "effect_rel", "contribution_share": "ici_points",
-               "optimal_share": "budget_points"}  # mroas: reported, not judged
-_MMM_DECISION = ("roas", "optimal_share")
-
-
-@dataclass
-class CausalComparison:
-    """What was measured on both tables, before any judgement (typed frames, one row each).
-
-    ``ici``: one row per node (shares in percent, bootstrap and Monte Carlo standard errors);
-    ``effects``: one row per (treatment, kind, method); ``independences``: one row per implied
-    independence; ``ranking``: one row per pair of treatments (ICI share gaps); ``mmm``
-    (time-indexed DAGs): one row per (channel, quantity) of the marketing mix model, with
-    ``mmm_curves`` its response curves on both tables (reported, not judged). ``df`` columns
-    hold the degrees of freedom of the standard errors (bootstrap replicates - 1; inf when
-    analytic). ``treatments``: the DAG's treatments (their ICI shares are decisions).
-    ``n_draws``: synthetic draws of ``n_synthetic`` rows each, combined as one synthetic side
-    (:mod:`causalsynth.evaluate.draws`).
-    """
-
-    target: str
-    n_real: int
-    n_synthetic: int
-    ici: pd.DataFrame
-    effects: pd.DataFrame
-    independences: pd.DataFrame
-    ranking: pd.DataFrame
-    lost_columns: list[str] = field(default_factory=list)
-    method: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    mmm: pd.DataFrame = field(default_factory=pd.DataFrame)
-    mmm_curves: pd.DataFrame = field(default_factory=pd.DataFrame)
-    treatments: list[str] = field(default_factory=list)
-    n_draws: int = 1
-
-    def __post_init__(self):
-        for name, cols in _COLUMNS.items():
-            frame = getattr(self, name)
-            frame = pd.DataFrame(frame) if not isinstance(frame, pd.DataFrame) else frame
-            missing = [c for c in cols if c not in frame.columns]
-            if missing and len(frame):
-                raise ValueError(f"comparison table {name!r} lacks columns {missing}")
-            setattr(self, name, frame.reindex(columns=cols).reset_index(drop=True))
-
-    @classmethod
-    def from_dict(cls, causal: dict[str, Any]) -> CausalComparison:
-        """The comparison stored in a report's ``causal`` section (judged columns ignored)."""
-        ranking = causal.get("treatment_ranking") or {}
-        mmm = causal.get("mmm") or {}
-        treatments = causal.get("treatments")
-        if treatments is None:  # reports written before the field: the ranked treatments
-            treatments = list(dict.fromkeys(ranking.get("real") or []))
-        return cls(target=causal.get("target", ""), n_real=int(causal.get("n_real", 0)),
-                   n_synthetic=int(causal.get("n_synthetic", 0)),
-                   ici=pd.DataFrame(causal.get("ici") or []),
-                   effects=pd.DataFrame(causal.get("effects") or []),
-                   independences=pd.DataFrame(causal.get("independences") or []),
-                   ranking=pd.DataFrame(ranking.get("pairs") or []),
-                   lost_columns=list(causal.get("lost_columns") or []),
-                   method=dict(causal.get("method") or {}),
-                   seconds=float(causal.get("seconds") or 0.0),
-                   mmm=pd.DataFrame(mmm.get("channels") or []),
-                   mmm_curves=pd.DataFrame(mmm.get("response_curves") or []),
-                   treatments=list(treatments), n_draws=int(causal.get("n_draws", 1)))
+#: the level share of reversals (taken from the decision family's half)
+REVERSAL_SHARE = 0.1
 
 
 @dataclass
@@ -259,129 +134,8 @@ class Verdict:
 
 
 # ---------------------------------------------------------------------------------------
-# The quantities, each family declared once
-# ---------------------------------------------------------------------------------------
-#: columns of the long frame of judged quantities
-QUANTITY_COLUMNS = ["family", "row", "subject", "kind", "decision", "judged", "real",
-                    "synthetic", "se_real", "se_synthetic", "se_extra", "df", "margin", "scale",
-                    "alpha_within"]
-#: the level share of reversals (taken from the decision family's half)
-REVERSAL_SHARE = 0.1
-
-
-def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
-
-
-def _family(name: str, frame: pd.DataFrame, **cols) -> pd.DataFrame:
-    n = len(frame)
-    base = {"family": name, "row": np.arange(n), "subject": "", "kind": "", "decision": False,
-            "judged": True, "se_extra": 0.0, "df": np.inf, "scale": 1.0, "alpha_within": 1.0,
-            "margin": np.nan}
-    out = pd.DataFrame({k: (v if np.ndim(v) else np.repeat(v, n)) for k, v in
-                        {**base, **cols}.items()}, index=range(n))
-    return out.reindex(columns=QUANTITY_COLUMNS)
-
-
-def _ici_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
-    """Time's own row (the calendar's share, on a time DAG) is reported, not judged: it is no
-    one's attribution, and a year or two of weeks pins it only to about +-10 points."""
-    t = c.ici
-    return _family("ici", t, subject=t["node"].to_numpy(object),
-                   judged=(t["node"] != c.method.get("ici_time_row")).to_numpy(),
-                   decision=t["node"].isin(c.treatments).to_numpy(),
-                   real=_num(t, "real_share"), synthetic=_num(t, "synthetic_share"),
-                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
-                   se_extra=np.hypot(np.nan_to_num(_num(t, "mc_se_real")),
-                                     np.nan_to_num(_num(t, "mc_se_synthetic"))),
-                   df=_num(t, "df"), margin=m.ici_points)
-
-
-def _effect_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
-    t = c.effects
-    judged = ~((t["method"] == "gcm") & (t["kind"] == "per_unit")
-               & (pd.to_numeric(t["zero_share"]).fillna(0) >= m.zero_inflated))
-    scale = np.abs(_num(t, "real"))
-    # each effect has two estimates (GCM and DML); either may show it within its margin, so
-    # each equivalence test runs at alpha / 2 and the pair stays at level alpha
-    return _family("effect", t, subject=t["treatment"].to_numpy(object),
-                   kind=t["kind"].to_numpy(object), decision=True, judged=judged.to_numpy(),
-                   real=_num(t, "real"), synthetic=_num(t, "synthetic"),
-                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
-                   df=_num(t, "df"), margin=m.effect_rel * scale, scale=scale,
-                   alpha_within=0.5)
-
-
-def _independence_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
-    t = c.independences
-    return _family("independence", t, subject=(t["x"] + " ⊥ " + t["y"]).to_numpy(object),
-                   judged=t["testable"].fillna(True).astype(bool).to_numpy(),
-                   real=_num(t, "real_effect"), synthetic=_num(t, "synthetic_effect"),
-                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
-                   margin=m.independence)
-
-
-def _ranking_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
-    """A pair is judged when the real table orders it clearly (at level alpha)."""
-    t = c.ranking
-    gap, se = _num(t, "real_gap"), _num(t, "se_real")
-    clear = np.abs(gap) > _quantile(1 - m.alpha / 2, _num(t, "df")) * se
-    return _family("ranking", t, subject=(t["a"] + " vs " + t["b"]).to_numpy(object),
-                   decision=True, judged=clear & m.keep_treatment_ranking, real=gap,
-                   synthetic=_num(t, "synthetic_gap"), se_real=se,
-                   se_synthetic=np.nan_to_num(_num(t, "se_synthetic")), df=_num(t, "df"))
-
-
-def _mmm_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
-    """ROAS vs ``effect_rel`` (relative), shares vs ``ici_points``, budget vs ``budget_points``;
-    marginal ROAS is reported, not judged."""
-    t = c.mmm
-    quantity = t["quantity"].astype(str)
-    relative = quantity.isin(["roas", "mroas"]).to_numpy()
-    scale = np.where(relative, np.abs(_num(t, "real")), 1.0)
-    margin = np.array([getattr(m, _MMM_MARGIN.get(q, "effect_rel")) for q in quantity],
-                      float) * scale
-    # a budget share at the optimiser's bound is a constrained optimum: its bootstrap noise
-    # is not sized reliably, so it is reported, not judged
-    judged = quantity.isin(list(_MMM_MARGIN)) & ~t["at_bound"].fillna(False).astype(bool)
-    return _family("mmm", t, subject=t["channel"].to_numpy(object), kind=quantity.to_numpy(),
-                   decision=quantity.isin(_MMM_DECISION).to_numpy(), judged=judged.to_numpy(),
-                   real=_num(t, "real"), synthetic=_num(t, "synthetic"),
-                   se_real=_num(t, "se_real"), se_synthetic=_num(t, "se_synthetic"),
-                   df=_num(t, "df"), margin=margin, scale=scale)
-
-
-#: the families of judged quantities and the comparison table each is read from; a new kind of
-#: quantity is one declaration here
-FAMILIES = {"ici": ("ici", _ici_quantities), "effect": ("effects", _effect_quantities),
-            "independence": ("independences", _independence_quantities),
-            "ranking": ("ranking", _ranking_quantities), "mmm": ("mmm", _mmm_quantities)}
-
-
-def quantities(comparison: CausalComparison, margins: Margins | None = None) -> pd.DataFrame:
-    """Every quantity of a comparison as one long frame (unjudged): ``family``, ``row`` (in
-    its comparison table), ``subject``, ``kind``, ``decision`` (drives what an analyst would
-    do), ``judged``, both tables' figures, standard errors (``se_extra``: Monte Carlo error of
-    the estimator, on both sides), degrees of freedom, absolute ``margin``, ``scale`` (the
-    real figure for relative margins, else 1) and ``alpha_within``."""
-    m = margins or Margins()
-    parts = [declare(comparison, m) for table, declare in FAMILIES.values()
-             if len(getattr(comparison, table))]
-    if not parts:
-        return pd.DataFrame(columns=QUANTITY_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
-
-
-# ---------------------------------------------------------------------------------------
 # The rule
 # ---------------------------------------------------------------------------------------
-def _quantile(p, df) -> np.ndarray:
-    df = np.asarray(df, float)
-    p = np.broadcast_to(np.asarray(p, float), df.shape)
-    return np.where(np.isfinite(df) & (df > 0), stats.t.ppf(p, np.maximum(df, 1)),
-                    stats.norm.ppf(p))
-
-
 def _levels(q: pd.DataFrame, alpha: float) -> np.ndarray:
     """Per quantity, the two-sided level of its 'significant' test: ``alpha`` split between
     the decision family and the rest (all of it to one family when the other is empty), then
@@ -427,7 +181,7 @@ def _reversals(q: pd.DataFrame, real: np.ndarray, syn: np.ndarray, se_r: np.ndar
         return out
     c = _reversal_threshold(se_r[idx] / se_s[idx], alpha * REVERSAL_SHARE / signed.sum())
     # bootstrap standard errors: the same tail probability under Student's t
-    c = _quantile(stats.norm.cdf(c), q["df"].to_numpy(float)[idx])
+    c = t_quantile(stats.norm.cdf(c), q["df"].to_numpy(float)[idx])
     out[idx] = (np.abs(real[idx]) > c * se_r[idx]) & (np.abs(syn[idx]) > c * se_s[idx])
     return out
 
@@ -452,8 +206,8 @@ def _rule(q: pd.DataFrame, m: Margins, size_ratio: float = 1.0) -> pd.DataFrame:
     se_diff = np.sqrt(se_r_pooled ** 2 + se_s ** 2 + extra ** 2)
     se_within = np.sqrt(se_s ** 2 + extra ** 2)
     level = _levels(out, m.alpha)
-    q_two = _quantile(1 - level / 2, df)
-    q_one = _quantile(1 - m.alpha * out["alpha_within"].to_numpy(float), df)
+    q_two = t_quantile(1 - level / 2, df)
+    q_one = t_quantile(1 - m.alpha * out["alpha_within"].to_numpy(float), df)
     shown = np.abs(diff) + q_one * se_within
     beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se_diff)
     reversed_ = _reversals(out, real, syn, se_r_pooled, se_s, m.alpha)

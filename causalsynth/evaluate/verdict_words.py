@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalsynth.evaluate.causal_comparison import CausalComparison
+from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.verdict import (
     BEYOND,
     COVERED,
@@ -21,8 +23,6 @@ from causalsynth.evaluate.verdict import (
     NOT_PRESERVED,
     UNCLEAR,
     WITHIN,
-    CausalComparison,
-    Margins,
 )
 
 __all__ = ["MAX_REASONS", "confirmable_summary", "reasons", "shown_summary"]
