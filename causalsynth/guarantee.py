@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from causalsynth._json_mapping import JSONMapping
 from causalsynth.errors import InvalidParameterError, excerpt
 
 __all__ = ["PrivacyGuarantee"]
@@ -49,7 +50,7 @@ def _is_number(value: Any) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class PrivacyGuarantee(Mapping[str, Any]):
+class PrivacyGuarantee(JSONMapping):
     """The (epsilon, delta)-differential-privacy guarantee of a fitted synthesizer.
 
     Attributes
@@ -143,30 +144,18 @@ class PrivacyGuarantee(Mapping[str, Any]):
         object.__setattr__(guarantee, "_source", tuple(d))
         return guarantee
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the keys of the dict it was read from, in its order; made directly,
-        every key whose value is known (not None) in the order above, then ``extra``."""
-        return {k: self[k] for k in self}
-
     # ---- the compatibility path: read like the dict it replaced ---------------------------
     def _keys(self) -> tuple[str, ...]:
+        """The keys of the dict it was read from, in its order; made directly, every key whose
+        value is known (not None) in the order above, then ``extra``."""
         if self._source is not None:
             return self._source
         return (*(k for k in _KEYS if getattr(self, k) is not None), *self.extra)
 
-    def __getitem__(self, key: str) -> Any:
-        if key not in self._keys():
-            raise KeyError(key)
+    def _json(self, key: str) -> Any:
         if key not in _KEYS:
             return self.extra[key]
         value = getattr(self, key)
         if isinstance(value, Mapping):
             return dict(value)
         return list(value) if isinstance(value, tuple) else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
-
-    def __len__(self) -> int:
-        return len(self._keys())
-

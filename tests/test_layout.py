@@ -153,7 +153,8 @@ def test_every_subpackage_is_shipped():
 #: layer of its longest matching prefix, the package's ``__init__`` to ""). A module may import
 #: its own layer and those below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("errors", "_params", "_random", "_io", "_yaml", "_cache", "guarantee")),
+    ("core", ("errors", "_params", "_random", "_io", "_yaml", "_cache", "_json_mapping",
+              "guarantee")),
     ("declaration", ("dag", "data", "_time_block", "_time_columns", "_simulation_block",
                      "_discovery_block")),
     ("engine and media rules", ("scm", "simulation", "media", "carryover", "_mmm", "_ici",

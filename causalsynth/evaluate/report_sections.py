@@ -19,12 +19,13 @@ the report converts them where it is built.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 import pandas as pd
 
+from causalsynth._json_mapping import JSONMapping
 from causalsynth.errors import DataError, InvalidParameterError, excerpt
 from causalsynth.evaluate.margins import Margins
 
@@ -79,7 +80,7 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(eq=False)
-class _Section(Mapping[str, Any]):
+class _Section(JSONMapping):
     """JSON in and out, and the read-only dict view of the compatibility path.
 
     Read from a dict, a section writes back that dict's keys in its order: a known key it
@@ -114,11 +115,8 @@ class _Section(Mapping[str, Any]):
                            and isinstance(v, Mapping) and not isinstance(read[k], _Section)}
         return section
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (see the class docstring for which keys, in which order)."""
-        return {k: self[k] for k in self}
-
     def _keys(self) -> list[str]:
+        """Which keys ``to_dict()`` writes, in which order (see the class docstring)."""
         known = [f for f in fields(self) if f.init and f.name != "extra"]
         if self._source is None:
             return [*(f.name for f in known), *self.extra]
@@ -126,23 +124,14 @@ class _Section(Mapping[str, Any]):
                  and _plain(getattr(self, f.name)) != _plain(_default(f))]
         return [*self._source, *later, *(k for k in self.extra if k not in self._source)]
 
-    # ---- the compatibility path: read like the dict this section replaced -------------------
-    def __getitem__(self, key: str) -> Any:
+    def _json(self, key: str) -> Any:
         if key in self.extra:
             return self.extra[key]
-        if key not in self._keys():
-            raise KeyError(key)
         value = _plain(getattr(self, key))
         order = self._orders.get(key)
         if order is not None and isinstance(value, dict):  # as it was read
             value = {**{k: value[k] for k in order if k in value}, **value}
         return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
-
-    def __len__(self) -> int:
-        return len(self._keys())
 
 
 def _default(f: Field[Any]) -> Any:
