@@ -64,6 +64,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("max_ici_diff", "max ICI diff (points)", "ICI Δ", "points"),
     Column("max_effect_diff", "max effect diff", "effect Δ", "share"),
     Column("independences_broken", "independences broken", "CI", "count"),
+    # the discovered-structure section (informational): edges lost, gained or reoriented
+    Column("structure_shd", "discovered structure: SHD", None, "count"),
     Column("epsilon", "ε (DP guarantee)", "ε", "epsilon"),
     Column("dcr_share", "DCR closer to train", "DCR", "share"),
     Column("membership_auc", "membership AUC", "MIA", "auc"),
@@ -111,6 +113,7 @@ def leaderboard_row(name: str, report: Mapping[str, Any] | None, fit_s: float = 
                                      if r.get("status") != "not judged"], "rel_diff"),
         "independences_broken": (sum(r.get("status") == "beyond" for r in ind)
                                  if ind is not None else math.nan),
+        "structure_shd": _float((report.get("structure") or {}).get("shd")),
         "epsilon": _float(guarantee.get("epsilon")),
         "dcr_share": _value(priv, "dcr_share_closer_to_train"),
         "membership_auc": _value(priv, "membership_inference_auc"),
