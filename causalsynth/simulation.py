@@ -433,8 +433,7 @@ def _ground_truth(dag, target: str, n_samples: int, seed: int, periods: int | No
         method = f"Monte Carlo pick-freeze Shapley, {n_samples} rows"
     effects = _true_effects(dag, mechanisms, target, rng, n_samples)
     if panel is not None:
-        method += (f"; {n_samples // block} panel(s) of {panel.geos} geos x {periods} "
-                   f"periods")
+        method += f"; {n_samples // block} panel(s) of {panel.geos} geos x {periods} periods"
     elif periods is not None:
         method += f"; {n_samples // periods} series of {periods} periods"
     if periods is None:

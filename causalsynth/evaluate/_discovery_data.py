@@ -44,7 +44,7 @@ from causallearn.utils.cit import CIT_Base, register_ci_test
 from causalsynth._random import as_generator
 from causalsynth.data import check_data
 from causalsynth.errors import DataError, excerpt
-from causalsynth.evaluate.independence import ConditionalTests
+from causalsynth.evaluate.conditional_tests import ConditionalTests
 from causalsynth.evaluate.series import (
     TimeRows,
     partial_out,
