@@ -78,7 +78,9 @@ def test_calibration_pulls_a_biased_fit_to_the_truth(weekly):
     by over 40 % (seed 1); exact lift tests (se 5 %) bring every channel within 10 % of the
     truth."""
     table, tests = weekly
-    truth = WEEKLY.ground_truth().mmm.set_index("channel")["roas"]
+    # 20 series (test_mmm.py's truth, computed once per run): ROAS within 0.8 % of the
+    # default 1,282 series' (31 s); after <= 0.053, social / display before >= 0.388 / 0.532
+    truth = WEEKLY.ground_truth(n_samples=156 * 20).mmm.set_index("channel")["roas"]
     given = tests.copy()
     fit = fit_mmm(table.drop(columns="demand"), _blind(WEEKLY), lift_tests=tests)
     pd.testing.assert_frame_equal(tests, given)  # the input is not modified

@@ -67,7 +67,9 @@ def test_every_estimator_receives_the_same_time_features(real):
 def test_dates_only_fits_give_the_answers_of_the_columns():
     """Measured over 20 seeds (benchmarks/bench_time_mmm.py): the two fits agree to a fraction
     of a point; before time features, dates-only ROAS errors reached +87 %."""
-    truth = WEEKLY.ground_truth().mmm.set_index("channel")
+    # 20 series (test_mmm.py's truth, computed once per run): ROAS within 0.8 % of the
+    # default 1,282 series' (31 s); the largest error here is 0.195 (0.186 on the default)
+    truth = WEEKLY.ground_truth(n_samples=156 * 20).mmm.set_index("channel")
     for seed in (1, 2):
         table = WEEKLY.simulate(156, seed=seed)
         cols = fit_mmm(table, COLUMNS).channels.set_index("channel")
