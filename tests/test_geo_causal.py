@@ -154,7 +154,9 @@ def test_a_fresh_panel_is_measured_within_geos_and_not_called_damaged(year_panel
 
 def test_tv_shifted_by_eight_weeks_within_each_geo_is_not_preserved(year_panels):
     real, _, other = year_panels
-    section = compare_causal(real, _shifted(other), GEO, seed=0)
+    # 10 bootstrap fits a side (the default 30 is checked on the fresh panel above): TV's
+    # share moves by 33 points, beyond at either count, in a third of the time
+    section = compare_causal(real, _shifted(other), GEO, seed=0, n_bootstrap=10)
     assert section["verdict"] == "not preserved"
     beyond = [r for r in section["ici"] if r["status"] == "beyond"]
     assert "tv_spend" in {r["node"] for r in beyond}
