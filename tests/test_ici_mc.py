@@ -197,7 +197,10 @@ def test_saturation_se_is_small_and_honest(saturation):
     spread, mean_se = shares.std(axis=0, ddof=1), ses.mean(axis=0)
     large = shares.mean(axis=0) > 5
     assert np.all((spread[large] <= 2 * mean_se[large]) & (mean_se[large] <= 2 * spread[large]))
-    truth = saturation.ground_truth().shares()
+    # 50,000 rows (shared with test_simulate and test_causal_eval, computed once per run):
+    # within 0.3 points of the default 200,000 rows'; the largest gap here is 0.78 of the
+    # tolerance (0.93 on the default)
+    truth = saturation.ground_truth(n_samples=50_000).shares()
     for node, share in zip([*saturation.ancestors("revenue"), "revenue"], shares.mean(axis=0),
                            strict=True):
         assert share == pytest.approx(truth[node], abs=2.0), node

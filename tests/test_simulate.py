@@ -150,7 +150,10 @@ def _nested_shapley(dag, target, outer=4000, inner=25, seed=0):
 
 @pytest.mark.slow
 def test_saturation_truth_against_independent_double_loop(saturation):
-    truth = saturation.ground_truth().shares()
+    # 50,000 rows (shared with test_causal_eval and test_ici_mc: computed once per run, 4.6 s
+    # instead of 17 s at the default 200,000): shares within 0.3 points of the default's, and
+    # the largest gap here is 0.59 of the tolerance (0.64 on the default)
+    truth = saturation.ground_truth(n_samples=50_000).shares()
     check = _nested_shapley(saturation, "revenue")
     for node in truth:
         assert truth[node] == pytest.approx(check[node], abs=2.0), node
