@@ -163,8 +163,9 @@ def test_saturation_truth_against_independent_double_loop(saturation):
 def test_true_effects_against_independent_simulation(name):
     """Effects from the CRN ground truth agree with fresh, independent interventional draws."""
     dag = load_dag(name)
-    rows = 50_000 if name == "ad_funnel" else 200_000  # ad_funnel's 10 players: 1024 subsets
-    truth = dag.ground_truth(n_samples=rows).effects.set_index("treatment")
+    # 50,000 rows, the truth the other tests read (computed once per run); saturation's
+    # largest gap here is 0.26 of the tolerance (0.24 from the default 200,000 rows)
+    truth = dag.ground_truth(n_samples=50_000).effects.set_index("treatment")
     n = 400_000
     base = dag.simulate(n, seed=101)[dag.outcome].mean()
     for t in dag.treatments:
