@@ -68,6 +68,11 @@ class SeriesLayout:
     def n_rows(self) -> int:
         return self.n_series * self.periods
 
+    def __deepcopy__(self, memo: dict) -> SeriesLayout:
+        # immutable (frozen; tuples of immutable values), so itself: pandas deep-copies a
+        # frame's attrs on every copy, iloc and take, which cost 1.4 ms on a 208-week table
+        return self
+
     def series_of_rows(self) -> np.ndarray:
         """The series number (0, 1, ...) of each row, in row order."""
         return np.repeat(np.arange(self.n_series), self.periods)

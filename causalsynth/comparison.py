@@ -24,6 +24,7 @@ import datetime as _dt
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -190,12 +191,13 @@ def epsilon_sweep(name: str, epsilons: Iterable[float], **params: Any
 # ---------------------------------------------------------------------------------------
 # compare
 # ---------------------------------------------------------------------------------------
-def _run_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=None) -> Report:
+def _run_validate(real, synthetic, dag, holdout, seed, margins=None, guarantee=None,
+                  n_bootstrap=None) -> Report:
     """causalsynth.validate, imported late (it loads the heavy evaluation stack)."""
     from causalsynth.evaluate.validate import validate
 
     return validate(real, synthetic, dag, holdout=holdout, seed=seed, margins=margins,
-                    guarantee=guarantee)
+                    guarantee=guarantee, n_bootstrap=n_bootstrap)
 
 
 def _labelled(key: str, value: Any) -> tuple[str | None, Any, Any]:
@@ -296,8 +298,12 @@ def _reseeded(synth: Any, seed: int) -> Any:
 
 
 def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
-           margins: Margins | None, reference: bool, draws: int = 1) -> list[Cell]:
+           margins: Margins | None, reference: bool, draws: int = 1,
+           n_bootstrap: int | None = None) -> list[Cell]:
     """The grid's cells: every entry (once per seed of ``seeds``), then the reference."""
+    # a module-level function with its keyword bound: picklable for process and Dask workers
+    run = _run_validate if n_bootstrap is None else partial(_run_validate,
+                                                            n_bootstrap=n_bootstrap)
     cells = []
     for s in [None] if seeds is None else seeds:
         base = root if s is None else s
@@ -305,10 +311,10 @@ def _cells(synthesizers: SynthSpec, seeds: list[int] | None, root: int, n: int,
             if s is not None and isinstance(synth, Synthesizer):  # each seed its own copy
                 synth = _reseeded(synth, _derive(s, synth.name, 1))
             cells.append(Cell(label if s is None else f"{label} seed={s}", synth, n, root,
-                              _derive(base, label, 2), margins, _run_validate, draws))
+                              _derive(base, label, 2), margins, run, draws))
     if reference:
         cells.append(Cell(REFERENCE, None, n, root, _derive(root, REFERENCE, 0), margins,
-                          _run_validate))
+                          run))
     return cells
 
 
@@ -343,7 +349,7 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
             progress: bool = False, holdout_fraction: float = 0.2,
             margins: Margins | None = None, reference: bool = False,
             seeds: Sequence[int] | None = None, backend: Any = None,
-            draws: int | None = None) -> Comparison:
+            draws: int | None = None, n_bootstrap: int | None = None) -> Comparison:
     """Fit each synthesizer on the real table, validate its synthetic table, rank them.
 
     Parameters
@@ -369,6 +375,9 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         independent draws); default: :func:`default_synthetic_draws` (10 when rows are
         exchangeable, fewer where they would exceed 100,000 rows in all; 5 for a
         time-indexed DAG).
+    n_bootstrap : int, optional
+        Bootstrap resamples of every validation's causal comparison (``validate``'s
+        parameter; default: its own). Fewer make a quick first look, with wider intervals.
     holdout : DataFrame, optional
         Real rows kept out of training, for the privacy metrics. When None, a random
         ``holdout_fraction`` of ``real`` is split off (``meta["holdout"]`` says so).
@@ -425,6 +434,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         check_size("n", n, owner="compare", columns=len(dag.nodes))
     if draws is not None:
         check_param("draws", draws, [Interval(int, 1, 50)], owner="compare")
+    if n_bootstrap is not None:
+        check_size("n_bootstrap", n_bootstrap, owner="compare", replicates=True, low=0)
     if seeds is not None:
         check_param("seeds", seeds, [SequenceOf(Interval(int, 0, None))], owner="compare")
         seeds = list(dict.fromkeys(int(s) for s in seeds))
@@ -446,7 +457,8 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         how = f"given: {len(holdout)} holdout rows; all {len(real)} real rows used for training"
     n_synth = int(n) if n is not None else default_synthetic_rows(len(train), dag)
     n_draws = int(draws) if draws is not None else default_synthetic_draws(dag, n_synth)
-    cells = _cells(synthesizers, seeds, root, n_synth, margins, reference, n_draws)
+    cells = _cells(synthesizers, seeds, root, n_synth, margins, reference, n_draws,
+                   n_bootstrap)
     runner = resolve_backend(backend)  # an unreachable scheduler fails here, before any work
 
     from causalsynth.render.terminal import progress_bar

@@ -263,3 +263,28 @@ def test_max_effect_diff_counts_only_judged_effects():
                {"rel_diff": 0.25, "status": "not judged"}]
     row = cmp.leaderboard_row("x", {"causal": {"effects": effects, "ici": []}})
     assert row["max_effect_diff"] == pytest.approx(0.04)
+
+
+def test_n_bootstrap_reaches_every_validation_and_travels_to_workers(real, monkeypatch):
+    """compare(n_bootstrap=) is validate's, for every cell (the reference too); the bound
+    validation function pickles, as process and Dask workers need."""
+    import pickle
+
+    seen = []
+
+    def spy(real_, synthetic, dag, holdout, seed, margins=None, guarantee=None,
+            n_bootstrap=None):
+        seen.append(n_bootstrap)
+        return fake_validate(real_, synthetic, dag, holdout, seed)
+
+    monkeypatch.setattr(cmp, "_run_validate", spy)
+    cmp.compare(real, "acquisition", [LinearGaussian()], reference=True, n_bootstrap=7)
+    assert seen == [7, 7]
+    seen.clear()
+    cmp.compare(real, "acquisition", [LinearGaussian()])
+    assert seen == [None]
+    with pytest.raises(CausalSynthError, match="'n_bootstrap' parameter of compare"):
+        cmp.compare(real, "acquisition", [LinearGaussian()], n_bootstrap=10**6)
+    monkeypatch.undo()
+    cell = cmp._cells(["causal"], None, 0, 10, None, False, 1, n_bootstrap=5)[0]
+    assert pickle.loads(pickle.dumps(cell.validate)).keywords == {"n_bootstrap": 5}
