@@ -376,8 +376,7 @@ def compare(real: pd.DataFrame, dag: DAG | str | dict,
         exchangeable, fewer where they would exceed 100,000 rows in all; 5 for a
         time-indexed DAG).
     n_bootstrap : int, optional
-        Bootstrap resamples of every validation's causal comparison (``validate``'s
-        parameter; default: its own). Fewer make a quick first look, with wider intervals.
+        ``validate``'s bootstrap resamples, for every cell (fewer: a quick look, wider intervals).
     holdout : DataFrame, optional
         Real rows kept out of training, for the privacy metrics. When None, a random
         ``holdout_fraction`` of ``real`` is split off (``meta["holdout"]`` says so).
