@@ -115,7 +115,7 @@ def test_residual_test_gives_the_exact_paths_figures(layouts, case):
     given = [frame[g].to_numpy(float) for g in GIVEN[:k]]
     got = residual_test(frame[x].to_numpy(float), frame["tv_spend"].to_numpy(float), given,
                         rows if timed else None)
-    _close(got, want)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
 
 
 @pytest.mark.parametrize("case", PINNED, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}-{c[3]}")
@@ -128,7 +128,8 @@ def test_conditional_tests_give_the_exact_paths_figures(layouts, case):
     given = tuple(GIVEN[:k])
     engine.residuals(given, list(frame.columns), True)
     engine.residuals(given, list(frame.columns), False)
-    _close(engine.test(x, "tv_spend", given, timed), want)
+    np.testing.assert_allclose(engine.test(x, "tv_spend", given, timed), want,
+                               rtol=RTOL, atol=0)
 
 
 def test_check_dag_engine_gives_the_exact_paths_figures():
@@ -191,13 +192,9 @@ def test_gram_partial_out_equals_least_squares_on_a_collinear_spline_basis():
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-10 * np.abs(want).max())
 
 
-def test_gram_partial_out_leaves_a_nearly_collinear_basis_to_least_squares(monkeypatch):
-    """An eigenvalue between rounding noise and the fitted directions: the Gram matrix cannot
-    tell the rank, least squares decides."""
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(500, 3))
-    basis = np.column_stack([np.ones(500), x, x[:, 0] + 1e-6 * rng.normal(size=500)])
-    y = rng.normal(size=500)
+@pytest.fixture
+def counted_partial_out(monkeypatch):
+    """(calls, the exact least squares): each hand-over to least squares is recorded."""
     calls = []
     exact = series.partial_out
 
@@ -206,13 +203,26 @@ def test_gram_partial_out_leaves_a_nearly_collinear_basis_to_least_squares(monke
         return exact(*args)
 
     monkeypatch.setattr(series, "partial_out", counted)
+    return calls, exact
+
+
+def test_gram_partial_out_leaves_a_nearly_collinear_basis_to_least_squares(
+        counted_partial_out):
+    """An eigenvalue between rounding noise and the fitted directions: the Gram matrix cannot
+    tell the rank, least squares decides."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 3))
+    basis = np.column_stack([np.ones(500), x, x[:, 0] + 1e-6 * rng.normal(size=500)])
+    y = rng.normal(size=500)
+    calls, exact = counted_partial_out
     got, rank = gram_partial_out(y, basis)
     want, want_rank = exact(y, basis)
     assert calls and rank == want_rank == 5
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-def test_gram_partial_out_leaves_a_direction_it_cannot_see_to_least_squares(monkeypatch):
+def test_gram_partial_out_leaves_a_direction_it_cannot_see_to_least_squares(
+        counted_partial_out):
     """A singular value of 2e-11 of the largest (a column that differs from another on three
     rows only, by 1e-9): rounding noise to the Gram matrix, a direction to least squares, and
     the target leans on it. The residuals' lean on the basis shows it: least squares decides
@@ -223,14 +233,7 @@ def test_gram_partial_out_leaves_a_direction_it_cannot_see_to_least_squares(monk
     rare[:3] = rng.normal(size=3)
     basis = np.column_stack([np.ones(2000), x, x[:, 0] + 1e-9 * rare])
     y = rng.normal(size=2000) + 50 * rare
-    calls = []
-    exact = series.partial_out
-
-    def counted(*args):
-        calls.append(1)
-        return exact(*args)
-
-    monkeypatch.setattr(series, "partial_out", counted)
+    calls, exact = counted_partial_out
     got, rank = gram_partial_out(y, basis)
     want, want_rank = exact(y, basis)
     assert calls and rank == want_rank == 4
