@@ -40,7 +40,7 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data
 from causalsynth.errors import CausalSynthError
 from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS
-from causalsynth.evaluate.draws import SYNTHETIC_DRAWS
+from causalsynth.evaluate.draws import SYNTHETIC_DRAWS, draws_within
 from causalsynth.evaluate.margins import Margins
 from causalsynth.evaluate.metric import jsonable
 from causalsynth.evaluate.report import Report, judge
@@ -340,7 +340,7 @@ def default_synthetic_draws(dag: DAG, n_synthetic: int | None = None) -> int:
         return SERIES_DRAWS
     if n_synthetic is None:
         return SYNTHETIC_DRAWS
-    return max(1, min(SYNTHETIC_DRAWS, CAUSAL_MAX_ROWS // max(int(n_synthetic), 1)))
+    return draws_within(n_synthetic, CAUSAL_MAX_ROWS)
 
 
 def compare(real: pd.DataFrame, dag: DAG | str | dict,

@@ -41,7 +41,7 @@ from causalsynth._random import as_generator
 from causalsynth.errors import DataError
 
 __all__ = ["DRAW_COLUMNS", "SYNTHETIC_DRAWS", "combine_draws", "draw_bootstrap", "draw_names",
-           "draws_note", "real_sized_draws", "synthetic_draws"]
+           "draws_note", "draws_within", "real_sized_draws", "synthetic_draws"]
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -82,6 +82,16 @@ def synthetic_draws(synthetic) -> list[pd.DataFrame]:
             f"the {len(draws)} synthetic draws have different sizes ({sizes}): draws of one "
             f"synthesizer are combined only at one size; sample each with the same n")
     return draws
+
+
+def draws_within(rows: int, max_rows: int) -> int:
+    """:data:`SYNTHETIC_DRAWS` draws of ``rows`` rows each, fewer where they would pass
+    ``max_rows`` rows in all (at least one).
+
+    >>> draws_within(1_000, 100_000), draws_within(20_000, 100_000), draws_within(10**6, 10**5)
+    (10, 5, 1)
+    """
+    return max(1, min(SYNTHETIC_DRAWS, int(max_rows) // max(int(rows), 1)))
 
 
 def real_sized_draws(table: pd.DataFrame, rows: int, seed, most: int = SYNTHETIC_DRAWS,

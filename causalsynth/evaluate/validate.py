@@ -19,8 +19,8 @@ from causalsynth.errors import InvalidParameterError
 from causalsynth.evaluate._shared import Tables
 from causalsynth.evaluate.causal import CAUSAL_MAX_ROWS, compare_causal
 from causalsynth.evaluate.draws import (
-    SYNTHETIC_DRAWS,
     draw_names,
+    draws_within,
     real_sized_draws,
     synthetic_draws,
 )
@@ -202,7 +202,7 @@ def validate(real: pd.DataFrame, synthetic: pd.DataFrame | Sequence[pd.DataFrame
     # one large table of exchangeable rows: measured as draws the real table's size
     causal_sides = real_sized_draws(
         syn_c, len(real_c), seeds["draws"],
-        most=min(SYNTHETIC_DRAWS, max(1, CAUSAL_MAX_ROWS // len(real_c)))) \
+        most=draws_within(len(real_c), CAUSAL_MAX_ROWS)) \
         if len(syn_cs) == 1 and dag.time is None else syn_cs
     causal = timed("causal", compare_causal, real_c, causal_sides, dag, seed=seeds["causal"],
                    margins=margins, n_bootstrap=n_bootstrap, checked=True,
