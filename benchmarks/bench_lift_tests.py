@@ -6,9 +6,12 @@ seed; the window ends at least the channel's carryover length before the table d
 lift the revenue of the table minus the revenue of the same draw (same seed, same noise) with
 that channel's spend at 0 in the window (``DAG.simulate(..., interventions=...)``), measured
 with noise of 10 % (``lift = true * (1 + 0.1 z)``, ``se = 0.1 * true``). The table is fitted
-with and without the tests (``n_bootstrap=50``); per channel: the 95 % bootstrap interval of
-ROAS, its width and whether it covers the true ROAS (``dag.ground_truth().mmm``), and whether
-it covers the table's own ROAS (paired runs with the channel off in every week).
+with and without the tests (``n_bootstrap=50``, or ``--bootstrap``; the same seed, so both
+bootstraps resample the same weeks: a paired comparison); per channel: the 95 % bootstrap
+interval of ROAS, its width and whether it covers the true ROAS (``dag.ground_truth().mmm``),
+and whether it covers the table's own ROAS (paired runs with the channel off in every week).
+``narrowing_pct`` compares the median widths over seeds, ``seed_narrowing_pct`` is the
+median of each seed's narrowing (the figure to set beside the median ``cap_pct``).
 
 ``cap_pct``: the most any combination of the weeks and the test could narrow the interval, read
 from the uncalibrated bootstrap: with ``s_R`` and ``s_L`` the relative spreads of the ROAS and of
@@ -17,7 +20,7 @@ measurement of relative error 10 % leaves at best ``sqrt(1 - rho**2 s_L**2 / (s_
 of the spread (the conditional variance of a Gaussian pair). A channel whose window lift the
 weeks already pin to 10 % cannot gain 30 %, whatever the method.
 
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_lift_tests.py --seeds 20
+    OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python benchmarks/bench_lift_tests.py --seeds 20
 
 A summary is printed and one JSON line per (seed, variant, channel) is appended to
 benchmarks/results/lift_tests.jsonl.
@@ -88,7 +91,7 @@ def narrowing_cap(fit, design) -> dict[str, float]:
     return out
 
 
-def run(seeds: int) -> list[dict]:
+def run(seeds: int, n_bootstrap: int = N_BOOTSTRAP) -> list[dict]:
     dag = load_dag("weekly_mmm")
     truth = dag.ground_truth().mmm.set_index("channel")["roas"]
     out = []
@@ -99,7 +102,7 @@ def run(seeds: int) -> list[dict]:
         cap: dict[str, float] = {}
         for variant, given in (("without", None), ("with", tests.drop(columns="true_lift"))):
             start = time.perf_counter()
-            fit = fit_mmm(table, dag, seed=seed, n_bootstrap=N_BOOTSTRAP, lift_tests=given)
+            fit = fit_mmm(table, dag, seed=seed, n_bootstrap=n_bootstrap, lift_tests=given)
             seconds = time.perf_counter() - start
             if given is None:
                 cap = narrowing_cap(fit, build_design(table, dag, None,
@@ -116,7 +119,9 @@ def run(seeds: int) -> list[dict]:
                     "roas_err_pct": 100 * (row.roas / t - 1),
                     "window": [int(test.start), int(test.end)], "lift": float(test.lift),
                     "true_lift": float(test.true_lift), "at_bound": row.at_bound,
-                    "cap_pct": cap[row.channel],
+                    "cap_pct": cap[row.channel], "n_bootstrap": n_bootstrap,
+                    "sd_log_roas": float(np.log(fit.bootstrap.loc[
+                        fit.bootstrap["channel"] == row.channel, "roas"]).std()),
                     "seconds": seconds})
     return out
 
@@ -131,14 +136,19 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     wide = g.unstack("variant").drop(columns=[("cap_pct", "with")])
     wide[("narrowing_pct", "")] = 100 * (1 - wide[("median_width", "with")]
                                          / wide[("median_width", "without")])
+    # the same per seed (the widths of one seed's paired bootstraps), then the median
+    width = rows.pivot_table(index=["channel", "seed"], columns="variant", values="width")
+    wide[("seed_narrowing_pct", "")] = (100 * (1 - width["with"] / width["without"])).groupby(
+        "channel").median()
     return wide.round(3)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--bootstrap", type=int, default=N_BOOTSTRAP)
     args = parser.parse_args()
-    rows = run(args.seeds)
+    rows = run(args.seeds, args.bootstrap)
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(summary(frame).to_string())

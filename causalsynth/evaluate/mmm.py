@@ -402,8 +402,9 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
         index), the measured incremental revenue ``lift`` and its standard error ``se``
         (``geo`` optional on a panel). Each adds the residual ``(predicted - lift) / se`` to
         the weeks' residuals divided by their standard deviation; the bootstrap redraws each
-        measurement within its ``se``. ``channels`` then gains ``roas_uncalibrated`` (the fit
-        without them) and ``MMMFit.lift_tests`` the measured and predicted lifts.
+        measurement within its ``se`` (from a stream of its own: the same ``seed`` resamples
+        the same weeks with and without tests). ``channels`` then gains ``roas_uncalibrated``
+        (the fit without them) and ``MMMFit.lift_tests`` the measured and predicted lifts.
 
     Returns
     -------
@@ -463,11 +464,14 @@ def fit_mmm(table: pd.DataFrame, dag, seed: int = 0, *, n_bootstrap: int = 0,
             abs(g[0] - q[0]), abs(math.log(g[1] / q[1])), abs(g[2] - q[2]))))
             for q in params]
         draw = resampler(dag, design.periods, block)  # moving blocks, or whole geos
+        # the tests are redrawn from a stream of their own: a seed resamples the same weeks
+        # with and without them, so the two fits' intervals are a paired comparison
+        redraw = rng.spawn(1)[0]
         draws = []
         for b in range(n_bootstrap):
             rows = draw(n, n_resample or n, rng)
             bp, bc = _estimate(design, rows, grid_start, refine=False,
-                               cal=cal.redraw(rng) if cal is not None else None)
+                               cal=cal.redraw(redraw) if cal is not None else None)
             m = _metrics(design, bp, bc[p:])
             m["optimal_share"] = _budget(design, bp, bc[p:])[0]["optimal_share"].to_numpy()
             m["draw"] = b
