@@ -69,32 +69,40 @@ def shapley_from_costs(
 
     ``cost(S)`` returns, per row (or as one number when nothing is sampled), an unbiased
     estimate of ``E[Var(Y | N_S)]``; the mean over rows of the result is the Shapley value.
+    A cost of shape ``(rows, *batch)`` (several models evaluated at once) gives values of
+    shape ``(players, rows, *batch)``.
     Up to ``MAX_EXACT_PLAYERS`` players every subset is evaluated once; beyond,
     ``n_permutations`` random orderings (Castro et al. 2009) share the same draws.
     """
     k = len(players)
-    phi_rows = np.zeros((k, n_rows))
+
+    def evaluate(subset: frozenset) -> np.ndarray:
+        return np.atleast_1d(np.asarray(cost(subset), dtype=float))
+
+    h_empty = evaluate(frozenset())  # evaluated once: every ordering starts from it
+    phi_rows = np.zeros((k, n_rows, *h_empty.shape[1:]))
+
     if k <= MAX_EXACT_PLAYERS:
         # One pass over all subsets T: h(T) enters phi_j with weight w(|T|) when j is not in T
         # and with -w(|T|-1) when it is, so each subset is evaluated once and nothing is cached.
         weights = [factorial(s) * factorial(k - s - 1) / factorial(k) for s in range(k)]
         for size in range(k + 1):
             for subset in combinations(range(k), size):
-                h = np.asarray(cost(frozenset(players[j] for j in subset)), dtype=float)
+                h = evaluate(frozenset(players[j] for j in subset)) if subset else h_empty
                 inside = np.zeros(k, dtype=bool)
                 inside[list(subset)] = True
                 coef = np.where(inside, -weights[size - 1] if size else 0.0,
                                 weights[size] if size < k else 0.0)
-                phi_rows += coef[:, None] * h[None, ...]
+                phi_rows += coef.reshape(-1, *[1] * h.ndim) * h[None, ...]
     else:
         rng = rng or np.random.default_rng(0)
         for _ in range(n_permutations):
             order = rng.permutation(k)
             s: frozenset = frozenset()
-            h_prev = np.asarray(cost(s), dtype=float)
+            h_prev = h_empty
             for j in order:
                 s = s | {players[j]}
-                h_next = np.asarray(cost(s), dtype=float)
+                h_next = evaluate(s)
                 phi_rows[j] += (h_prev - h_next) / n_permutations
                 h_prev = h_next
     return phi_rows
@@ -216,21 +224,25 @@ class Contractor:
     Each step multiplies the tensors that share the cheapest axis to sum out and sums it out
     (``numpy.einsum``), so the work stays near the size of the largest table built.
     ``budget``: the largest table (elements) a step may span; beyond it :class:`TooLarge` is
-    raised, so that the caller can sample instead of summing out.
+    raised, so that the caller can sample instead of summing out. ``batch_axis``: an axis
+    that stacks independent problems (kept in every result), not counted against the budget.
     """
 
     _plans: ClassVar[dict] = {}  # shared: a plan depends only on the axes and their sizes
 
-    def __init__(self, budget: float = 4_000_000):
+    def __init__(self, budget: float = 4_000_000, batch_axis: int | None = None):
         self.budget = budget
+        self.batch_axis = batch_axis
 
     def __call__(self, tensors: Sequence[Tensor], out: tuple[int, ...]) -> np.ndarray:
-        signature = (tuple((t.axes, t.array.shape) for t in tensors), out, self.budget)
+        signature = (tuple((t.axes, t.array.shape) for t in tensors), out, self.budget,
+                     self.batch_axis)
         plan = self._plans.get(signature)
         if plan is None:
             if len(self._plans) > 100_000:
                 self._plans.clear()
-            plan = self._plans[signature] = _elimination_plan(tensors, out, self.budget)
+            plan = self._plans[signature] = _elimination_plan(tensors, out, self.budget,
+                                                              self.batch_axis)
         ops = [(t.array, t.axes) for t in tensors]
         for picked, axes in plan:
             chosen = [ops[i] for i in picked]
@@ -246,9 +258,12 @@ def _einsum(ops, out) -> np.ndarray:
     return np.einsum(*operands, list(out))
 
 
-def _elimination_plan(tensors: Sequence[Tensor], out: tuple[int, ...], budget: int) -> list:
+def _elimination_plan(tensors: Sequence[Tensor], out: tuple[int, ...], budget: float,
+                      batch_axis: int | None = None) -> list:
     """Steps (operands to multiply, axes kept) that sum out every axis not in ``out``."""
     sizes = {ax: n for t in tensors for ax, n in zip(t.axes, t.array.shape, strict=True)}
+    if batch_axis in sizes:  # the cost of one problem of the batch: the same plan for any size
+        sizes[batch_axis] = 1
     current = [frozenset(t.axes) for t in tensors]
     plan = []
     while True:

@@ -19,9 +19,9 @@ from causalsynth import load_dag
 from causalsynth._ici import rqmc_uniforms, shapley_variance_shares
 from causalsynth.data import check_data
 from causalsynth.datasets import load_example
-from causalsynth.evaluate import gcm_ici
+from causalsynth.evaluate import gcm_ici, paired_runs
 from causalsynth.evaluate.gcm import draw_uniforms, fit_gcm
-from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, mc_ici
+from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, mc_ici, mc_ici_many
 from causalsynth.evaluate.gcm_models import model_parents
 
 AD_FUNNEL_TRUTH_ROWS = 50_000  # as in test_causal_eval: the truth is cached per process
@@ -177,7 +177,7 @@ def test_sampling_fallback_beyond_the_exact_budget(ad_funnel, monkeypatch):
     fitted = fit_gcm(real, ad_funnel, seed=0)
     a, b = _draws(ad_funnel, 4_000, 0)
     exact, _ = mc_ici(fitted, "revenue", a, b)
-    monkeypatch.setattr(gcm_ici, "EXACT_BUDGET", 50)
+    monkeypatch.setattr(paired_runs, "EXACT_BUDGET", 50)
     sampled, se = mc_ici(fitted, "revenue", a, b)
     assert se.max() > 0
     assert np.all(np.abs(sampled - exact) <= 4 * se + 0.1)
@@ -264,3 +264,45 @@ def test_separable_linear_models_are_exact(acquisition, acquisition_real, monkey
     shares, se = mc_ici(linear, "revenue", *_draws(acquisition, 1_000, 0))  # exact: no MC error
     assert np.all(se == 0)
     np.testing.assert_allclose(shares, exact_ici(linear, "revenue"), atol=1e-9)
+
+
+_MIXED = {"name": "mixed", "nodes": [
+    {"name": "spend", "type": "continuous", "role": "spend"},
+    {"name": "segment", "type": "categorical", "categories": ["a", "b", "c"]},
+    {"name": "click", "type": "binary", "role": "mediator", "parents": ["spend", "segment"]},
+    {"name": "revenue", "type": "continuous", "role": "outcome",
+     "parents": ["click", "spend", "segment"]}],
+    "simulation": {
+        "spend": {"distribution": "lognormal", "mu": 0.0, "sigma": 0.5},
+        "segment": {"probabilities": {"a": 0.5, "b": 0.3, "c": 0.2}},
+        "click": {"intercept": -0.5, "coefficients": {"spend": 1.0,
+                                                       "segment": {"a": 0, "b": 0.5, "c": -0.5}}},
+        "revenue": {"intercept": 1.0, "coefficients": {"click": 2.0, "spend": 0.5,
+                                                        "segment": {"a": 0, "b": 1, "c": 2}},
+                    "noise": {"distribution": "normal", "sd": 0.5}}}}
+
+
+@pytest.mark.parametrize("name", ["ad_funnel", "mixed"])
+def test_replicates_evaluated_together_match_one_by_one(name, monkeypatch):
+    """mc_ici_many stacks bootstrap replicates' runs on one axis (in batches of
+    MODELS_PER_BATCH, here 2 so that a batch boundary is crossed): each replicate's shares and
+    standard errors equal those of mc_ici on that model alone, to rounding. Every label
+    summed out exactly (ad_funnel), and a summed-out label between sampled QMC rows (a numeric
+    root and the outcome's additive noise, a boosting mechanism)."""
+    dag = load_dag(_MIXED if name == "mixed" else name)
+    families = {"click": "logistic", "revenue": "boosting"} if name == "mixed" else None
+    real = check_data(dag.simulate(300, seed=3), dag)
+    rng = np.random.default_rng(4)
+    fits = [fit_gcm(real.iloc[rng.integers(0, 300, 300)].reset_index(drop=True), dag, seed=b,
+                    upto=dag.outcome, families=families) for b in range(3)]
+    a, b = _draws(dag, 512, 5)
+    sampled = "quasi-Monte Carlo" in describe_mc_ici(fits[0], dag.outcome, 512)
+    assert sampled == (name == "mixed")
+    alone = [mc_ici(f, dag.outcome, a, b) for f in fits]
+    monkeypatch.setattr(gcm_ici, "MODELS_PER_BATCH", 2)
+    together = mc_ici_many(fits, dag.outcome, a, b)
+    assert len(together) == 3
+    for (s1, se1), (s2, se2) in zip(alone, together, strict=True):
+        np.testing.assert_allclose(s2, s1, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(se2, se1, rtol=0, atol=1e-9)
+    assert max(np.abs(alone[0][0] - alone[1][0])) > 0.01  # the replicates differ

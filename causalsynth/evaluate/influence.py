@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from causalsynth._random import as_generator, child_seed
 from causalsynth.carryover import Carryover, carryover_edges, estimate_carryover
@@ -24,7 +24,13 @@ from causalsynth.dag import DAG, load_dag
 from causalsynth.data import check_data, series_layout
 from causalsynth.errors import DAGError
 from causalsynth.evaluate.gcm import FittedGCM, draw_uniforms, fit_gcm
-from causalsynth.evaluate.gcm_ici import describe_mc_ici, exact_ici, is_linear_upto, mc_ici
+from causalsynth.evaluate.gcm_ici import (
+    describe_mc_ici,
+    exact_ici,
+    is_linear_upto,
+    mc_ici,
+    mc_ici_many,
+)
 from causalsynth.evaluate.gcm_models import choose_families
 from causalsynth.evaluate.resample import (
     Resampler,
@@ -126,24 +132,35 @@ def _estimate(fitted: FittedGCM, target: str, uniforms_a, uniforms_b, effect_uni
     return shares, se, effects, method
 
 
-def _replicate(data: pd.DataFrame, dag: DAG, families, target, idx, seed, uniforms_a,
-               uniforms_b, effect_uniforms, treatments, carry: Carryover | None = None):
-    """One bootstrap replicate; None when the resample cannot be fitted (e.g. a rare class
-    of a small table is missing from it). Carried spend columns are resampled with the rows:
-    they were computed on the whole series, so each row keeps its own carryover history."""
-    if carry is not None:
-        # a panel's replicate is whole geos of the same length (evaluate/resample.py): the
-        # interventions of its g-formula adstock within each geo, as on the whole table
-        carry = replace(carry.take(idx), periods=carry.periods if carry.periods and len(idx)
-                        % carry.periods == 0 else None)
-    try:
-        fitted = fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
-                         seed=seed, carryover=carry, upto=target)
-    except ValueError:
-        return None
-    shares, _, effects, _ = _estimate(fitted, target, uniforms_a, uniforms_b, effect_uniforms,
-                                      treatments)
-    return shares, effects
+def _replicates(data: pd.DataFrame, dag: DAG, families, target, jobs, uniforms_a,
+                uniforms_b, effect_uniforms, treatments, carry: Carryover | None = None):
+    """Bootstrap replicates ``jobs`` ((rows, seed) each): per replicate (shares, effects), or
+    None when the resample cannot be fitted (e.g. a rare class of a small table is missing
+    from it). The Monte Carlo shares of all replicates are computed together
+    (:func:`~causalsynth.evaluate.gcm_ici.mc_ici_many`). Carried spend columns are resampled
+    with the rows: they were computed on the whole series, so each row keeps its own
+    carryover history."""
+    fits: list[FittedGCM | None] = []
+    for idx, seed in jobs:
+        rep_carry = carry
+        if carry is not None:
+            # a panel's replicate is whole geos of the same length (evaluate/resample.py):
+            # the interventions of its g-formula adstock within each geo, as on the whole table
+            rep_carry = replace(carry.take(idx), periods=carry.periods if carry.periods
+                                and len(idx) % carry.periods == 0 else None)
+        try:
+            fits.append(fit_gcm(data.iloc[idx].reset_index(drop=True), dag, families=families,
+                                seed=seed, carryover=rep_carry, upto=target))
+        except ValueError:
+            fits.append(None)
+    fitted = [f for f in fits if f is not None]
+    linear = [is_linear_upto(f, target) for f in fitted]
+    sampled = iter(mc_ici_many([f for f, lin in zip(fitted, linear, strict=True) if not lin],
+                               target, uniforms_a, uniforms_b))
+    shares = iter([exact_ici(f, target) if lin else next(sampled)[0]
+                   for f, lin in zip(fitted, linear, strict=True)])
+    return [None if f is None else (next(shares), f.effects(target, effect_uniforms, treatments))
+            for f in fits]
 
 
 def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapping[str, str],
@@ -188,9 +205,12 @@ def table_estimates(data: pd.DataFrame, dag: DAG, *, target: str, families: Mapp
     boot_b = {k: v[:keep] for k, v in uniforms_b.items()}
     # and their g-formula 10,000 rows (the point estimate keeps all): same reasoning
     boot_effect = {k: v[:_BOOT_EFFECT_ROWS] for k, v in effect_uniforms.items()}
-    reps = Parallel(n_jobs=n_jobs)(
-        delayed(_replicate)(data, dag, families, target, idx, s, boot_a, boot_b,
-                            boot_effect, treatments, carry) for idx, s in jobs)
+    # one chunk of replicates per worker: each evaluates its chunk's Monte Carlo runs together
+    chunks = [c for c in np.array_split(np.arange(len(jobs)), effective_n_jobs(n_jobs)) if len(c)]
+    reps = [r for part in Parallel(n_jobs=n_jobs)(
+        delayed(_replicates)(data, dag, families, target, [jobs[i] for i in chunk], boot_a,
+                             boot_b, boot_effect, treatments, carry) for chunk in chunks)
+            for r in part]
     players = [*dag.ancestors(target), target]
     if basis is not None:  # time's own row: the share of the target's variance it explains
         players = [time_label(dag), *players]
