@@ -6,7 +6,9 @@ treatments and marketing-mix figure (ROAS, contribution share, budget share) of 
 frame (:func:`quantities`): its family, whether it drives a decision, both tables' figures,
 their standard errors and its margin (from :class:`~causalsynth.evaluate.margins.Margins`).
 The rule (:func:`~causalsynth.evaluate.verdict.judge_causal`) reads only that frame, so a new
-kind of quantity is one declaration here (:data:`FAMILIES`).
+kind of quantity is one declaration here (:data:`FAMILIES`). Each family declares plain numpy
+columns, and the long frame is built once from them (:func:`quantity_columns`: the rule reads
+the same columns without a frame in between).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from scipy import stats
 from causalsynth.evaluate.causal_comparison import CausalComparison
 from causalsynth.evaluate.margins import Margins
 
-__all__ = ["FAMILIES", "QUANTITY_COLUMNS", "quantities", "t_quantile"]
+__all__ = ["FAMILIES", "QUANTITY_COLUMNS", "quantities", "quantity_columns", "t_quantile"]
 
 #: columns of the long frame of judged quantities
 QUANTITY_COLUMNS = ["family", "row", "subject", "kind", "decision", "judged", "real",
@@ -28,6 +30,9 @@ QUANTITY_COLUMNS = ["family", "row", "subject", "kind", "decision", "judged", "r
 _MMM_MARGIN = {"roas": "effect_rel", "contribution_share": "ici_points",
                "optimal_share": "budget_points"}  # mroas: reported, not judged
 _MMM_DECISION = ("roas", "optimal_share")
+#: a family's columns where its declaration leaves them out
+_DEFAULTS = {"subject": "", "kind": "", "decision": False, "judged": True, "se_extra": 0.0,
+             "df": np.inf, "scale": 1.0, "alpha_within": 1.0, "margin": np.nan}
 
 
 def t_quantile(p, df) -> np.ndarray:
@@ -40,20 +45,26 @@ def t_quantile(p, df) -> np.ndarray:
 
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+    s = frame[col]
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub":  # numeric already
+        return s.to_numpy(float)
+    return pd.to_numeric(s, errors="coerce").to_numpy(float)
 
 
-def _family(name: str, frame: pd.DataFrame, **cols) -> pd.DataFrame:
+def _column(value, n: int) -> np.ndarray:
+    """One declared column as an array of ``n`` (a scalar repeated); text as objects, as a
+    frame holds it."""
+    a = np.asarray(value) if np.ndim(value) else np.repeat(value, n)
+    return a.astype(object) if a.dtype.kind == "U" else a
+
+
+def _family(name: str, frame: pd.DataFrame, **cols) -> dict[str, np.ndarray]:
     n = len(frame)
-    base = {"family": name, "row": np.arange(n), "subject": "", "kind": "", "decision": False,
-            "judged": True, "se_extra": 0.0, "df": np.inf, "scale": 1.0, "alpha_within": 1.0,
-            "margin": np.nan}
-    out = pd.DataFrame({k: (v if np.ndim(v) else np.repeat(v, n)) for k, v in
-                        {**base, **cols}.items()}, index=range(n))
-    return out.reindex(columns=QUANTITY_COLUMNS)
+    given = {"family": name, "row": np.arange(n), **_DEFAULTS, **cols}
+    return {k: _column(given[k], n) for k in QUANTITY_COLUMNS}
 
 
-def _ici_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+def _ici_quantities(c: CausalComparison, m: Margins) -> dict[str, np.ndarray]:
     """Time's own row (the calendar's share, on a time DAG) is reported, not judged: it is no
     one's attribution, and a year or two of weeks pins it only to about +-10 points."""
     t = c.ici
@@ -67,7 +78,7 @@ def _ici_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
                    df=_num(t, "df"), margin=m.ici_points)
 
 
-def _effect_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+def _effect_quantities(c: CausalComparison, m: Margins) -> dict[str, np.ndarray]:
     t = c.effects
     judged = ~((t["method"] == "gcm") & (t["kind"] == "per_unit")
                & (pd.to_numeric(t["zero_share"]).fillna(0) >= m.zero_inflated))
@@ -82,7 +93,7 @@ def _effect_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
                    alpha_within=0.5)
 
 
-def _independence_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+def _independence_quantities(c: CausalComparison, m: Margins) -> dict[str, np.ndarray]:
     t = c.independences
     return _family("independence", t, subject=(t["x"] + " ⊥ " + t["y"]).to_numpy(object),
                    judged=t["testable"].fillna(True).astype(bool).to_numpy(),
@@ -91,7 +102,7 @@ def _independence_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
                    margin=m.independence)
 
 
-def _ranking_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+def _ranking_quantities(c: CausalComparison, m: Margins) -> dict[str, np.ndarray]:
     """A pair is judged when the real table orders it clearly (at level alpha)."""
     t = c.ranking
     gap, se = _num(t, "real_gap"), _num(t, "se_real")
@@ -102,7 +113,7 @@ def _ranking_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
                    se_synthetic=np.nan_to_num(_num(t, "se_synthetic")), df=_num(t, "df"))
 
 
-def _mmm_quantities(c: CausalComparison, m: Margins) -> pd.DataFrame:
+def _mmm_quantities(c: CausalComparison, m: Margins) -> dict[str, np.ndarray]:
     """ROAS vs ``effect_rel`` (relative), shares vs ``ici_points``, budget vs ``budget_points``;
     marginal ROAS is reported, not judged."""
     t = c.mmm
@@ -128,15 +139,22 @@ FAMILIES = {"ici": ("ici", _ici_quantities), "effect": ("effects", _effect_quant
             "ranking": ("ranking", _ranking_quantities), "mmm": ("mmm", _mmm_quantities)}
 
 
+def quantity_columns(comparison: CausalComparison, margins: Margins
+                     ) -> dict[str, np.ndarray] | None:
+    """The long frame's columns (:data:`QUANTITY_COLUMNS`), every family's rows one after the
+    other; None when the comparison has no quantity."""
+    parts = [declare(comparison, margins) for table, declare in FAMILIES.values()
+             if len(getattr(comparison, table))]
+    if not parts:
+        return None
+    return {k: np.concatenate([p[k] for p in parts]) for k in QUANTITY_COLUMNS}
+
+
 def quantities(comparison: CausalComparison, margins: Margins | None = None) -> pd.DataFrame:
     """Every quantity of a comparison as one long frame (unjudged): ``family``, ``row`` (in
     its comparison table), ``subject``, ``kind``, ``decision`` (drives what an analyst would
     do), ``judged``, both tables' figures, standard errors (``se_extra``: Monte Carlo error of
     the estimator, on both sides), degrees of freedom, absolute ``margin``, ``scale`` (the
     real figure for relative margins, else 1) and ``alpha_within``."""
-    m = margins or Margins()
-    parts = [declare(comparison, m) for table, declare in FAMILIES.values()
-             if len(getattr(comparison, table))]
-    if not parts:
-        return pd.DataFrame(columns=QUANTITY_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    cols = quantity_columns(comparison, margins or Margins())
+    return pd.DataFrame(columns=QUANTITY_COLUMNS) if cols is None else pd.DataFrame(cols)

@@ -87,7 +87,12 @@ from scipy import stats
 
 from causalsynth.evaluate.causal_comparison import MMM_COLUMNS, CausalComparison
 from causalsynth.evaluate.margins import Margins
-from causalsynth.evaluate.quantities import FAMILIES, quantities, t_quantile
+from causalsynth.evaluate.quantities import (
+    FAMILIES,
+    quantities,
+    quantity_columns,
+    t_quantile,
+)
 
 #: the rule's own names, and (re-exported) the comparison it reads, the margins and the
 #: quantities, where code written before they had modules of their own imports them
@@ -136,12 +141,11 @@ class Verdict:
 # ---------------------------------------------------------------------------------------
 # The rule
 # ---------------------------------------------------------------------------------------
-def _levels(q: pd.DataFrame, alpha: float) -> np.ndarray:
+def _levels(judged: np.ndarray, decision: np.ndarray, alpha: float) -> np.ndarray:
     """Per quantity, the two-sided level of its 'significant' test: ``alpha`` split between
     the decision family and the rest (all of it to one family when the other is empty), then
     Bonferroni within each."""
-    judged = q["judged"].to_numpy(bool)
-    decision = q["decision"].to_numpy(bool)
+    judged, decision = judged.astype(bool), decision.astype(bool)
     k_d, k_s = int((judged & decision).sum()), int((judged & ~decision).sum())
     share_d = 0.5 if k_d and k_s else 1.0
     kept = 1 - REVERSAL_SHARE / share_d if k_d else 1.0  # reversals' share of the decisions
@@ -169,34 +173,34 @@ def _reversal_threshold(ratio: np.ndarray, level: float) -> np.ndarray:
     return hi[:, 0]
 
 
-def _reversals(q: pd.DataFrame, real: np.ndarray, syn: np.ndarray, se_r: np.ndarray,
-               se_s: np.ndarray, alpha: float) -> np.ndarray:
+def _reversals(q: dict[str, np.ndarray], real: np.ndarray, syn: np.ndarray,
+               se_r: np.ndarray, se_s: np.ndarray, alpha: float) -> np.ndarray:
     """Effects and ROAS both tables are sure of, with opposite signs (see the module
     docstring)."""
-    signed = (q["family"].isin(["effect"]) | (q["kind"] == "roas")).to_numpy() \
-        & q["judged"].to_numpy(bool)
+    signed = ((q["family"] == "effect") | (q["kind"] == "roas")) & q["judged"].astype(bool)
     idx = np.flatnonzero(signed & (np.sign(real) * np.sign(syn) < 0) & (se_s > 0) & (se_r > 0))
-    out = np.zeros(len(q), bool)
+    out = np.zeros(len(real), bool)
     if not len(idx):
         return out
     c = _reversal_threshold(se_r[idx] / se_s[idx], alpha * REVERSAL_SHARE / signed.sum())
     # bootstrap standard errors: the same tail probability under Student's t
-    c = t_quantile(stats.norm.cdf(c), q["df"].to_numpy(float)[idx])
+    c = t_quantile(stats.norm.cdf(c), q["df"].astype(float)[idx])
     out[idx] = (np.abs(real[idx]) > c * se_r[idx]) & (np.abs(syn[idx]) > c * se_s[idx])
     return out
 
 
-def _rule(q: pd.DataFrame, m: Margins, size_ratio: float = 1.0) -> pd.DataFrame:
-    """Statuses, intervals and precisions of the long frame (see the module docstring).
+def _rule(q: dict[str, np.ndarray], m: Margins, size_ratio: float = 1.0
+          ) -> dict[str, np.ndarray]:
+    """Statuses, intervals and precisions of the long frame's columns ``q``: the columns the
+    rule adds, in the frame's order (see the module docstring).
 
     ``size_ratio``: synthetic rows over real rows, all draws counted; it scales the synthetic
     side's standard error to the real table's size for the pooled floor of ``se_diff``."""
-    out = q.copy()
-    real, syn = out["real"].to_numpy(float), out["synthetic"].to_numpy(float)
-    se_r = np.nan_to_num(out["se_real"].to_numpy(float))
-    se_s = np.nan_to_num(out["se_synthetic"].to_numpy(float))
-    extra = np.nan_to_num(out["se_extra"].to_numpy(float))
-    df, margin = out["df"].to_numpy(float), out["margin"].to_numpy(float)
+    real, syn = q["real"].astype(float), q["synthetic"].astype(float)
+    se_r = np.nan_to_num(q["se_real"].astype(float))
+    se_s = np.nan_to_num(q["se_synthetic"].astype(float))
+    extra = np.nan_to_num(q["se_extra"].astype(float))
+    df, margin = q["df"].astype(float), q["margin"].astype(float)
     diff = syn - real
     # under the null both tables are samples of one population, so the synthetic side's
     # standard error at the real size is a second estimate of the real side's: a floor for
@@ -205,35 +209,34 @@ def _rule(q: pd.DataFrame, m: Margins, size_ratio: float = 1.0) -> pd.DataFrame:
     se_r_pooled = np.maximum(se_r, se_s * np.sqrt(ratio))
     se_diff = np.sqrt(se_r_pooled ** 2 + se_s ** 2 + extra ** 2)
     se_within = np.sqrt(se_s ** 2 + extra ** 2)
-    level = _levels(out, m.alpha)
+    level = _levels(q["judged"], q["decision"], m.alpha)
     q_two = t_quantile(1 - level / 2, df)
-    q_one = t_quantile(1 - m.alpha * out["alpha_within"].to_numpy(float), df)
+    q_one = t_quantile(1 - m.alpha * q["alpha_within"].astype(float), df)
     shown = np.abs(diff) + q_one * se_within
     beyond = (np.abs(diff) > margin) & (np.abs(diff) > q_two * se_diff)
-    reversed_ = _reversals(out, real, syn, se_r_pooled, se_s, m.alpha)
+    reversed_ = _reversals(q, real, syn, se_r_pooled, se_s, m.alpha)
     status = np.where(beyond | reversed_, BEYOND,
                       np.where(shown <= margin, WITHIN, UNCLEAR)).astype(object)
     # the ranking of treatments: a pair is reversed when both tables order it clearly
-    rank = (out["family"] == "ranking").to_numpy()
+    rank = q["family"] == "ranking"
     flipped = np.sign(real) != np.sign(syn)
     sure = (np.abs(real) > q_two * se_r_pooled) & (np.abs(syn) > q_two * se_s)
     status[rank] = np.where(sure & flipped, BEYOND, np.where(flipped, UNCLEAR, WITHIN))[rank]
     reversed_ |= rank & sure & flipped
     status[~np.isfinite(diff) | ~np.isfinite(se_diff)] = UNCLEAR
-    status[~out["judged"].to_numpy(bool)] = NOT_JUDGED
-    out["diff"], out["se_diff"], out["se_within"] = diff, se_diff, se_within
-    out["diff_low"], out["diff_high"] = diff - q_two * se_diff, diff + q_two * se_diff
-    out["shown"] = shown
-    out["confirmable"] = q_one * se_within + _Z_CONFIRM * se_diff
-    out["reversed"] = reversed_
-    out["status"] = status
-    out.loc[rank, ["shown", "confirmable"]] = np.nan
-    return _covered(out)
+    status[~q["judged"].astype(bool)] = NOT_JUDGED
+    confirmable = q_one * se_within + _Z_CONFIRM * se_diff
+    shown[rank], confirmable[rank] = np.nan, np.nan
+    _covered(q, status)
+    return {"diff": diff, "se_diff": se_diff, "se_within": se_within,
+            "diff_low": diff - q_two * se_diff, "diff_high": diff + q_two * se_diff,
+            "shown": shown, "confirmable": confirmable, "reversed": reversed_,
+            "status": status}
 
 
-def _covered(q: pd.DataFrame) -> pd.DataFrame:
+def _covered(q: dict[str, np.ndarray], status: np.ndarray) -> None:
     """Undecided effect estimates whose sibling (the other method's estimate of the same
-    treatment and kind) is shown within its margin.
+    treatment and kind) is shown within its margin: their ``status`` becomes covered.
 
     The GCM effect (the fitted model ICI also comes from) and the model-light DML effect are
     two estimates of one effect, and either can be the noisier one. Each equivalence test runs
@@ -241,11 +244,11 @@ def _covered(q: pd.DataFrame) -> pd.DataFrame:
     shown beyond its margin still makes the verdict "not preserved".
     """
     eff = q["family"] == "effect"
-    within = set(map(tuple, q.loc[eff & (q["status"] == WITHIN), ["subject", "kind"]].values))
-    covered = eff & (q["status"] == UNCLEAR) & pd.Series(
-        [(s, k) in within for s, k in zip(q["subject"], q["kind"], strict=True)], index=q.index)
-    q.loc[covered, "status"] = COVERED
-    return q
+    pairs = list(zip(q["subject"], q["kind"], strict=True))
+    within = {pairs[i] for i in np.flatnonzero(eff & (status == WITHIN))}
+    for i in np.flatnonzero(eff & (status == UNCLEAR)):
+        if pairs[i] in within:
+            status[i] = COVERED
 
 
 def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -> Verdict:
@@ -255,15 +258,21 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
     m = margins or Margins()
     c = comparison
     ratio = c.n_synthetic * c.n_draws / c.n_real if c.n_real > 0 else 1.0
-    q = _rule(quantities(c, m), m, size_ratio=ratio)
-    statuses = q["status"].astype(str).to_numpy()
+    cols = quantity_columns(c, m)
+    index = None
+    if cols is None:  # no quantity: the empty long frame's (object) columns
+        empty = quantities(c, m)
+        cols, index = {k: empty[k].to_numpy() for k in empty.columns}, empty.index
+    cols = {**cols, **_rule(cols, m, size_ratio=ratio)}
+    q = pd.DataFrame(cols, index=index)
+    statuses = cols["status"].astype(str)
     if c.lost_columns or (statuses == BEYOND).any():
         verdict = NOT_PRESERVED
     elif np.isin(statuses, [WITHIN, NOT_JUDGED, COVERED]).all():
         verdict = PRESERVED
     else:
         verdict = INCONCLUSIVE
-    tables = {family: _back(getattr(c, table), q[q["family"] == family])
+    tables = {family: _back(getattr(c, table), cols, cols["family"] == family)
               for family, (table, _) in FAMILIES.items()}
     confirmable = confirmable_summary(c, q)
     shown = shown_summary(c, q)
@@ -275,21 +284,30 @@ def judge_causal(comparison: CausalComparison, margins: Margins | None = None) -
                    quantities=q, details=details, shown=shown)
 
 
-def _back(table: pd.DataFrame, q: pd.DataFrame) -> pd.DataFrame:
-    """A comparison table with its quantities' judged columns beside its measurements."""
-    out = table.copy()
-    q = q.sort_values("row")
-    for col in ("diff", "se_diff", "diff_low", "diff_high", "margin", "status", "shown",
-                "confirmable", "decision", "reversed"):
-        out[col] = q[col].to_numpy() if len(q) else pd.Series(dtype=object)
-    if "kind" in out.columns and "treatment" in out.columns:  # effects: relative columns too
+#: the judged columns each comparison table gets beside its measurements
+_BACK_COLUMNS = ("diff", "se_diff", "diff_low", "diff_high", "margin", "status", "shown",
+                 "confirmable", "decision", "reversed")
+
+
+def _back(table: pd.DataFrame, q: dict[str, np.ndarray], rows: np.ndarray) -> pd.DataFrame:
+    """A comparison table with its quantities' judged columns (``q``'s, where ``rows``)
+    beside its measurements."""
+    idx = np.flatnonzero(rows)
+    idx = idx[np.argsort(q["row"][idx], kind="stable")]
+    new = {col: q[col][idx] if len(idx) else np.empty(0, object) for col in _BACK_COLUMNS}
+    if "kind" in table.columns and "treatment" in table.columns:  # effects: relative too
+        scale = q["scale"][idx].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = q["scale"].to_numpy(float) if len(q) else np.array([])
             for col in ("diff", "diff_low", "diff_high", "shown", "confirmable"):
                 name = col.replace("diff", "rel_diff") if "diff" in col else f"{col}_rel"
-                out[name] = out[col].to_numpy(float) / scale
-    if "quantity" in out.columns and len(q):  # mmm: ROAS precision relative to the real ROAS
-        scale = q["scale"].to_numpy(float)
-        out["confirmable"] = out["confirmable"].to_numpy(float) / scale
-        out["shown"] = out["shown"].to_numpy(float) / scale
+                new[name] = new[col].astype(float) / scale
+    if "quantity" in table.columns and len(idx):  # mmm: ROAS precision relative to real ROAS
+        scale = q["scale"][idx].astype(float)
+        new["confirmable"] = new["confirmable"].astype(float) / scale
+        new["shown"] = new["shown"].astype(float) / scale
+    if table.columns.is_unique and not set(new) & set(table.columns):
+        return pd.DataFrame({**dict(table.items()), **new}, index=table.index)  # built once
+    out = table.copy()
+    for col, values in new.items():
+        out[col] = values
     return out
