@@ -50,9 +50,9 @@ _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 
 
-def figure(width: float, height: float):
-    """An empty matplotlib ``Figure`` of that size in inches (constrained layout), made
-    without pyplot.
+def figure(width: float, height: float, layout: str | None = "constrained"):
+    """An empty matplotlib ``Figure`` of that size in inches (constrained layout unless
+    ``layout`` says otherwise), made without pyplot.
 
     >>> figure(4, 3).get_size_inches().tolist()
     [4.0, 3.0]
@@ -63,7 +63,7 @@ def figure(width: float, height: float):
         raise MissingDependencyError(
             "the HTML report's plots need matplotlib; install it with: pip install matplotlib"
         ) from exc
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def to_svg(fig, key: str) -> str:
@@ -320,7 +320,12 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
     if not usable:
         return None, list(histograms)
     n_rows = math.ceil(len(usable) / per_row)
-    fig = figure(3.2 * per_row, 2.2 * n_rows)
+    width, height = 3.2 * per_row, 2.2 * n_rows
+    # panels of one fixed size: margins in inches instead of constrained layout, which
+    # measured every tick label of every panel and took half of the plot's time
+    fig = figure(width, height, layout=None)
+    fig.subplots_adjust(left=0.55 / width, right=1 - 0.12 / width, bottom=0.5 / height,
+                        top=1 - 0.3 / height, wspace=0.32, hspace=0.55 + 0.1 * (n_rows > 1))
     axes = fig.subplots(n_rows, per_row, squeeze=False).ravel()
     skipped = [str(c) for c in histograms if not isinstance(histograms[c], Mapping)]
     drawn = 0
