@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import textwrap
 
 import causalsynth
 from causalsynth import errors
@@ -58,10 +60,28 @@ def test_version_comes_from_the_package_metadata():
 
 
 def test_import_does_not_load_heavy_libraries():
-    code = ("import sys, causalsynth; "
-            "print(sorted(m for m in ('torch', 'sdv', 'dowhy', 'econml') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    """One interpreter, three moments: ``import causalsynth`` loads none of torch, SDV, DoWhy
+    or EconML; importing the synthesizers (torch's helpers included) still loads neither SDV nor
+    torch; building a torch synthesizer loads torch."""
+    code = textwrap.dedent("""
+        import json, sys
+        heavy = ("torch", "sdv", "dowhy", "econml")
+        loaded = lambda: sorted(m for m in heavy if m in sys.modules)
+        import causalsynth
+        moments = {"package": loaded()}
+        import causalsynth.synthesizers, causalsynth.synthesizers._torch
+        from causalsynth.synthesizers import make_synthesizer
+        moments["synthesizers"] = loaded()
+        make_synthesizer("diffusion", epochs=2)
+        moments["diffusion built"] = loaded()
+        print(json.dumps(moments))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300)
+    moments = json.loads(out.stdout.strip().splitlines()[-1])
+    assert moments["package"] == [], "import causalsynth loaded heavy libraries"
+    assert "sdv" not in moments["synthesizers"] and "torch" not in moments["synthesizers"]
+    assert "torch" in moments["diffusion built"], "building diffusion did not load torch"
 
 
 def test_registry_names():

@@ -9,10 +9,6 @@ few epochs) and cached per module.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,23 +41,6 @@ def _diffusion(dag_name: str, n: int = 600, **params):
         real = _real(dag_name, n)
         _CACHE[key] = (real, make_synthesizer("diffusion", **params).fit(real, dag))
     return _CACHE[key]
-
-
-# ---- lazy import ---------------------------------------------------------------------------
-@pytest.mark.slow
-def test_import_causalsynth_does_not_import_torch():
-    code = textwrap.dedent("""
-        import sys
-        import causalsynth
-        from causalsynth.synthesizers import make_synthesizer, REGISTRY
-        import causalsynth.synthesizers._torch
-        assert "torch" not in sys.modules, "import causalsynth imported torch"
-        make_synthesizer("diffusion", epochs=2)
-        assert "torch" in sys.modules, "building the diffusion synthesizer did not load torch"
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
 
 
 # ---- the encoder -----------------------------------------------------------------------------
