@@ -66,6 +66,24 @@ def figure(width: float, height: float, layout: str | None = "constrained"):
     return Figure(figsize=(width, height), layout=layout)
 
 
+def panel_grid(n: int, per_row: int, width: float, panel_height: float, *,
+               left: float = 0.55, bottom: float = 0.5, top: float = 0.3):
+    """A figure of ``n`` panels of one size, ``per_row`` wide, its axes in reading order (the
+    unused ones hidden). Margins are in inches (``left``, ``bottom``, ``top``: room for tick
+    labels, a shared x label and titles) rather than constrained layout, which measures every
+    tick label of every panel and took half of such a plot's time."""
+    cols = max(1, min(n, per_row))
+    rows = max(1, math.ceil(n / cols))
+    height = panel_height * rows + bottom + top - 0.3
+    fig = figure(width, height, layout=None)
+    fig.subplots_adjust(left=left / width, right=1 - 0.12 / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=0.32, hspace=0.62)
+    axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def to_svg(fig, key: str) -> str:
     """SVG text without XML prolog or metadata; ``key`` salts the clip-path ids.
 
@@ -319,14 +337,7 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
     usable = [(c, s) for c, s in histograms.items() if isinstance(s, Mapping)]
     if not usable:
         return None, list(histograms)
-    n_rows = math.ceil(len(usable) / per_row)
-    width, height = 3.2 * per_row, 2.2 * n_rows
-    # panels of one fixed size: margins in inches instead of constrained layout, which
-    # measured every tick label of every panel and took half of the plot's time
-    fig = figure(width, height, layout=None)
-    fig.subplots_adjust(left=0.55 / width, right=1 - 0.12 / width, bottom=0.5 / height,
-                        top=1 - 0.3 / height, wspace=0.32, hspace=0.55 + 0.1 * (n_rows > 1))
-    axes = fig.subplots(n_rows, per_row, squeeze=False).ravel()
+    fig, axes = panel_grid(len(usable), per_row, 3.2 * per_row, 2.2)
     skipped = [str(c) for c in histograms if not isinstance(histograms[c], Mapping)]
     drawn = 0
     for col, spec in usable:
@@ -337,7 +348,7 @@ def column_distributions(histograms: Mapping[str, Mapping[str, Any]], key: str =
             ax.clear()
             skipped.append(str(col))
     for ax in axes[drawn:]:
-        ax.set_axis_off()
+        ax.set_visible(False)
     if not drawn:
         return None, skipped
     axes[0].legend(fontsize=7, frameon=False)

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from causalsynth.render.format import as_float
-from causalsynth.render.plots import REAL_COLOR, SYNTH_COLOR, figure, to_svg
+from causalsynth.render.plots import REAL_COLOR, SYNTH_COLOR, panel_grid, to_svg
 
 __all__ = ["has_run_lengths", "has_spectrum", "seasonal_spectrum", "temporal_profiles",
            "zero_run_lengths"]
@@ -37,14 +37,10 @@ __all__ = ["has_run_lengths", "has_spectrum", "seasonal_spectrum", "temporal_pro
 _SIDES = (("real", REAL_COLOR, "-"), ("synthetic", SYNTH_COLOR, "--"))
 
 
-def _grid(n: int, per_row: int = 3, height: float = 1.9):
-    """A figure of ``n`` panels, ``per_row`` wide; the axes in reading order (unused hidden)."""
-    cols = max(1, min(n, per_row))
-    rows = max(1, math.ceil(n / cols))
-    fig = figure(6.4, height * rows + 0.5)
-    axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
-    for ax in axes[n:]:
-        ax.set_visible(False)
+def _grid(n: int, per_row: int = 3, height: float = 1.9, left: float = 0.55):
+    """A figure of ``n`` panels, ``per_row`` wide; the axes in reading order (unused hidden),
+    with room for a shared x label below."""
+    fig, axes = panel_grid(n, per_row, 6.4, height, left=left, bottom=0.6)
     return fig, axes[:n]
 
 
@@ -118,7 +114,7 @@ def seasonal_spectrum(seasonal: Sequence[Mapping[str, Any]], outcome: str | None
     """
     records = sorted((r for r in seasonal if isinstance(r.get("spectrum"), Mapping)),
                      key=lambda r: r.get("column") != outcome)
-    fig, axes = _grid(len(records))
+    fig, axes = _grid(len(records), left=1.0)
     for ax, rec in zip(axes, records, strict=True):
         spec = rec["spectrum"]
         period = as_float(spec.get("period"))
@@ -152,7 +148,7 @@ def zero_run_lengths(zero_runs: Sequence[Mapping[str, Any]], key: str = "zerorun
     synthesizer that shuffles the weeks piles its runs at length 1.
     """
     records = [r for r in zero_runs if has_run_lengths([r])]
-    fig, axes = _grid(len(records), per_row=2, height=2.0)
+    fig, axes = _grid(len(records), per_row=2, height=2.0, left=0.75)
     for ax, rec in zip(axes, records, strict=True):
         runs = rec["run_lengths"]
         lengths = [int(as_float(n)) for n in runs.get("length") or []]
