@@ -11,7 +11,9 @@ bootstraps resample the same weeks: a paired comparison); per channel: the 95 % 
 interval of ROAS, its width and whether it covers the true ROAS (``dag.ground_truth().mmm``),
 and whether it covers the table's own ROAS (paired runs with the channel off in every week).
 ``narrowing_pct`` compares the median widths over seeds, ``seed_narrowing_pct`` is the
-median of each seed's narrowing (the figure to set beside the median ``cap_pct``).
+median of each seed's narrowing (the figure to set beside the median ``cap_pct``), and
+``seed_sd_narrowing_pct`` the same for the standard deviation of log ROAS over the replicates
+(steadier than the 2.5 and 97.5 % points of a few dozen replicates).
 
 ``cap_pct``: the most any combination of the weeks and the test could narrow the interval, read
 from the uncalibrated bootstrap: with ``s_R`` and ``s_L`` the relative spreads of the ROAS and of
@@ -23,7 +25,8 @@ weeks already pin to 10 % cannot gain 30 %, whatever the method.
     OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python benchmarks/bench_lift_tests.py --seeds 20
 
 A summary is printed and one JSON line per (seed, variant, channel) is appended to
-benchmarks/results/lift_tests.jsonl.
+benchmarks/results/lift_tests.jsonl. ``--decompose`` (with ``--refine``) prints where the
+calibrated replicates' spread comes from instead (see :func:`decompose`; nothing saved).
 """
 
 from __future__ import annotations
@@ -137,17 +140,80 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     wide[("narrowing_pct", "")] = 100 * (1 - wide[("median_width", "with")]
                                          / wide[("median_width", "without")])
     # the same per seed (the widths of one seed's paired bootstraps), then the median
-    width = rows.pivot_table(index=["channel", "seed"], columns="variant", values="width")
-    wide[("seed_narrowing_pct", "")] = (100 * (1 - width["with"] / width["without"])).groupby(
-        "channel").median()
+    for name, value in (("seed_narrowing_pct", "width"), ("seed_sd_narrowing_pct", "sd_log_roas")):
+        if value in rows:
+            pair = rows.pivot_table(index=["channel", "seed"], columns="variant", values=value)
+            wide[(name, "")] = (100 * (1 - pair["with"] / pair["without"])).groupby(
+                "channel").median()
     return wide.round(3)
+
+
+def decompose(seeds: int, replicates: int, refine: bool = False) -> pd.DataFrame:
+    """Where a calibrated replicate's spread comes from (``--decompose``): per seed, the same
+    resampled weeks refitted without and with the tests as ``fit_mmm``'s bootstrap refits them
+    (the grid only; ``refine``: the quasi-Newton step too), each test redrawn within its se.
+    Per seed and channel, in logs: ``s_w`` / ``s_c`` the spread of the window's predicted
+    lift without / with the test; ``s_opt`` the inverse-variance floor
+    ``(1 / s_w**2 + 1 / se**2) ** -0.5``; ``pull`` the slope of the calibrated lift on the
+    redrawn measurement (its optimum ``opt_pull = s_w**2 / (s_w**2 + se**2)``); ``fresh`` the
+    spread of the calibrated lift that neither the measurement nor the uncalibrated
+    replicate's lift explains; ``roas_w`` / ``roas_c`` the spread of ROAS."""
+    from causalsynth.evaluate import mmm
+    from causalsynth.evaluate.resample import block_length, resampler
+
+    dag = load_dag("weekly_mmm")
+    out = []
+    for seed in range(1, seeds + 1):
+        table = dag.simulate(WEEKS, seed=seed)
+        design = build_design(table, dag, None,
+                              simulated_tests(dag, table, seed).drop(columns="true_lift"))
+        n, p = len(design.y), design.controls.shape[1]
+        start = [design.grid.index((0.5, 1.0, 1.5))] * len(design.channels)
+        plain = mmm._estimate(design, np.arange(n), start)
+        cal = mmm._calibration(design, *plain)
+        fits = {"w": (None, plain[0]), "c": (cal, mmm._estimate(design, np.arange(n), start,
+                                                                True, cal)[0])}
+        near = {v: [design.grid.index(min(design.grid, key=lambda g, q=q: (
+            abs(g[0] - q[0]), abs(np.log(g[1] / q[1])), abs(g[2] - q[2])))) for q in ps]
+            for v, (_, ps) in fits.items()}
+        draw, rng = resampler(dag, None, block_length(n)), np.random.default_rng(seed)
+        lift, roas, measured = {"w": [], "c": []}, {"w": [], "c": []}, []
+        for _ in range(replicates):
+            rows, redrawn = draw(n, n, rng), cal.redraw(rng)
+            measured.append(np.log(redrawn.lift))
+            for v, c in (("w", None), ("c", redrawn)):
+                bp, bc = mmm._estimate(design, rows, near[v], refine, c)
+                roas[v].append(np.log(mmm._metrics(design, bp, bc[p:])["roas"].to_numpy()))
+                lift[v].append(np.log([bc[p + t.k] * design.unit_lift(j, bp[t.k])
+                                       for j, t in enumerate(design.tests)]))
+        x = np.array(measured)
+        for j, t in enumerate(design.tests):
+            lw, lc = np.array(lift["w"])[:, j], np.array(lift["c"])[:, j]
+            s_w, se = lw.std(), t.se / abs(t.lift)
+            a = np.column_stack([np.ones(replicates), x[:, j], lw])
+            coef, *_ = np.linalg.lstsq(a, lc, rcond=None)
+            out.append({"seed": seed, "channel": t.channel, "s_w": s_w, "s_c": lc.std(),
+                        "s_opt": (1 / s_w**2 + 1 / se**2) ** -0.5, "pull": coef[1],
+                        "opt_pull": s_w**2 / (s_w**2 + se**2), "fresh": np.std(lc - a @ coef),
+                        "roas_w": np.array(roas["w"])[:, t.k].std(),
+                        "roas_c": np.array(roas["c"])[:, t.k].std()})
+    return pd.DataFrame(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--bootstrap", type=int, default=N_BOOTSTRAP)
+    parser.add_argument("--decompose", action="store_true",
+                        help="print where the calibrated spread comes from (nothing saved)")
+    parser.add_argument("--refine", action="store_true",
+                        help="with --decompose: refine each replicate's curves as well")
     args = parser.parse_args()
+    if args.decompose:
+        parts = decompose(args.seeds, args.bootstrap, args.refine)
+        print(parts.round(3).to_string())
+        print(parts.drop(columns="seed").groupby("channel", sort=False).median().round(3))
+        return
     rows = run(args.seeds, args.bootstrap)
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
