@@ -12,8 +12,8 @@ Parts (each appends one JSON line per comparison to benchmarks/results/decision.
   power     shuffled treatment, cut edge, halved effect (as in bench_verdict_calibration.py)
   demo      the demo's set-up (acquisition, 5,000 rows, its four synthesizers), as compare runs it
   reversed  the Robyn table against a copy whose revenue has one channel's effect reversed
-            (revenue minus twice that channel's contribution, every other column kept), for
-            each channel whose real effect is sure
+            (revenue minus twice that channel's contribution, every other column kept), each
+            line recording whether the real table is sure of that channel's effect
   draws     series, one synthetic draw against five combined, side by side from the same
             draws: fresh draws of weekly_mmm (156 weeks) and the ``causal`` synthesizer
             fitted on the Robyn table (208 weeks)
@@ -47,6 +47,7 @@ import causalsynth as cs
 from causalsynth.comparison import default_synthetic_draws, default_synthetic_rows
 from causalsynth.datasets import load_example
 from causalsynth.evaluate.causal import measure_causal, split_half
+from causalsynth.evaluate.quantities import quantities
 from causalsynth.evaluate.verdict import judge_causal
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -87,7 +88,9 @@ def record(row: dict) -> None:
                                            "seconds")}), flush=True)
 
 
-def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = "") -> dict:
+def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = "",
+          extra=None) -> dict:
+    """One comparison, recorded; ``extra(comparison)`` adds fields to the line."""
     start = time.perf_counter()
     c = measure_causal(real, other, dag, seed=rep)
     v = judge_causal(c)
@@ -100,7 +103,7 @@ def judge(part: str, name: str, n: int, rep: int, real, other, dag, case: str = 
            "shown": {k: v.shown.get(k) for k in ("ici_points", "effects", "independence",
                                                   "roas")},
            "today": today_confirmable(v), "reasons": v.reasons,
-           "commit": git_state(), "load": machine_load()}
+           "commit": git_state(), "load": machine_load(), **(extra(c) if extra else {})}
     record(row)
     return row
 
@@ -153,10 +156,29 @@ def power(reps: range, plan: list[tuple[str, int, str]]) -> None:
                     dag, case, rows, 2000 + rep + 10_000 * j), n, dag), dag, case)
 
 
-def reversed_copies(reps: range) -> None:
+def real_sureness(comparison, channel: str) -> dict:
+    """How sure the real table is of a channel's effect, by the comparison's own real-side
+    intervals: the largest ``|real| / se`` over its judged effects (GCM and DML) and ROAS,
+    and whether any 95 % interval excludes zero."""
+    q = quantities(comparison)
+    q = q[q["family"].isin(["effect", "mmm"]) & (q["subject"] == channel)
+          & (q["kind"].isin(["per_unit", "shift_10pct", "roas"])) & q["judged"]]
+    se = np.sqrt(q["se_real"].to_numpy(float) ** 2 + q["se_extra"].to_numpy(float) ** 2)
+    z = np.abs(q["real"].to_numpy(float)) / np.where(se > 0, se, np.nan)
+    z_max = float(np.nanmax(z)) if np.isfinite(z).any() else float("nan")
+    return {"real_z": z_max, "real_sure": bool(z_max > 1.96)}
+
+
+def reversed_copies(reps: range, channels: list[str] | None = None) -> None:
     """Robyn with one channel's contribution reversed; the channel's weekly contribution is
     its fitted mean contribution spread over the weeks in proportion to its adstocked spend
-    (the fitted decay; the response taken as linear around the current spend)."""
+    (the fitted decay; the response taken as linear around the current spend).
+
+    Each line records whether the real table is sure of that channel's effect
+    (:func:`real_sureness`: a 95 % interval of the comparison's own real-side figures excludes
+    zero). Lines before 2026-12-08 labelled a channel "(sure)" when ``fit_mmm``'s ROAS interval
+    excluded zero, which holds for any channel with a positive fit: the Hill response makes
+    ROAS non-negative, so its percentile interval rarely reaches zero."""
     from causalsynth.media.adstock import adstock
 
     dag, table = cs.load_dag("robyn_weekly"), load_example("robyn_weekly")
@@ -164,15 +186,16 @@ def reversed_copies(reps: range) -> None:
     ch = fit.channels.set_index("channel")
     contribution = fit.budget.set_index("channel")["contribution"]  # mean per week
     for channel, r in ch.iterrows():
-        sure = r["roas_low"] > 0 or r["roas_high"] < 0  # its ROAS interval excludes zero
+        if channels and channel not in channels:
+            continue
         x = table[channel].to_numpy(float)
         carried = adstock(x, float(r["decay"]), max_lag=int(r["max_lag"]))
         weekly = float(contribution[channel]) * carried / max(carried.mean(), 1e-12)
         copy = table.copy()
         copy[dag.outcome] = copy[dag.outcome] - 2 * weekly
         for rep in reps:
-            judge("reversed", "robyn_weekly", len(table), rep, table, copy, dag,
-                  f"{channel}{' (sure)' if sure else ''}")
+            judge("reversed", "robyn_weekly", len(table), rep, table, copy, dag, channel,
+                  extra=lambda c, channel=channel: real_sureness(c, channel))
 
 
 def series_draws(reps: range, m: int = 5) -> None:
@@ -253,6 +276,7 @@ def main() -> None:
     ap.add_argument("--dags", default=",".join(SIMULATED))
     ap.add_argument("--tables", default=",".join(REAL_TABLES))
     ap.add_argument("--cases", default="shuffled,cut,halved")
+    ap.add_argument("--channels", default="", help="reversed: only these channels")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
     reps = range(args.first_rep, args.reps)
@@ -269,7 +293,7 @@ def main() -> None:
             plan = [(d, n, c) for d in dags for n in sizes for c in args.cases.split(",")]
             power(reps, plan)
         elif args.part == "reversed":
-            reversed_copies(reps)
+            reversed_copies(reps, args.channels.split(",") if args.channels else None)
         elif args.part == "demo":
             demo(reps)
         elif args.part == "draws":
