@@ -1,13 +1,15 @@
 """The verdict in words: at most five ranked reasons, the precision shown, the details by family.
 
 :mod:`causalsynth.evaluate.verdict` decides; this module only writes what it decided, from the
-long frame of judged quantities. The headline answers the analyst's question first — does the
+long frame of judged quantities (read as numpy columns, and row by row as Python values where a
+sentence is written). The headline answers the analyst's question first — does the
 synthetic table lead to the same conclusions? — and then says what moved and by how much
 against the real table's own uncertainty, or to what precision agreement was shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,35 +48,74 @@ def _finite(v) -> float | None:
     return float(v) if v is not None and np.isfinite(v) else None
 
 
-def _per_channel(q: pd.DataFrame, col: str) -> dict[str, float]:
+class _Long:
+    """The long frame of judged quantities as numpy columns (to select rows) and, row by row,
+    as the Python values ``iterrows`` gives (what the sentences format)."""
+
+    def __init__(self, q: pd.DataFrame) -> None:
+        self._q = q
+        self._col: dict[str, np.ndarray] = {}
+        self._rows: dict[str, list[Any]] = {}
+
+    def __getitem__(self, col: str) -> np.ndarray:
+        if col not in self._col:
+            self._col[col] = self._q[col].to_numpy()
+        return self._col[col]
+
+    def row(self, i: int) -> dict[str, Any]:
+        if not self._rows:
+            self._rows = {k: self[k].tolist() for k in self._q.columns}
+        return {k: v[i] for k, v in self._rows.items()}
+
+
+def _top(values: np.ndarray) -> float:
+    """The largest figure, NaN skipped (NaN when there is none)."""
+    values = values[~np.isnan(values)]
+    return float(values.max()) if len(values) else np.nan
+
+
+def _per_channel(t: _Long, col: str) -> dict[str, float]:
     """Per treatment, its hardest effect (per unit or +10 %), each by its better estimate."""
-    eff = q[(q["family"] == "effect") & (q["status"] != NOT_JUDGED)]
-    if not len(eff):
+    eff = (t["family"] == "effect") & (t["status"] != NOT_JUDGED)
+    if not eff.any():
         return {}
-    rel = (eff[col] / eff["scale"]).replace([np.inf, -np.inf], np.nan)
-    best = rel.groupby([eff["subject"], eff["kind"]], sort=False).min()
-    return {t: v for t, v in best.groupby(level=0, sort=False).max().items()}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = t[col][eff].astype(float) / t["scale"][eff].astype(float)
+    rel[np.isinf(rel)] = np.nan
+    keys = zip(t["subject"][eff].tolist(), t["kind"][eff].tolist(), strict=True)
+    best: dict[tuple[Any, Any], float] = {}  # per (treatment, kind): the smaller, NaN skipped
+    for key, v in zip(keys, rel.tolist(), strict=True):
+        if pd.isna(key[0]) or pd.isna(key[1]):  # no treatment or kind: in no group
+            continue
+        if key not in best or np.isnan(best[key]) or v < best[key]:
+            best[key] = v
+    out: dict[str, float] = {}  # per treatment: the larger of its kinds, NaN skipped
+    for (treatment, _), v in best.items():
+        if treatment not in out or np.isnan(out[treatment]) or v > out[treatment]:
+            out[treatment] = v
+    return out
 
 
-def _summary(c: CausalComparison, q: pd.DataFrame, col: str) -> dict[str, Any]:
-    judged = q[q["status"] != NOT_JUDGED]
-    fam = lambda name: judged[judged["family"] == name]  # noqa: E731
+def _summary(c: CausalComparison, q: _Long, col: str) -> dict[str, Any]:
+    judged = q["status"] != NOT_JUDGED
+    fam = lambda name: judged & (q["family"] == name)  # noqa: E731
+    values = q[col].astype(float)
+    top = lambda mask: _finite(_top(values[mask])) if mask.any() else None  # noqa: E731
     effects = _per_channel(q, col)
-    roas = fam("mmm")[fam("mmm")["kind"] == "roas"]
+    roas = fam("mmm") & (q["kind"] == "roas")
     out: dict[str, Any] = {
         "n_real": c.n_real, "n_synthetic": c.n_synthetic,
         **({"n_draws": c.n_draws} if c.n_draws > 1 else {}),
-        "ici_points": _finite(fam("ici")[col].max()) if len(fam("ici")) else None,
+        "ici_points": top(fam("ici")),
         "effect_rel": _finite(max(effects.values())) if effects else None,
-        "independence": (_finite(fam("independence")[col].max())
-                         if len(fam("independence")) else None),
+        "independence": top(fam("independence")),
         "effects": {t: _finite(v) for t, v in effects.items()},
     }
-    if len(roas):
+    if roas.any():
         out["roas"] = {s: _finite(v / sc) for s, v, sc in
-                       zip(roas["subject"], roas[col], roas["scale"], strict=True)}
-        budget = fam("mmm")[fam("mmm")["kind"] == "optimal_share"]
-        out["budget_points"] = _finite(budget[col].max()) if len(budget) else None
+                       zip(q["subject"][roas].tolist(), q[col][roas].tolist(),
+                           q["scale"][roas].tolist(), strict=True)}
+        out["budget_points"] = top(fam("mmm") & (q["kind"] == "optimal_share"))
     return out
 
 
@@ -116,7 +157,7 @@ def _rows_words(c: CausalComparison) -> str:
 def confirmable_summary(c: CausalComparison, q: pd.DataFrame) -> dict[str, Any]:
     """The margins this real table (at this synthetic size) can confirm: a faithful
     synthesizer is shown within them in 90 % of draws."""
-    out = _summary(c, q, "confirmable")
+    out = _summary(c, _Long(q), "confirmable")
     words = _precision_words(out)
     out["text"] = (f"with {_rows_words(c)}, this table can confirm: {words} (a faithful "
                    f"synthesizer is shown within these margins in 9 of 10 draws)" if words else "")
@@ -125,7 +166,7 @@ def confirmable_summary(c: CausalComparison, q: pd.DataFrame) -> dict[str, Any]:
 
 def shown_summary(c: CausalComparison, q: pd.DataFrame) -> dict[str, Any]:
     """The precision to which this synthetic table's agreement with the real one was shown."""
-    out = _summary(c, q, "shown")
+    out = _summary(c, _Long(q), "shown")
     out["text"] = _precision_words(out)
     return out
 
@@ -141,7 +182,12 @@ def _margin_words(m: Margins, families: set[str]) -> str:
     return " / ".join(parts)
 
 
-def _sentence(r: pd.Series, m: Margins, comparison: CausalComparison) -> str:
+def _cells(table: pd.DataFrame, row: int, *cols: str) -> dict[str, Any]:
+    """Some cells of one row of a comparison table (a whole row is a slow Series)."""
+    return {col: table[col].iat[row] for col in cols}
+
+
+def _sentence(r: Mapping[str, Any], m: Margins, comparison: CausalComparison) -> str:
     """One quantity, both figures, its difference and interval against its margin."""
     fam = r["family"]
     if fam == "ici":
@@ -149,7 +195,7 @@ def _sentence(r: pd.Series, m: Margins, comparison: CausalComparison) -> str:
                 f"{r['synthetic']:.1f}% ({r['diff']:+.1f} points, interval "
                 f"[{r['diff_low']:+.1f}; {r['diff_high']:+.1f}]; margin ±{m.ici_points:g})")
     if fam == "effect":
-        eff = comparison.effects.iloc[int(r["row"])]
+        eff = _cells(comparison.effects, int(r["row"]), "outcome", "method")
         what = "per unit" if r["kind"] == "per_unit" else "for +10%"
         sc = r["scale"]
         head = "reversed: " if r["reversed"] else ""
@@ -158,7 +204,7 @@ def _sentence(r: pd.Series, m: Margins, comparison: CausalComparison) -> str:
                 f"({r['diff'] / sc:+.0%}, interval [{r['diff_low'] / sc:+.0%}; "
                 f"{r['diff_high'] / sc:+.0%}]; margin ±{m.effect_rel:.0%})")
     if fam == "independence":
-        ind = comparison.independences.iloc[int(r["row"])]
+        ind = _cells(comparison.independences, int(r["row"]), "given")
         given = f" | {', '.join(ind['given'])}" if len(ind["given"]) else ""
         return (f"independence {r['subject']}{given}: effect real {r['real']:.3f} vs "
                 f"synthetic {r['synthetic']:.3f} ({r['diff']:+.3f}, interval "
@@ -182,7 +228,7 @@ def _sentence(r: pd.Series, m: Margins, comparison: CausalComparison) -> str:
             f"interval [{show(r['diff_low'])}; {show(r['diff_high'])}]; margin {margin})")
 
 
-def _confirm_words(r: pd.Series) -> str:
+def _confirm_words(r: Mapping[str, Any]) -> str:
     if not np.isfinite(r["confirmable"]):
         return ""
     if r["family"] == "effect" or r["kind"] in ("roas", "mroas"):
@@ -192,16 +238,20 @@ def _confirm_words(r: pd.Series) -> str:
     return f"±{r['confirmable']:.1f} points"
 
 
-def _ranked(q: pd.DataFrame, status: str) -> pd.DataFrame:
-    """Quantities of one status, most important first: reversals, then decisions, then the
-    furthest from their margin."""
-    part = q[q["status"] == status].copy()
-    ratio = (part["diff"].abs() if status == BEYOND else part["shown"]) / part["margin"]
-    part["_order"] = ratio.fillna(np.inf)
-    return part.sort_values(["reversed", "decision", "_order"], ascending=False)
+def _ranked(q: _Long, rows: np.ndarray, status: str) -> list[dict[str, Any]]:
+    """Quantities of one status among ``rows``, most important first: reversals, then
+    decisions, then the furthest from their margin (ties in frame order)."""
+    rows = rows[q["status"][rows] == status]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top = np.abs(q["diff"][rows]) if status == BEYOND else q["shown"][rows]
+        ratio = top.astype(float) / q["margin"][rows].astype(float)
+    keys = list(zip(q["reversed"][rows].tolist(), q["decision"][rows].tolist(),
+                    np.where(np.isnan(ratio), np.inf, ratio).tolist(), strict=True))
+    order = sorted(range(len(rows)), key=keys.__getitem__, reverse=True)  # stable
+    return [q.row(rows[j]) for j in order]
 
 
-def _unmeasured(q: pd.DataFrame) -> pd.Series:
+def _unmeasured(q: _Long) -> np.ndarray:
     """Judged quantities with no figure on one of the tables (a table the comparison could
     not fit, e.g. a synthetic table that lacks a rare label): named once, never as NaN."""
     return (q["status"] != NOT_JUDGED) & ~(np.isfinite(q["real"].astype(float))
@@ -215,28 +265,28 @@ def _unmeasured_words(c: CausalComparison, n: int, title: str) -> str:
     return f"{n} {title} not measured on both tables{why} (not decidable)"
 
 
-def _details(c: CausalComparison, m: Margins, q: pd.DataFrame) -> dict[str, list[str]]:
+def _details(c: CausalComparison, m: Margins, q: _Long) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     unmeasured = _unmeasured(q)
     for fam, title in _FAMILY_TITLE.items():
-        if (unmeasured & (q["family"] == fam)).any():
-            out[title] = [_unmeasured_words(c, int((unmeasured & (q["family"] == fam)).sum()),
-                                            title)]
-        part = q[(q["family"] == fam) & ~unmeasured]
+        in_family = q["family"] == fam
+        if (unmeasured & in_family).any():
+            out[title] = [_unmeasured_words(c, int((unmeasured & in_family).sum()), title)]
+        part = np.flatnonzero(in_family & ~unmeasured)
         if not len(part):
             continue
         lines = [_sentence(r, m, c) + ": shown beyond its margin"
-                 for _, r in _ranked(part, BEYOND).iterrows()]
-        for _, r in _ranked(part, UNCLEAR).iterrows():
+                 for r in _ranked(q, part, BEYOND)]
+        for r in _ranked(q, part, UNCLEAR):
             confirm = _confirm_words(r)
             lines.append(_sentence(r, m, c) + ": not decidable"
                          + (f", this table confirms {confirm}" if confirm else ""))
-        counts = part["status"].value_counts()
-        n_in = int(counts.get(WITHIN, 0) + counts.get(COVERED, 0))
+        status = q["status"][part]
+        n_in = int((status == WITHIN).sum() + (status == COVERED).sum())
         if n_in:
             lines.append(f"{n_in} of {len(part)} {title} shown within their margins")
-        if counts.get(NOT_JUDGED, 0):
-            lines.append(_not_judged(fam, int(counts[NOT_JUDGED]), c))
+        if (status == NOT_JUDGED).any():
+            lines.append(_not_judged(fam, int((status == NOT_JUDGED).sum()), c))
         out[title] = out.get(title, []) + lines
     return out
 
@@ -257,23 +307,24 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
             confirmable: dict[str, Any], shown: dict[str, Any]
             ) -> tuple[list[str], dict[str, list[str]]]:
     """The verdict's ranked reasons (at most :data:`MAX_REASONS`) and the details by family."""
-    details = _details(c, m, q)
+    t = _Long(q)
+    details = _details(c, m, t)
     rows = _rows_words(c)
     lost = [f"the synthetic table lost {col}: it is constant where the real one varies"
             for col in c.lost_columns]
     chance = [f"{col} is constant in the synthetic table, its other values so rare in the real "
               f"one that a faithful table lacks them by chance: not decidable"
               for col in c.method.get("absent_by_chance") or []]
-    q = q[~_unmeasured(q)]  # named once in the details, never as NaN
+    measured = np.flatnonzero(~_unmeasured(t))  # the rest named once in the details
     if verdict == NOT_PRESERVED:
-        beyond = _ranked(q, BEYOND)
+        beyond = _ranked(t, measured, BEYOND)
         n = len(beyond) + len(lost)
         head = [f"not preserved: {n} difference(s) beyond what the real table's own "
                 f"uncertainty explains ({rows})"]
-        found = lost + [_sentence(r, m, c) for _, r in beyond.iterrows()]
+        found = lost + [_sentence(r, m, c) for r in beyond]
     elif verdict == INCONCLUSIVE:
-        unclear = _ranked(q, UNCLEAR)
-        families = set(unclear["family"])
+        unclear = _ranked(t, measured, UNCLEAR)
+        families = {r["family"] for r in unclear}
         head = ["inconclusive: no difference beyond the real table's own uncertainty; "
                 + (f"agreement shown within {shown['text']} — what {rows} can tell; "
                    if shown["text"] else "")
@@ -281,7 +332,7 @@ def reasons(verdict: str, c: CausalComparison, m: Margins, q: pd.DataFrame,
                   f"({_margin_words(m, families)})"]
         found = chance + [_sentence(r, m, c) + ": not decidable"
                           + (f", this table confirms {w} at best" if (w := _confirm_words(r))
-                             else "") for _, r in unclear.iterrows()]
+                             else "") for r in unclear]
     else:
         head = [f"preserved: every judged figure shown within its margin of the real table's "
                 f"figure (agreement within {shown['text']}; margins ±{m.ici_points:g} points / "
