@@ -363,3 +363,20 @@ def test_split_halves_of_a_raw_weekly_export_keep_their_dates():
     da, db = row_dates(a), row_dates(b)
     assert da is not None and db is not None and len(da) + len(db) == 208
     assert len(set(da) | set(db)) == 208  # every week in one half or the other
+
+
+def test_a_real_effect_of_exactly_zero_is_judged_in_absolute_terms():
+    """A channel whose real effect is exactly 0 (a fitted coefficient at its bound) has no
+    relative difference: the sentence states absolute figures and says so, the relative
+    columns are missing (NaN), not infinite, and nothing divides by zero."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = judge_causal(_effects_and_independences(0.0, 3.0, 1.0, 2))
+    assert v.verdict == "inconclusive"
+    sentence = next(r for r in v.reasons if r.startswith("effect of tv"))
+    assert "real 0 vs synthetic 3 (+3, interval" in sentence
+    assert "the real figure is 0, so differences are absolute" in sentence
+    assert v.effects["rel_diff"].isna().all() and v.effects["confirmable_rel"].isna().all()
+    assert np.isfinite(v.effects["diff"]).all()

@@ -295,16 +295,20 @@ def _back(table: pd.DataFrame, q: dict[str, np.ndarray], rows: np.ndarray) -> pd
     idx = np.flatnonzero(rows)
     idx = idx[np.argsort(q["row"][idx], kind="stable")]
     new = {col: q[col][idx] if len(idx) else np.empty(0, object) for col in _BACK_COLUMNS}
+    # relative figures: none where the real figure is 0 (NaN, not infinity)
+    def relative(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(scale > 0, values.astype(float) / scale, np.nan)
+
     if "kind" in table.columns and "treatment" in table.columns:  # effects: relative too
         scale = q["scale"][idx].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for col in ("diff", "diff_low", "diff_high", "shown", "confirmable"):
-                name = col.replace("diff", "rel_diff") if "diff" in col else f"{col}_rel"
-                new[name] = new[col].astype(float) / scale
+        for col in ("diff", "diff_low", "diff_high", "shown", "confirmable"):
+            name = col.replace("diff", "rel_diff") if "diff" in col else f"{col}_rel"
+            new[name] = relative(new[col], scale)
     if "quantity" in table.columns and len(idx):  # mmm: ROAS precision relative to real ROAS
         scale = q["scale"][idx].astype(float)
-        new["confirmable"] = new["confirmable"].astype(float) / scale
-        new["shown"] = new["shown"].astype(float) / scale
+        new["confirmable"] = relative(new["confirmable"], scale)
+        new["shown"] = relative(new["shown"], scale)
     if table.columns.is_unique and not set(new) & set(table.columns):
         return pd.DataFrame({**dict(table.items()), **new}, index=table.index)  # built once
     out = table.copy()

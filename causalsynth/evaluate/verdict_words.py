@@ -48,6 +48,19 @@ def _finite(v) -> float | None:
     return float(v) if v is not None and np.isfinite(v) else None
 
 
+def _relative(v: float, scale: float, sign: str = "+") -> str:
+    """``v`` as a share of the real figure ``scale``; where that figure is 0 (a channel whose
+    fitted ROAS or effect is exactly zero) no share exists, so the absolute value is shown
+    (:data:`_ABSOLUTE` says so once in the sentence)."""
+    if scale > 0 and np.isfinite(scale):
+        return f"{v / scale:{sign}.0%}"
+    return f"{v:{sign}.3g}"
+
+
+#: appended to a relative quantity's sentence whose real figure is 0
+_ABSOLUTE = "; the real figure is 0, so differences are absolute"
+
+
 class _Long:
     """The long frame of judged quantities as numpy columns (to select rows) and, row by row,
     as the Python values ``iterrows`` gives (what the sentences format)."""
@@ -112,7 +125,7 @@ def _summary(c: CausalComparison, q: _Long, col: str) -> dict[str, Any]:
         "effects": {t: _finite(v) for t, v in effects.items()},
     }
     if roas.any():
-        out["roas"] = {s: _finite(v / sc) for s, v, sc in
+        out["roas"] = {s: _finite(v / sc) if sc > 0 else None for s, v, sc in
                        zip(q["subject"][roas].tolist(), q[col][roas].tolist(),
                            q["scale"][roas].tolist(), strict=True)}
         out["budget_points"] = top(fam("mmm") & (q["kind"] == "optimal_share"))
@@ -201,8 +214,9 @@ def _sentence(r: Mapping[str, Any], m: Margins, comparison: CausalComparison) ->
         head = "reversed: " if r["reversed"] else ""
         return (f"{head}effect of {r['subject']} on {eff['outcome']} {what} ({eff['method']}): "
                 f"real {_fmt(r['real'])} vs synthetic {_fmt(r['synthetic'])} "
-                f"({r['diff'] / sc:+.0%}, interval [{r['diff_low'] / sc:+.0%}; "
-                f"{r['diff_high'] / sc:+.0%}]; margin ±{m.effect_rel:.0%})")
+                f"({_relative(r['diff'], sc)}, interval [{_relative(r['diff_low'], sc)}; "
+                f"{_relative(r['diff_high'], sc)}]; margin ±{m.effect_rel:.0%}"
+                f"{'' if sc > 0 else _ABSOLUTE})")
     if fam == "independence":
         ind = _cells(comparison.independences, int(r["row"]), "given")
         given = f" | {', '.join(ind['given'])}" if len(ind["given"]) else ""
@@ -220,19 +234,20 @@ def _sentence(r: Mapping[str, Any], m: Margins, comparison: CausalComparison) ->
                 f"table the reverse, within its noise")
     rel = r["kind"] in ("roas", "mroas")
     sc = r["scale"] if rel else 1.0
-    show = (lambda v: f"{v / sc:+.0%}") if rel else (lambda v: f"{v:+.1f} points")
+    show = (lambda v: _relative(v, sc)) if rel else (lambda v: f"{v:+.1f} points")
     margin = f"±{m.effect_rel:.0%}" if rel else f"±{r['margin']:g} points"
     head = "reversed: " if r["reversed"] else ""
     return (f"{head}{_MMM_LABEL.get(r['kind'], r['kind'])} of {r['subject']}: real "
             f"{_fmt(r['real'])} vs synthetic {_fmt(r['synthetic'])} ({show(r['diff'])}, "
-            f"interval [{show(r['diff_low'])}; {show(r['diff_high'])}]; margin {margin})")
+            f"interval [{show(r['diff_low'])}; {show(r['diff_high'])}]; margin {margin}"
+            f"{_ABSOLUTE if rel and not sc > 0 else ''})")
 
 
 def _confirm_words(r: Mapping[str, Any]) -> str:
     if not np.isfinite(r["confirmable"]):
         return ""
     if r["family"] == "effect" or r["kind"] in ("roas", "mroas"):
-        return f"±{r['confirmable'] / r['scale']:.0%}"
+        return "±" + _relative(r["confirmable"], r["scale"], sign="")
     if r["family"] == "independence":
         return f"±{r['confirmable']:.3f}"
     return f"±{r['confirmable']:.1f} points"
