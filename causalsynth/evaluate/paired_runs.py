@@ -10,13 +10,10 @@ from causalsynth._ici import Contractor, Tensor, TooLarge, align
 from causalsynth.evaluate.gcm import FittedGCM
 from causalsynth.evaluate.gcm_models import is_classified, model_parents
 
-__all__ = ["EXACT_BUDGET", "MODELS_PER_BATCH", "PairedRuns"]
+__all__ = ["EXACT_BUDGET", "PairedRuns"]
 
 #: largest array (elements) an exact sum over label values may build; beyond, labels are sampled
 EXACT_BUDGET = 4_000_000
-#: most models (bootstrap replicates) evaluated together: bounds the memory of their arrays
-#: (16 ad_funnel replicates: 4.9 CPU-s one by one, 3.0 by 8 (+150 MB), 2.7 by 16 (+300 MB))
-MODELS_PER_BATCH = 8
 
 
 class PairedRuns:
